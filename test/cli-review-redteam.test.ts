@@ -618,4 +618,38 @@ describe("review, red team", () => {
     s.commit("carol to production");
     expect((await problemsOf(s)).problems).toEqual([]);
   });
+
+  it("flags a secret added under a name that reads as another's (hubsp0t_api_token, a zero, beside hubspot_api_token) with the connector's reference pointed at it: look-alike-name at the env file's line, in JSON, SARIF and text", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write("connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: hubspot_api_token }\n");
+    s.commit("hubspot connector");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    const set = await s.run(["set", "hubsp0t_api_token", "--env", "production", "--from-stdin"], { input: "attacker-chosen-value" });
+    expect(set.code, set.stderr).toBe(0);
+    s.write("connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: hubsp0t_api_token }\n");
+    s.commit("hubspot: token");
+    const { code, problems: all } = await problemsOf(s);
+    expect(code).toBe(1);
+    // (the connector is used in staging too, where the name has no value: the checker's error of its own)
+    const problems = all.filter((p) => p.kind === "look-alike-name");
+    expect(problems).toMatchObject([{ kind: "look-alike-name", environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(problems[0]?.message).toContain(`adds secret "hubsp0t_api_token", whose name reads as "hubspot_api_token"'s (a secret of production)`);
+    expect(problems[0]?.message).toContain("connectors/hubspot.yaml:4 references it");
+    const line = s.read("secrets/production.enc.yaml").split("\n").findIndex((l) => l.startsWith("hubsp0t_api_token:")) + 1;
+    expect(line).toBeGreaterThan(0);
+    const sarif = await review(s, ["main..HEAD", "--format", "sarif"]);
+    const run = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; level: string; locations?: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[] }[] }).runs[0]!;
+    const result = run.results.find((r) => r.ruleId === "look-alike-name");
+    expect(result?.level).toBe("error");
+    expect(result?.locations?.[0]?.physicalLocation).toMatchObject({ artifactLocation: { uri: "secrets/production.enc.yaml" }, region: { startLine: line } });
+    const text = await review(s, ["main..HEAD"]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`reads as "hubspot_api_token"'s`);
+    // a secret of its own name is none
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    expect((await s.run(["set", "hubspot_portal_id", "--env", "production", "--from-stdin"], { input: "12345" })).code).toBe(0);
+    s.commit("portal id");
+    expect((await problemsOf(s)).problems.map((p) => p.kind)).not.toContain("look-alike-name");
+  });
 });

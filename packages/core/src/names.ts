@@ -91,7 +91,7 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = {
  * (full-width letters, ligatures) decomposed (NFKD, marks dropped), and Cyrillic or Greek
  * look-alikes ({@link LOOK_ALIKES}) replaced by the letter they look like: the name a reader sees.
  */
-function asciiLookAlike(name: string): string {
+export function asciiLookAlike(name: string): string {
   // eslint-disable-next-line no-control-regex
   if (!/[^\u0000-\u007f]/.test(name)) return name;
   return name

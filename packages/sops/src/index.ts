@@ -82,7 +82,7 @@ export {
   type DocumentOptions,
 } from "./document.js";
 export { defaultKeyFilePath, findIdentities, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
-export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isMistypedAgeIdentity, isMistypedAgeRecipient, isRecipient, isSmallOrderAgeRecipient, MAX_AGE_STANZAS, unwrapDataKey, wrapDataKey } from "./age.js";
+export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isMistypedAgeIdentity, isMistypedAgeRecipient, isRecipient, isSmallOrderAgeRecipient, MAX_AGE_STANZAS, unwrapAgePayload, unwrapDataKey, wrapDataKey } from "./age.js";
 export {
   SshEd25519Identity,
   SshEd25519Recipient,

@@ -34,6 +34,7 @@ import {
   sopsConfigCandidates,
   SOPS_CONFIG_FILE,
   withVerification,
+  rewrapsOpenedWith,
   type DecryptedVersion,
   type EarlierVersion,
   type PathVersion,
@@ -429,7 +430,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
-  const verified = ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+  const verified = ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions, versionsInRange), findingWording(git.dir));
   // a name that looks like a credential is never printed, in any format (the verification matched secrets by name first)
   return hideCredentialNamesIn(verified, credentialNamesOf([base, head], versionsInRange));
 }
@@ -656,6 +657,7 @@ async function verifyEnvironments(
   renamed: ReadonlyMap<string, string>,
   ids: Identities,
   earlier: ReadonlyMap<string, readonly EarlierVersion[]>,
+  range: readonly { commit: string; path: string; text: string }[] = [],
 ): Promise<EnvironmentVerification[]> {
   const out: EnvironmentVerification[] = [];
   for (const e of report.environments) {
@@ -694,11 +696,28 @@ async function verifyEnvironments(
       out.push(unverified({ reason: "the base version is not valid UTF-8", tampered: false }));
       continue;
     }
-    const verified = compareDecrypted(e.environment, e.file, before, after);
+    const compared = compareDecrypted(e.environment, e.file, before, after);
+    // which of the reviewer's keys opens each stanza wrapped anew (each tried alone): a stanza for their own key is told apart
+    const verified = compared.verified && compared.rewraps.length > 0 ? { ...compared, rewraps: await rewrapsOpenedWith(compared.rewraps, ids.identities) } : compared;
     // a new data key may be an old one: compare it with the earlier versions' keys this identity opens
     const versions = [...new Set([e.file, basePath])].flatMap((p) => earlier.get(p) ?? []);
     const retired = verified.verified && (before === undefined || verified.dataKeyRotated) ? await retiredKeyProvenWith(after.dataKey, before?.dataKey, versions, ids) : undefined;
-    out.push(retired === undefined || !verified.verified ? verified : { ...verified, retiredKeyOf: retired });
+    // a version a commit of the change wrote for a key no member has at the head: are its values the head's?
+    const exposed: NonNullable<Extract<EnvironmentVerification, { verified: true }>["exposed"]> = [];
+    for (const x of e.exposedDuring ?? []) {
+      const version = range.find((v) => v.commit === x.commit && (v.path === e.file || v.path === basePath || environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1)) === e.environment));
+      if (version === undefined) continue;
+      let then: DecryptedVersion;
+      try {
+        then = await decryptVersion(version.text, version.path, ids);
+      } catch {
+        continue; // no key of the reviewer's opens it: nothing proven either way
+      }
+      const compared = x.secrets.filter((n) => then.values.has(n) && after.values.has(n));
+      exposed.push({ commit: x.commit, recipient: x.recipient, compared, same: compared.filter((n) => then.values.get(n) === after.values.get(n)) });
+    }
+    const withExposed = exposed.length === 0 || !verified.verified ? verified : { ...verified, exposed };
+    out.push(retired === undefined || !withExposed.verified ? withExposed : { ...withExposed, retiredKeyOf: retired });
   }
   return out;
 }

@@ -6,6 +6,7 @@
  * data key (`rewrapped-without-rotation`). A recipient label proves nothing (SOPS-FORMAT §4.5):
  * these say what the file and stellar.yaml show, never who holds a key. Pure.
  */
+import { asciiLookAlike } from "../names.js";
 import { isSameKey, normalizeRecipient } from "@stellar-secrets/sops";
 import { environmentDeclarationSite, pendingRequestConflict, PROJECT_FILE, type DeclarationSite, type ProjectConfig } from "../project.js";
 import { shareStanzasOfGroups, type EnvironmentFile } from "../secrets-dir.js";
@@ -280,10 +281,11 @@ function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
 /**
  * A member name as it reads, for telling look-alikes (pure): letters and digits that many fonts
  * draw alike made one (`I`, `l` and `1`; `O` and `0`), case folded, `rn` read as `m` and `vv` as
- * `w`, and characters that draw nothing (zero-width, soft hyphen, BOM) dropped after NFKC.
+ * `w`, characters that draw nothing (zero-width, soft hyphen, BOM) dropped after NFKC, and
+ * Cyrillic and Greek letters read as the ASCII they look like (`cаrol` with a Cyrillic `а`).
  */
 export function nameSkeleton(name: string): string {
-  return name
+  return asciiLookAlike(name)
     .normalize("NFKC")
     .replace(/[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/g, "")
     .replace(/[Il1|]/g, "l")

@@ -73,6 +73,11 @@ export interface Rewrap {
   enc: string;
   /** The 1-based sops key group the stanza is in (absent: a top-level stanza): it wraps that group's share of the data key. */
   group?: number;
+  /**
+   * Set by `review --verify` only ({@link rewrapsOpenedWith}): the public key of the reviewer's own
+   * key that opened this stanza, each of the reviewer's keys tried on it alone. Absent when none did.
+   */
+  openedWith?: string;
 }
 
 /**

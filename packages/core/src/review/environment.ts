@@ -15,7 +15,7 @@ import type { ReviewContext } from "./context.js";
 import { rewrapsOf, sameDataKeyProof } from "./data-key.js";
 import { diffVersions } from "./history.js";
 import { keyGroupsProblems } from "./key-groups-review.js";
-import { dataKeyHistoryProblems, exposedDuringOf } from "./key-history.js";
+import { dataKeyHistoryProblems, exposedDuringOf, exposedValueProblems } from "./key-history.js";
 import { fingerprint, type EnvironmentReview, type ReviewProblem, type SecretReview } from "./report.js";
 import { rotationOf, side, type EnvironmentChange } from "./sides.js";
 import { shortKey } from "./words.js";
@@ -146,6 +146,10 @@ export function reviewEnvironment(ctx: ReviewContext, environment: string): Envi
   envProblems.push(...history.problems);
   const dataKeyRestoredFrom = history.restoredFrom;
   const exposedDuring = exposedDuringOf(ctx, change, access);
+  // values this change set that a key no member has at the head could read in a commit of the change
+  // (not for a commit whose data key the head still uses: that is said above, and covers every value)
+  const keyKept = new Set(history.problems.map((p) => p.commit).filter((c): c is string => c !== undefined));
+  envProblems.push(...exposedValueProblems(ctx, environment, file, exposedDuring.filter((x) => !keyKept.has(x.commit)), secrets));
   const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
   const comments =
     fileChange === "unchanged" || !after.sops

@@ -8,7 +8,7 @@
 import { environmentOfFileName, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import type { ReviewContext } from "./context.js";
 import type { Access } from "./access.js";
-import type { EnvironmentReview, ReviewProblem } from "./report.js";
+import type { EnvironmentReview, ReviewProblem, SecretReview } from "./report.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type PathVersion } from "./retired-key.js";
 import type { EnvironmentChange, EnvironmentFix } from "./sides.js";
 import type { ReviewState } from "./state.js";
@@ -180,4 +180,44 @@ function sharedWithOtherEnvironment(
     }
   }
   return undefined;
+}
+
+/**
+ * `unrotated-removal` for a recipient the file had only in a commit of the change ({@link exposedDuringOf})
+ * whose key is no member of `environment` at the head, when that commit's version held names this
+ * change adds or changes (`secrets`): the head holds them under another data key, so keyless it
+ * cannot be told whether their values are still the ones that version held, and whoever the stanza
+ * was for reads that version from the history the change merges (a stale branch, cut before a
+ * member was removed on the base, that set a value and then merged the base: the removal's rotation
+ * on the base did not cover it). `review --verify` drops it when each value differs from that
+ * version's, or says it is proven. One per recipient; names the base holds unchanged are not its
+ * subject (the access itself is said in the environment's review).
+ */
+export function exposedValueProblems(ctx: ReviewContext, environment: string, file: string, exposed: NonNullable<EnvironmentReview["exposedDuring"]>, secrets: readonly SecretReview[]): ReviewProblem[] {
+  const { headConfig, w } = ctx;
+  const members = new Set((headConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
+  const setHere = new Set(secrets.filter((s) => s.change !== "removed").map((s) => s.name));
+  const out: ReviewProblem[] = [];
+  for (const x of exposed) {
+    if ([...members].some((m) => m === x.recipient)) continue;
+    const names = x.secrets.filter((n) => setHere.has(n));
+    if (names.length === 0) continue;
+    const who = x.member === undefined ? x.recipient : `${x.member} (${x.recipient})`;
+    const them = names.length === 1 ? "it" : "them";
+    out.push({
+      kind: "unrotated-removal",
+      environment,
+      file,
+      commit: x.commit,
+      message:
+        `${who} is no member of ${environment} at the head, but the version of ${w.path(file)} that commit ${x.commit.slice(0, 10)} of this change wrote was wrapped for that key too, ` +
+        `and held ${names.join(", ")}, which this change ${names.length === 1 ? "adds or changes" : "add or change"}: the head holds ${them} under another data key, so without a key it cannot be told ` +
+        `whether ${names.length === 1 ? "its value is" : "their values are"} still the one${names.length === 1 ? "" : "s"} that version held; if so, whoever that stanza was for can read ${them} ` +
+        `from commit ${x.commit.slice(0, 10)}, which merging this change keeps in the history (a rotation does not take that back; a branch cut before a member was removed that set a value ` +
+        `and then merged the base is such a change); change ${them} at ${names.length === 1 ? "its provider" : "their providers"} and set ${them} anew ` +
+        `(\`${w.command(`stellar-secrets set ${names[0]} --env ${environment}`)}\`${names.length === 1 ? "" : ", …"}), then have a member confirm with \`${w.command("stellar-secrets review --verify")}\`, ` +
+        `which compares the values with that version's`,
+    });
+  }
+  return out;
 }

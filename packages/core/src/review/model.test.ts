@@ -370,6 +370,32 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: set }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
   });
 
+  it("flags a value a commit of the change set while a key that is no member at the head could decrypt it (a stale branch merged after a removal): unrotated-removal naming that commit; values the base has unchanged are not its subject", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const c1 = "c1".repeat(20);
+    // commit 1 (on a branch where bob was still a recipient) sets openai_api_key; the head is under a new data key for alice alone
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const exposed = await reencryptSecrets(d, new Map([...d.values, ["openai_api_key", "sk_exposed"]]));
+    const head = await rotateDataKey(await decryptSecrets(exposed, [alice.identity]), { recipients: [alice.recipient] });
+    const report = buildReview(at("base", base), at("head", { ...base, [PROD]: head }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain(`${bob.recipient} is no member of production at the head, but the version of ${PROD} that commit c1c1c1c1c1 of this change wrote was wrapped for that key too, and held openai_api_key, which this change adds or changes`);
+    expect(env(report, "production").problems).toHaveLength(1);
+    // the same access with no value set by the change (members add, then members rm inside it): said, no problem
+    const rotated = await rotateDataKey(await decryptSecrets(base[PROD] as string, [alice.identity]), { recipients: [alice.recipient] });
+    const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(inside.problems).toEqual([]);
+    // bob a member at the head: he reads the head anyway, nothing more to say
+    const bobStays = await rotateDataKey(await decryptSecrets(exposed, [alice.identity]), { recipients: [alice.recipient, bob.recipient] });
+    expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: bobStays }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] }).problems.map((p) => p.kind)).not.toContain("unrotated-removal");
+    // the head still under c1's data key with bob's stanza cut out (an evil merge that kept the branch's file): the key-left-behind finding says it, once
+    const cut = await updateKeys(await decryptSecrets(exposed, [alice.identity]), [alice.recipient]);
+    const kept = buildReview(at("base", base), at("head", { ...base, [PROD]: cut }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] });
+    expect(kept.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    expect(kept.problems[0]?.message).toContain("uses the data key that its version at commit c1c1c1c1c1 of this change also wrapped for");
+  });
+
   it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
     const { alice, base } = await project();
     const { bob, withBob } = await bobJoinsProduction(alice, base);
@@ -1755,7 +1781,7 @@ describe("buildReview: a member added under a name that reads as another member'
   });
 
   it("nameSkeleton folds case, I/l/1, O/0, rn/m, vv/w and characters that draw nothing", () => {
-    expect(["caroI", "Carol", "car0l", "carol\u200b", "caro1"].map(nameSkeleton)).toEqual(Array(5).fill(nameSkeleton("carol")));
+    expect(["caroI", "Carol", "car0l", "carol\u200b", "caro1", "c\u0430rol", "pr\u043eduction"].map(nameSkeleton)).toEqual([...Array(6).fill(nameSkeleton("carol")), nameSkeleton("production")]);
     expect(nameSkeleton("kirn")).toBe(nameSkeleton("kim"));
     expect(nameSkeleton("dave")).not.toBe(nameSkeleton("carol"));
     expect(nameSkeleton("alice")).not.toBe(nameSkeleton("alice2"));
@@ -1785,5 +1811,65 @@ describe("buildReview: a member whose key changed", () => {
     expect(removal).toHaveLength(1);
     expect(removal[0]!.message).toMatch(/^carol's old key \(age1.{6}….{6}\) was removed from production, and with only one value kept/);
     expect(removal[0]!.message).not.toContain("carol was removed");
+  });
+});
+
+describe("buildReview: a secret added under a name that reads as another secret's", () => {
+  const PROJECT = (recipient: string): string => `version: 1\nenvironments:\n  staging:\n    members:\n      alice: ${recipient}\n  production:\n    members:\n      alice: ${recipient}\n`;
+  const connector = (name: string): string => `kind: auth_connector\nname: openai\ntype: api_key\napi_key: { secret: ${name} }\n`;
+  const at = (label: string, recipient: string, files: Record<string, string>): ReviewState =>
+    stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", PROJECT(recipient)], ...Object.entries(files)]));
+
+  it("0penai_api_key (or OPENAl_API_KEY, a Cyrillic а) beside openai_api_key: look-alike-name at the env file's line, naming both and the reference; an unrelated name is none", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["openai_api_key", "real"], ["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const decrypted = await decryptSecrets(base, [alice.identity]);
+    const baseState = at("a", alice.recipient, { [FILE]: base, "connectors/openai.yaml": connector("openai_api_key") });
+    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b"]) {
+      const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "attacker"]]));
+      const line = head.split("\n").findIndex((l) => l.replace(/^["']/, "").startsWith(name)) + 1;
+      expect(line, name).toBeGreaterThan(0);
+      const report = buildReview(baseState, at("b", alice.recipient, { [FILE]: head, "connectors/openai.yaml": connector(name) }));
+      const alike = report.problems.filter((p) => p.kind === "look-alike-name");
+      expect(alike.map((p) => [p.environment, p.file, p.line]), name).toEqual([["production", FILE, line]]);
+      // (a character that draws nothing is written as its escape)
+      expect(alike[0]!.message, name).toContain(`adds secret "${name.replace("\u200b", "\\u200b")}", whose name reads as "openai_api_key"'s (a secret of production)`);
+      expect(alike[0]!.message, name).toContain(`connectors/openai.yaml:4 references it`);
+      expect(report.environments.find((e) => e.environment === "production")!.problems.map((p) => p.kind)).toContain("look-alike-name");
+      expect(report.clean).toBe(false);
+    }
+    // a name of its own, and the name itself set anew: none
+    for (const name of ["openai_org_id", "openai_api_key"]) {
+      const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "v2"]]));
+      expect(buildReview(baseState, at("b", alice.recipient, { [FILE]: head })).problems.map((p) => p.kind), name).not.toContain("look-alike-name");
+    }
+  });
+
+  it("compares with every environment's names: s1ack_bot_token added to staging reads as production's slack_bot_token; a name both sides had is not new", async () => {
+    const alice = await generateIdentity();
+    const prod = await encryptSecrets(new Map([["slack_bot_token", "k1"]]), { recipients: [alice.recipient] });
+    const staging = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const stagingFile = "secrets/staging.enc.yaml";
+    const d = await decryptSecrets(staging, [alice.identity]);
+    const head = await reencryptSecrets(d, new Map([...d.values, ["s1ack_bot_token", "x"]]));
+    const report = buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: staging }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head }));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.environment, p.file])).toEqual([["staging", stagingFile]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`reads as "slack_bot_token"'s (a secret of production)`);
+    // both names already in the base: nothing this change adds
+    expect(buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: head }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head })).problems).toEqual([]);
+  });
+});
+
+describe("buildReview: a reference moved to a secret whose name reads as the one it referenced", () => {
+  it("both names held already: look-alike-name at the config file's line; a move to another name is none", async () => {
+    const alice = await generateIdentity();
+    const yaml = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const file = await encryptSecrets(new Map([["slack_bot_token", "k1"], ["s1ack_bot_token", "k2"], ["hubspot_api_token", "h1"]]), { recipients: [alice.recipient] });
+    const connector = (name: string): string => `kind: auth_connector\nname: slack\ntype: bearer_token\ntoken: { secret: ${name} }\n`;
+    const at = (label: string, name: string): ReviewState => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", yaml], [FILE, file], ["connectors/slack.yaml", connector(name)]]));
+    const report = buildReview(at("a", "slack_bot_token"), at("b", "s1ack_bot_token"));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.file, p.line])).toEqual([["connectors/slack.yaml", 4]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`connectors/slack.yaml:4 now references secret "s1ack_bot_token" where it referenced "slack_bot_token", a name that reads as it`);
+    expect(buildReview(at("a", "slack_bot_token"), at("b", "hubspot_api_token")).problems.map((p) => p.kind)).not.toContain("look-alike-name");
   });
 });

@@ -9,7 +9,7 @@
  * This file puts the findings together in the order the report lists them; each kind is told in a
  * file of its own: one environment (environment.ts, with access.ts, key-groups-review.ts and
  * key-history.ts), the range's commits (range-findings.ts), stellar.yaml and the catalog
- * (config-findings.ts), programs members and CI run (program-findings.ts), what git holds in place
+ * (config-findings.ts), secret names that read as others (secret-names.ts), programs members and CI run (program-findings.ts), what git holds in place
  * of a file (tree-findings.ts), the `.sops.yaml` files plain sops reads (sops-config-findings.ts),
  * `.gitattributes` (attribute-findings.ts), the checker's (checker-findings.ts) and the signatures
  * (signatures.ts). What every one of them reads is the review's context (context.ts).
@@ -27,6 +27,7 @@ import { rangeProblems } from "./range-findings.js";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { secretCounts, type EnvironmentReview, type ReviewCause, type ReviewInputs, type ReviewProblem, type ReviewReport } from "./report.js";
 import { reviewSignatures } from "./signatures.js";
+import { lookAlikeSecretProblems } from "./secret-names.js";
 import { aboveRootLinkProblems, aboveRootProjectProblems, aboveRootSopsProblems, sopsConfigLinkProblems, sopsRuleGroupsProblems } from "./sops-config-findings.js";
 import type { ReviewState } from "./state.js";
 import { defaultFolderProblems, environmentLinkProblems, foldedStandInProblems, pathCollisionProblems, submoduleProblems } from "./tree-findings.js";
@@ -78,6 +79,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const config = weakenedConfigProblems(ctx);
   problems.push(...config.problems, ...lookAlikeEnvironmentProblems(ctx));
+  // a secret name that reads as another's: a problem of its environment's file, listed with it
+  for (const p of lookAlikeSecretProblems(ctx)) {
+    problems.push(p);
+    environments.find((e) => e.environment === p.environment)?.problems.push(p);
+  }
   // the workflow that gates pull requests, and the editor settings a repository commits
   problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx));
   problems.push(...pathCollisionProblems(ctx), ...foldedStandInProblems(ctx), ...environmentLinkProblems(ctx));

@@ -82,7 +82,8 @@ export interface ReviewProblem {
   /**
    * The commit it is about (full id): for `unsigned-change` the unsigned commit; for an
    * `unrotated-removal` that brings back a retired data key, the commit whose version had it; for one
-   * whose data key a commit of the range wrapped for a stanza the head no longer has, that commit.
+   * whose data key a commit of the range wrapped for a stanza the head no longer has, that commit; for
+   * one whose values a commit of the range exposed to a key no member has at the head, that commit.
    */
   commit?: string;
   message: string;
@@ -462,6 +463,12 @@ export type EnvironmentVerification =
        * is not (a retired data key brought back; see `retiredKeyProvenWith`). Absent when none was found.
        */
       retiredKeyOf?: string;
+      /**
+       * Versions a commit of the change wrote for a key no member has at the head (`exposedDuring`)
+       * that the reviewer's keys open: the names of that version the head also holds (`compared`)
+       * and those whose value at the head is that version's (`same`; never a value). Absent when none.
+       */
+      exposed?: { commit: string; recipient: string; compared: string[]; same: string[] }[];
     }
   | {
       environment: string;

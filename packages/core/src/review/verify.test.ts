@@ -8,7 +8,8 @@ import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rot
 import { buildReview } from "./model.js";
 import { stateFromFiles } from "./state.js";
 import { retiredKeyProvenWith } from "./retired-key.js";
-import { compareDecrypted, withVerification, type DecryptedVersion } from "./verify.js";
+import { compareDecrypted, rewrapsOpenedWith, withVerification, type DecryptedVersion } from "./verify.js";
+import { armorEncode, encryptAge, X25519Recipient } from "../../../sops/src/age-native.js";
 import { rewrapsOf, stanzasOf } from "./data-key.js";
 import { oracleEncrypt, oracleSealKeyGroups } from "../../../sops/test-fixtures/support.js";
 import { findingWording } from "./wording.js";
@@ -298,5 +299,115 @@ describe("a retired data key brought back", () => {
     // a real rotation's key is no earlier version's
     const rotated = await version(await rotateDataKey(await decryptSecrets(v2, [alice.identity])), alice.identity);
     expect(await retiredKeyProvenWith(rotated.dataKey, (await version(v2, alice.identity)).dataKey, earlierVersions.get(PROD)!, [alice.identity])).toBeUndefined();
+  });
+});
+
+describe("withVerification: which of the reviewer's keys opens a stanza wrapped anew", () => {
+  const config = (members: Record<string, string>): string => `version: 1\nenvironments:\n  production:\n    members:\n${Object.entries(members).map(([n, r]) => `      ${n}: ${r}\n`).join("")}`;
+  const stanza = (r: string, enc: string): string => `        - recipient: ${r}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+  /** `text` with its age list replaced by `stanzas` (label, armored envelope). */
+  const withStanzas = (text: string, stanzas: [string, string][]): string => {
+    const start = text.indexOf("        - recipient:");
+    const end = text.lastIndexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    return text.slice(0, start) + stanzas.map(([r, e]) => stanza(r, e)).join("") + text.slice(end);
+  };
+
+  it("a stanza wrapped anew for the reviewer's own key alone is no problem; one none of their keys opens, one for them under bob's label, and one for them and another are each said as such", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const mallory = await generateIdentity();
+    const members = { alice: alice.recipient, bob: bob.recipient };
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"], ["slack_bot_token", "k1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const prev = await decryptSecrets(base, [alice.identity]);
+    // every value encrypted anew under the same data key (keyless: a rotation), and every stanza wrapped anew
+    const stale = { ...prev, values: new Map([...prev.values].map(([k, v]) => [k, `${v}-old`])) };
+    const same = await reencryptSecrets(stale, prev.values);
+    const files = (text: string) => new Map([["stellar.yaml", config(members)], [PROD, text]]);
+    const review = async (head: string) => {
+      const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
+      const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+      if (!v.verified) throw new Error("not verified");
+      const opened = { ...v, rewraps: await rewrapsOpenedWith(v.rewraps, [alice.identity]) };
+      return { report, v: opened, verified: withVerification(report, [opened]) };
+    };
+    const rewrapped = (p: { kind: string }) => p.kind === "rewrapped-without-rotation";
+
+    // alice's stanza for alice alone (as sops updatekeys writes it), bob's for mallory under bob's label
+    const a = await review(withStanzas(same, [[alice.recipient, await wrapDataKey(prev.dataKey, alice.recipient)], [bob.recipient, await wrapDataKey(prev.dataKey, mallory.recipient)]]));
+    expect(a.report.problems.filter(rewrapped)).toEqual([]);
+    expect(a.v.rewraps.map((r) => [r.recipient, r.openedWith])).toEqual([[alice.recipient, alice.recipient], [bob.recipient, undefined]]);
+    expect(a.verified.problems.filter(rewrapped).map((p) => p.message.slice(0, p.message.indexOf(" in ")))).toEqual([`the age stanza labelled ${bob.recipient}`]);
+    expect(a.verified.problems.find(rewrapped)!.message).toContain("(verified with your key): none of your keys opens it, and the label proves nothing, so someone else may now be able to decrypt every value of production");
+
+    // bob's label on a stanza for alice alone: no one gained, but the label lies
+    const b = await review(withStanzas(same, [[alice.recipient, await wrapDataKey(prev.dataKey, alice.recipient)], [bob.recipient, await wrapDataKey(prev.dataKey, alice.recipient)]]));
+    const wrong = b.verified.problems.filter(rewrapped);
+    expect(wrong).toHaveLength(1);
+    expect(wrong[0]!.message).toContain(`it opens with your key ${alice.recipient.slice(0, 10)}…${alice.recipient.slice(-6)}, not with the key it is labelled with: it was wrapped for you under another label, so whoever holds the key it is labelled with may no longer open it`);
+    expect(wrong[0]!.message).not.toContain("someone else");
+
+    // alice's label on one envelope for alice and mallory: the other stanza may be anyone's
+    const both = armorEncode(await encryptAge(prev.dataKey, [new X25519Recipient(alice.recipient), new X25519Recipient(mallory.recipient)]));
+    const c = await review(withStanzas(same, [[alice.recipient, both], [bob.recipient, await wrapDataKey(prev.dataKey, bob.recipient)]]));
+    const shared = c.verified.problems.filter(rewrapped);
+    expect(shared.map((p) => p.message.slice(0, p.message.indexOf(" in ")))).toEqual([`the age stanza labelled ${alice.recipient}`, `the age stanza labelled ${bob.recipient}`]);
+    expect(shared[0]!.message).toContain("it opens with your key, which is its label's, and its envelope holds 2 recipient stanzas, so whoever the other one is wrapped for may now be able to decrypt every value of production");
+    expect(c.verified.clean).toBe(false);
+  });
+
+  it("a keyless finding of the reviewer's own stanza wrapped anew is dropped once the key shows it is theirs alone; another label's stays", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const members = { alice: alice.recipient, bob: bob.recipient };
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const prev = await decryptSecrets(base, [alice.identity]);
+    const text = (await decryptSecrets(base, [alice.identity])).file.metadata.age;
+    // the value kept byte for byte (keyless proof of the same data key), alice's stanza wrapped anew for her alone
+    const head = withStanzas(base, [[alice.recipient, await wrapDataKey(prev.dataKey, alice.recipient)], [bob.recipient, text[1]!.enc]]);
+    const files = (t: string) => new Map([["stellar.yaml", config(members)], [PROD, t]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
+    expect(report.problems.map((p) => p.kind)).toEqual(["rewrapped-without-rotation"]);
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    if (!v.verified) throw new Error("not verified");
+    const verified = withVerification(report, [{ ...v, rewraps: await rewrapsOpenedWith(v.rewraps, [alice.identity]) }]);
+    expect(verified.problems).toEqual([]);
+    expect(verified.environments[0]?.problems).toEqual([]);
+    expect(verified.clean).toBe(true);
+    // bob reviewing: his key does not open alice's stanza, so the keyless finding stays, worded with what his key shows
+    const byBob = compareDecrypted("production", PROD, await version(base, bob.identity), await version(head, bob.identity));
+    if (!byBob.verified) throw new Error("not verified");
+    const bobs = withVerification(report, [{ ...byBob, rewraps: await rewrapsOpenedWith(byBob.rewraps, [bob.identity]) }]);
+    expect(bobs.problems.map((p) => [p.kind, p.line])).toEqual([["rewrapped-without-rotation", report.problems[0]!.line]]);
+    expect(bobs.problems[0]!.message).toContain("none of your keys opens it");
+  });
+});
+
+describe("withVerification: values a commit of the change exposed to a key that is no member at the head", () => {
+  it("drops the keyless unrotated-removal when every value the change set differs from that version's, and states it as proven for one that is the same", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const config = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    // commit c1 (bob still a recipient on that branch) adds openai_api_key; the head is under a new data key for alice
+    const withBob = await encryptSecrets(new Map([["stripe_api_key", "s1"], ["openai_api_key", "o1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const head = await rotateDataKey(await decryptSecrets(withBob, [alice.identity]), { recipients: [alice.recipient] });
+    const c1 = "c1".repeat(20);
+    const files = (text: string) => new Map([["stellar.yaml", config], [PROD, text]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob }] });
+    expect(report.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    if (!v.verified) throw new Error("not verified");
+    // openai_api_key differs from c1's (set anew): nothing left
+    const cleared = withVerification(report, [{ ...v, exposed: [{ commit: c1, recipient: bob.recipient, compared: ["openai_api_key", "stripe_api_key"], same: ["stripe_api_key"] }] }]);
+    expect(cleared.problems).toEqual([]);
+    expect(cleared.environments[0]?.problems).toEqual([]);
+    expect(cleared.clean).toBe(true);
+    // the same value: proven
+    const proven = withVerification(report, [{ ...v, exposed: [{ commit: c1, recipient: bob.recipient, compared: ["openai_api_key", "stripe_api_key"], same: ["openai_api_key", "stripe_api_key"] }] }]);
+    expect(proven.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    expect(proven.problems[0]!.message).toContain("and the head's openai_api_key is the value that version held (verified with your key)");
+    expect(proven.problems[0]!.message).not.toContain("stripe_api_key");
+    // a key that opened no version of c1 (no exposed entry): the keyless finding stays
+    expect(withVerification(report, [v]).problems).toEqual(report.problems);
   });
 });
