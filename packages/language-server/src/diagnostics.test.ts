@@ -256,3 +256,33 @@ describe("a client that pulls diagnostics but never sends workspace/diagnostic (
     }
   });
 });
+
+describe("the diagnostics of many files at once (push mode)", () => {
+  it("go out a slice at a time: a request sent meanwhile is answered before the last file's; none go out after shutdown", async () => {
+    const files: Record<string, string> = { "connections/hubspot.yaml": CONNECTION };
+    const FILES = 30;
+    for (let i = 0; i < FILES; i++) files[`actions/a${i}.yaml`] = ACTION.replace("create_ticket", `ticket_${i}`);
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, files);
+    // slices of 0 ms: one file at a time
+    const server = await startInMemory({ folders: [project.dir], sliceMs: 0 });
+    const actions = (): number => [...server.published.keys()].filter((u) => u.includes("/actions/a")).length;
+    try {
+      // the initial index's diagnostics are under way: a request is answered between two files
+      await server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: project.uri("actions/a0.yaml") } }).catch(() => undefined);
+      const atAnswer = actions();
+      expect(atAnswer).toBeLessThan(FILES);
+      await server.waitFor(() => actions() === FILES, "every action's diagnostics");
+      expect(server.published.get(project.uri(`actions/a${FILES - 1}.yaml`))!.map((d) => d.code)).toEqual(["unknown-secret"]);
+      // a change of every file again (the connection they use is renamed), then shutdown: the files not yet sent are not sent
+      server.published.clear();
+      project.write("connections/hubspot.yaml", CONNECTION.replace("name: hubspot", "name: hubspot_eu"));
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("connections/hubspot.yaml"), type: 2 }] });
+      await server.client.sendRequest(ShutdownRequest.type);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(actions()).toBeLessThan(FILES);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});

@@ -126,6 +126,31 @@ export class ServerState {
     }
   }
 
+  /** True once the client sent `shutdown`: work under way stops at its next step, and none is started. */
+  shuttingDown = false;
+  private readonly shutdownListeners: (() => void)[] = [];
+
+  /**
+   * Adds a listener of `shutdown` (the connection has one handler of it: the server's, which calls
+   * {@link shutdown}); listeners run in the order they were added.
+   */
+  onShutdown(listener: () => void): void {
+    this.shutdownListeners.push(listener);
+  }
+
+  /** `shutdown` was received: notes it and tells every listener (each failure is logged, the others still run). */
+  shutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const l of this.shutdownListeners) {
+      try {
+        l();
+      } catch (e) {
+        this.logFailure("shutdown", e);
+      }
+    }
+  }
+
   /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */
   onIndexChanged(listener: IndexChangeListener): void {
     this.listeners.push(listener);
