@@ -10,6 +10,8 @@
  * non-ASCII character.
  *
  * {@link MessageFramer} reads the stream instead, and never loses its place:
+ * - a header's lines may end with `\n` instead of the specification's `\r\n` (`Content-Length: 42\n\n`,
+ *   as some hand-written clients write it), or mix both: it is read as the same header;
  * - bytes where a header should be (the rest of a body longer than its `Content-Length`, noise) are
  *   skipped up to the next `Content-Length` header, and reported;
  * - a body whose `Content-Length` was too short (it ends inside its JSON) is completed with the bytes
@@ -42,6 +44,23 @@ export type FrameEvent =
 export const MAX_HEADER_BYTES = 64 * 1024;
 
 const HEADER_END = Buffer.from("\r\n\r\n", "latin1");
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Where the first header block of `bytes` ends: `end`, the offset of its blank line's line break (the
+ * header's text is `bytes[0, end)`), and `next`, the offset after it (where the body starts); undefined
+ * while no blank line has come. The specification separates lines with `\r\n`; hand-written clients
+ * send `\n` (the header `Content-Length: 42\n\n`), or mix both: a line ends at `\n`, with or
+ * without a `\r` before it, so `\r\n\r\n`, `\n\n`, `\r\n\n` and `\n\r\n` all end a header.
+ */
+function headerEnd(bytes: Buffer): { end: number; next: number } | undefined {
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) {
+    const next = bytes[i + 1] === LF ? i + 2 : bytes[i + 1] === CR && bytes[i + 2] === LF ? i + 3 : -1;
+    if (next !== -1) return { end: i > 0 && bytes[i - 1] === CR ? i - 1 : i, next };
+  }
+  return undefined;
+}
 const HEADER_LINE = /^[!#-'*+.0-9A-Z^-z|~-]+[ \t]*:[ \t]*[^\r\n]*$/;
 const CONTENT_LENGTH_LINE = /^content-length[ \t]*:[ \t]*(\d+)[ \t]*$/i;
 /** Where a `Content-Length` header starts in text that should have been a header (latin1: one character a byte). */
@@ -50,7 +69,7 @@ const CONTENT_LENGTH_AT = /content-length[ \t]*:/gi;
 /** The `Content-Length` of a header block when every line is a header line and one is a valid `Content-Length`; else undefined. */
 function cleanHeader(head: string): number | undefined {
   let length: number | undefined;
-  for (const line of head.split("\r\n")) {
+  for (const line of head.split(/\r?\n/)) {
     if (!HEADER_LINE.test(line)) return undefined;
     const m = CONTENT_LENGTH_LINE.exec(line);
     if (m !== null) length = Number(m[1]);
@@ -210,8 +229,8 @@ export class MessageFramer {
   private readHeader(events: FrameEvent[]): boolean {
     if (this.size === 0) return false;
     const all = this.take(this.size);
-    const end = all.indexOf(HEADER_END);
-    if (end === -1) {
+    const found = headerEnd(all);
+    if (found === undefined) {
       // a pending body completed by the bytes that came so far (a too-short Content-Length, and no message after it yet)
       if (this.pending !== undefined) {
         const at = contentLengthOffsets(all.toString("latin1"))[0];
@@ -234,17 +253,18 @@ export class MessageFramer {
       this.keep(all);
       return false;
     }
+    const { end, next: bodyStart } = found;
     const head = all.toString("latin1", 0, end);
     const length = cleanHeader(head);
     if (length !== undefined) {
       if (this.pending !== undefined) this.settlePending(Buffer.alloc(0), events);
-      this.keep(all.subarray(end + HEADER_END.length));
+      this.keep(all.subarray(bodyStart));
       this.bodyLength = length;
       return true;
     }
     // not a header: skip to the next `Content-Length` in it (the start of a header run into the bytes before it), else past it
     const next = contentLengthOffsets(head, 1).at(-1);
-    const skip = next ?? end + HEADER_END.length;
+    const skip = next ?? bodyStart;
     this.keep(all.subarray(skip));
     if (next === undefined && this.pending === undefined) {
       events.push({ type: "warning", reason: `skipped a header of ${skip} bytes without a valid Content-Length` });
