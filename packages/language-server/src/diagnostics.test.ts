@@ -6,6 +6,7 @@ import {
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
   ErrorCodes,
+  LSPErrorCodes,
   ShutdownRequest,
   WorkspaceDiagnosticRequest,
   type DocumentDiagnosticReport,
@@ -150,6 +151,32 @@ describe("diagnostics publisher, pull mode", () => {
     expect(item?.kind).toBe(DocumentDiagnosticReportKind.Full);
     expect(item?.version).toBeNull();
     expect(item?.kind === DocumentDiagnosticReportKind.Full && item.items.length > 0).toBe(true);
+  });
+
+  it("a document pull cancelled while the workspace is still being checked is answered at once with RequestCancelled; one not cancelled once the check is done", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    // the initial check of a large workspace (seconds, with requests answered meanwhile), held until the test releases it
+    const checked = server.state.checked;
+    let release!: () => void;
+    server.state.checked = new Promise<void>((r) => (release = r));
+    try {
+      const source = new CancellationTokenSource();
+      const cancelled = server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } }, source.token).then(
+        () => "answered",
+        (e: unknown) => (e as { code?: number }).code,
+      );
+      let keptDone = false;
+      const kept = pullDoc(uri).then((r) => ((keptDone = true), r));
+      await new Promise((r) => setTimeout(r, 50));
+      source.cancel();
+      expect(await Promise.race([cancelled, new Promise((r) => setTimeout(() => r("still waiting for the check"), 3000))])).toBe(LSPErrorCodes.RequestCancelled);
+      expect(keptDone).toBe(false);
+      release();
+      expect((await kept).kind).toBe(DocumentDiagnosticReportKind.Full);
+    } finally {
+      release();
+      server.state.checked = checked;
+    }
   });
 
   it("a cancelled workspace/diagnostic long poll is answered at once ($/cancelRequest), never left hanging", async () => {

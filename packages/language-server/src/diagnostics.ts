@@ -347,9 +347,10 @@ export class DiagnosticsPublisher {
       for (const resolve of w) resolve();
     });
     state.connection.languages.diagnostics.on(
-      state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+      state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params, token: CancellationToken) => {
         requireDocumentParams("textDocument/diagnostic", params);
-        await state.checked;
+        // cancelled by the client while the workspace is still being checked: RequestCancelled at once
+        await state.untilChecked("diagnostic", token);
         const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
         this.documentPulled(path);
@@ -359,7 +360,7 @@ export class DiagnosticsPublisher {
       }),
     );
     const workspaceHandler = state.guard("workspace diagnostic", { items: [] }, async (params: WorkspaceDiagnosticParams, token: CancellationToken) => {
-      await state.checked;
+      await state.untilChecked("workspace diagnostic", token);
       // keyed by path: the index's files and the client's previous results are one set
       // (required, but a client that leaves it out has no previous results)
       const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
