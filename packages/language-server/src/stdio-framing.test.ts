@@ -154,3 +154,12 @@ describe("headers whose lines end with \\n instead of \\r\\n (hand-written clien
     expect(summary(g.push(Buffer.from(`\n${body}`)))).toEqual(["message 7"]);
   });
 });
+
+describe("a $/cancelRequest without a request's id", () => {
+  it("is dropped with a warning (vscode-jsonrpc throws on it); one with an id, and the messages around it, are read", () => {
+    const cancel = (params: unknown): string => JSON.stringify({ jsonrpc: "2.0", method: "$/cancelRequest", ...(params === undefined ? {} : { params }) });
+    const events = read([frame(request(1)), frame(cancel(null)), frame(cancel(undefined)), frame(cancel({})), frame(cancel({ id: null })), frame(cancel({ id: 1 })), frame(cancel({ id: "a" })), frame(request(2))]);
+    expect(summary(events)).toEqual(["message 1", "warning", "warning", "warning", "warning", "message undefined", "message undefined", "message 2"]);
+    expect(events.filter((e) => e.type === "warning").map((e) => (e as { reason: string }).reason)).toEqual(Array(4).fill("a $/cancelRequest without the id (a string or number params.id) of the request to cancel: dropped"));
+  });
+});

@@ -10,6 +10,8 @@
  * non-ASCII character.
  *
  * {@link MessageFramer} reads the stream instead, and never loses its place:
+ * - a `$/cancelRequest` without the id of a request is dropped and reported (`vscode-jsonrpc` throws on
+ *   it, and lost the messages read with it), and a message the connection throws on loses only itself;
  * - a header's lines may end with `\n` instead of the specification's `\r\n` (`Content-Length: 42\n\n`,
  *   as some hand-written clients write it), or mix both: it is read as the same header;
  * - bytes where a header should be (the rest of a body longer than its `Content-Length`, noise) are
@@ -26,6 +28,9 @@
  */
 import type { DataCallback, Disposable, Message, MessageReader } from "vscode-languageserver/node";
 import { AbstractMessageReader } from "./lsp.js";
+
+/** The notification that cancels a request (`params.id`). */
+const CANCEL_METHOD = "$/cancelRequest";
 
 /** JSON-RPC's Parse error: the body is not JSON. */
 export const PARSE_ERROR = -32700;
@@ -106,6 +111,10 @@ function messageEvent(value: unknown): FrameEvent {
   if ("method" in value) {
     if (typeof value.method !== "string") return { type: "invalid", id, code: INVALID_REQUEST, reason: "a method that is no string" };
     if ("id" in value && value.id === null) return { type: "invalid", id: null, code: INVALID_REQUEST, reason: `${value.method} with id null: a request needs a string or number id, a notification none` };
+    // vscode-jsonrpc reads a cancellation's `params.id` before anything else, and throws on a missing or
+    // null one, losing the messages read with it: the server then answered nothing more
+    if (value.method === CANCEL_METHOD && !("id" in value) && !(isObject(value.params) && isId(value.params.id)))
+      return { type: "warning", reason: `a ${CANCEL_METHOD} without the id (a string or number params.id) of the request to cancel: dropped` };
     return { type: "message", message: value as unknown as Message };
   }
   if (isId(value.id) && ("result" in value || "error" in value)) return { type: "message", message: value as unknown as Message };
@@ -316,8 +325,15 @@ export class FramedStdinReader extends AbstractMessageReader implements MessageR
   listen(callback: DataCallback): Disposable {
     const deliver = (events: FrameEvent[]): void => {
       for (const e of events) {
-        if (e.type === "message") callback(e.message);
-        else if (e.type === "invalid") this.handlers.onInvalid(e);
+        if (e.type === "message") {
+          // a message the connection fails on loses only itself, never the ones read with it
+          try {
+            callback(e.message);
+          } catch (err) {
+            const method = (e.message as { method?: unknown }).method;
+            this.handlers.onWarning(`a message${typeof method === "string" ? ` (${method})` : ""} the connection could not take (${err instanceof Error ? err.message : String(err)}): dropped`);
+          }
+        } else if (e.type === "invalid") this.handlers.onInvalid(e);
         else this.handlers.onWarning(e.reason);
       }
     };
