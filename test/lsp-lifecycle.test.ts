@@ -111,7 +111,7 @@ describe("the server process's lifecycle over stdio", () => {
     }
   });
 
-  it("keeps its place in stdin after a wrong Content-Length, a header without one, or a body that is no message, and answers the next requests", async () => {
+  it("keeps its place in stdin after a wrong Content-Length, a header without one, a body that is no message, headers ending with \\n, or a $/cancelRequest without an id, and answers the next requests", async () => {
     const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" } });
     const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
     // a raw client: the protocol connection of the other tests frames every message correctly
@@ -152,6 +152,16 @@ describe("the server process's lifecycle over stdio", () => {
       send(JSON.stringify({ jsonrpc: "2.0", id: 4, method: 4 }));
       expect((await answer(4)).error?.code).toBe(-32600);
       expect(received.find((m) => m.id === null)?.error?.code).toBe(-32700);
+      // a $/cancelRequest without params (vscode-jsonrpc threw on it: the server answered nothing more), in one write with a request
+      const frame = (body: string): string => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      proc.stdin!.write(frame(JSON.stringify({ jsonrpc: "2.0", method: "$/cancelRequest" })) + frame(JSON.stringify({ jsonrpc: "2.0", method: "$/cancelRequest", params: { id: null } })) + frame(JSON.stringify({ jsonrpc: "2.0", id: 8, method: "textDocument/hover", params: HOVER })));
+      expect(await answer(8)).toMatchObject({ result: null });
+      // headers whose lines end with \n (hand-written clients), alone and with a second header line; then a correct one again
+      const lf = (body: string, headers: string[] = []): void => void proc.stdin!.write([`Content-Length: ${Buffer.byteLength(body)}`, ...headers].join("\n") + "\n\n" + body);
+      lf(JSON.stringify({ jsonrpc: "2.0", id: 6, method: "textDocument/hover", params: HOVER }));
+      expect(await answer(6)).toMatchObject({ result: null });
+      lf(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "textDocument/hover", params: HOVER }), ["Content-Type: application/vscode-jsonrpc; charset=utf-8"]);
+      expect(await answer(7)).toMatchObject({ result: null });
       send(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "shutdown" }));
       expect(await answer(5)).toMatchObject({ result: null });
       send(JSON.stringify({ jsonrpc: "2.0", method: "exit" }));

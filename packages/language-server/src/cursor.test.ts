@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cursorContext } from "./cursor.js";
+import { cursorContext, sequenceKey, valueKey } from "./cursor.js";
 
 const at = (text: string) => {
   const i = text.indexOf("|");
@@ -45,5 +45,33 @@ describe("cursorContext", () => {
   it("works on half-typed text no YAML parser accepts", () => {
     expect(at("kind: action\nheaders:\n  - { name: X, type: |").slot).toMatchObject({ type: "value", key: "type" });
     expect(at("kind: [\nfoo: |").slot).toMatchObject({ type: "value", key: "foo" });
+  });
+});
+
+describe("the scans of the line before the cursor (linear in its length)", () => {
+  // what they replace: unanchored expressions that backtracked once per position of a long word
+  const oldValueKey = (before: string): string | undefined => /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?[A-Za-z0-9_.@-]*$/.exec(before)?.[1];
+  const oldSequenceKey = (before: string): string | undefined => /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\[[^\]]*$/.exec(before)?.[1];
+
+  it("find the keys the expressions found, on 20,000 random lines of YAML's characters", () => {
+    const alphabet = ["a", "b", "Z", "_", "9", "0", " ", " ", "\t", ":", ":", "[", "]", "{", ",", '"', "'", "-", ".", "@", "x"];
+    let seed = 34;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 20_000; i++) {
+      let line = "";
+      for (let n = random(16); n > 0; n--) line += alphabet[random(alphabet.length)];
+      expect(valueKey(line), JSON.stringify(line)).toBe(oldValueKey(line));
+      expect(sequenceKey(line), JSON.stringify(line)).toBe(oldSequenceKey(line));
+    }
+  });
+
+  it("answer a completion in a line of two million characters (a pasted blob): before, it took longer than any client waits", () => {
+    for (const blob of ["x".repeat(2_000_000), "x".repeat(1_000_000) + " " + "y".repeat(1_000_000), "a:[".repeat(400_000)]) {
+      const text = `kind: action\nname: a\ndescription: ${blob}\nmethod: POST\n`;
+      const c = cursorContext(text, text.indexOf("\nmethod") - 10);
+      expect(c.kind).toBe("action");
+    }
+    expect(valueKey(`description: ${"x".repeat(2_000_000)}`)).toBe("description");
+    expect(sequenceKey(`environments: [${"a, ".repeat(500_000)}`)).toBe("environments");
   });
 });

@@ -106,6 +106,48 @@ function siblingKeys(text: string, lineStart: number, indent: number): string[] 
   return keys;
 }
 
+/*
+ * The scans of the line before the cursor below run in time linear in its length. They were
+ * unanchored regular expressions (`/([A-Za-z_][A-Za-z0-9_]*)\s*:\s*…$/`), which backtrack through a
+ * long word once per position in it: a completion in a line of 40,000 letters took 1.4 s, in one of
+ * a million (a pasted blob, a minified value) longer than any client waits, and the server answered
+ * nothing meanwhile. They find the same keys.
+ */
+const KEY_CHAR = /[A-Za-z0-9_]/;
+const SPACE = /\s/;
+const VALUE_TAIL = /^\s*["']?[A-Za-z0-9_.@-]*$/;
+
+/** The key (`[A-Za-z_][A-Za-z0-9_]*`, the longest, not before `from`) that ends, spaces aside, at `end` of `s`; undefined when none does. */
+function keyEndingAt(s: string, end: number, from = 0): string | undefined {
+  let e = end;
+  while (e > from && SPACE.test(s[e - 1] as string)) e--;
+  let b = e;
+  while (b > from && KEY_CHAR.test(s[b - 1] as string)) b--;
+  while (b < e && /[0-9]/.test(s[b] as string)) b++; // a key starts with a letter or `_`
+  return b < e ? s.slice(b, e) : undefined;
+}
+
+/** In `before` (the line up to the cursor), the key whose value is being typed (`key: val`, `{ key: "val`): what `/([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?[A-Za-z0-9_.@-]*$/` matched. */
+export function valueKey(before: string): string | undefined {
+  const colon = before.lastIndexOf(":");
+  if (colon === -1 || !VALUE_TAIL.test(before.slice(colon + 1))) return undefined;
+  return keyEndingAt(before, colon);
+}
+
+/** In `before`, the key of the open flow sequence the cursor is in (`key: [a, b`): what `/([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\[[^\]]*$/` matched (its leftmost match). */
+export function sequenceKey(before: string): string | undefined {
+  // an open `[` has no `]` after it; the key before it neither
+  const from = before.lastIndexOf("]") + 1;
+  for (let open = before.indexOf("[", from); open !== -1; open = before.indexOf("[", open + 1)) {
+    let c = open;
+    while (c > from && SPACE.test(before[c - 1] as string)) c--;
+    if (c === from || before[c - 1] !== ":") continue;
+    const key = keyEndingAt(before, c - 1, from);
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
+
 /** The completion context at `offset` in `text` (a lone CR ends a line, as in YAML and LSP). */
 export function cursorContext(original: string, offset: number): CursorContext {
   const text = loneCrAsLf(original); // same offsets; the line scans below look for LF only
@@ -120,13 +162,13 @@ export function cursorContext(original: string, offset: number): CursorContext {
   const indentOf = /^(\s*)/.exec(before)?.[1]?.length ?? 0;
 
   // Flow mapping / sequence on this line: `{ secret: x`, `environments: [a, b`
-  const flowMap = /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?[A-Za-z0-9_.@-]*$/.exec(before);
-  const flowSeq = /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\[[^\]]*$/.exec(before);
-  if (flowSeq && !/:\s*["']?[A-Za-z0-9_.@-]*$/.test(before.slice(before.lastIndexOf("[")))) {
-    return { kind, slot: { type: "item", key: flowSeq[1] as string, parent: undefined }, word, siblingKeys: [] };
+  const flowMapKey = valueKey(before);
+  const flowSeqKey = sequenceKey(before);
+  if (flowSeqKey !== undefined && valueKey(before.slice(before.lastIndexOf("["))) === undefined) {
+    return { kind, slot: { type: "item", key: flowSeqKey, parent: undefined }, word, siblingKeys: [] };
   }
-  if (flowMap) {
-    const key = flowMap[1] as string;
+  if (flowMapKey !== undefined) {
+    const key = flowMapKey;
     const lead = /^\s*(?:-\s+)?/.exec(before)?.[0].length ?? 0;
     const p = parentKey(text, ls, lead);
     return { kind, slot: { type: "value", key, parent: p?.key }, word, siblingKeys: [] };

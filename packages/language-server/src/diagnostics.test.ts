@@ -6,6 +6,7 @@ import {
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
   ErrorCodes,
+  LSPErrorCodes,
   ShutdownRequest,
   WorkspaceDiagnosticRequest,
   type DocumentDiagnosticReport,
@@ -152,6 +153,32 @@ describe("diagnostics publisher, pull mode", () => {
     expect(item?.kind === DocumentDiagnosticReportKind.Full && item.items.length > 0).toBe(true);
   });
 
+  it("a document pull cancelled while the workspace is still being checked is answered at once with RequestCancelled; one not cancelled once the check is done", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    // the initial check of a large workspace (seconds, with requests answered meanwhile), held until the test releases it
+    const checked = server.state.checked;
+    let release!: () => void;
+    server.state.checked = new Promise<void>((r) => (release = r));
+    try {
+      const source = new CancellationTokenSource();
+      const cancelled = server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } }, source.token).then(
+        () => "answered",
+        (e: unknown) => (e as { code?: number }).code,
+      );
+      let keptDone = false;
+      const kept = pullDoc(uri).then((r) => ((keptDone = true), r));
+      await new Promise((r) => setTimeout(r, 50));
+      source.cancel();
+      expect(await Promise.race([cancelled, new Promise((r) => setTimeout(() => r("still waiting for the check"), 3000))])).toBe(LSPErrorCodes.RequestCancelled);
+      expect(keptDone).toBe(false);
+      release();
+      expect((await kept).kind).toBe(DocumentDiagnosticReportKind.Full);
+    } finally {
+      release();
+      server.state.checked = checked;
+    }
+  });
+
   it("a cancelled workspace/diagnostic long poll is answered at once ($/cancelRequest), never left hanging", async () => {
     const all = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
     const known = all.items.map((i) => ({ uri: i.uri, value: (i as { resultId: string }).resultId }));
@@ -250,6 +277,36 @@ describe("a client that pulls diagnostics but never sends workspace/diagnostic (
       await server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: project.uri("actions/create_ticket.yaml") } });
       expect(server.published.size).toBe(0);
       expect(server.logs.some((l) => l.includes("sent no workspace/diagnostic"))).toBe(false);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
+describe("the diagnostics of many files at once (push mode)", () => {
+  it("go out a slice at a time: a request sent meanwhile is answered before the last file's; none go out after shutdown", async () => {
+    const files: Record<string, string> = { "connections/hubspot.yaml": CONNECTION };
+    const FILES = 30;
+    for (let i = 0; i < FILES; i++) files[`actions/a${i}.yaml`] = ACTION.replace("create_ticket", `ticket_${i}`);
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, files);
+    // slices of 0 ms: one file at a time
+    const server = await startInMemory({ folders: [project.dir], sliceMs: 0 });
+    const actions = (): number => [...server.published.keys()].filter((u) => u.includes("/actions/a")).length;
+    try {
+      // the initial index's diagnostics are under way: a request is answered between two files
+      await server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: project.uri("actions/a0.yaml") } }).catch(() => undefined);
+      const atAnswer = actions();
+      expect(atAnswer).toBeLessThan(FILES);
+      await server.waitFor(() => actions() === FILES, "every action's diagnostics");
+      expect(server.published.get(project.uri(`actions/a${FILES - 1}.yaml`))!.map((d) => d.code)).toEqual(["unknown-secret"]);
+      // a change of every file again (the connection they use is renamed), then shutdown: the files not yet sent are not sent
+      server.published.clear();
+      project.write("connections/hubspot.yaml", CONNECTION.replace("name: hubspot", "name: hubspot_eu"));
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("connections/hubspot.yaml"), type: 2 }] });
+      await server.client.sendRequest(ShutdownRequest.type);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(actions()).toBeLessThan(FILES);
     } finally {
       await server.dispose();
       project.remove();

@@ -35,6 +35,15 @@ export const MAX_DIAGNOSTICS_PER_FILE = 1000;
  */
 export const WORKSPACE_PULL_WAIT_MS = 5_000;
 
+/**
+ * How long the diagnostics of an index change are sent before the messages that came meanwhile are
+ * handled (ms): the rest go out in the next turns of the event loop, the files whose diagnostics
+ * changed latest first. The check of a workspace of a hundred projects (a client started in `/` or
+ * the home folder) changed the diagnostics of thousands of files, and sending them all at once held
+ * every request, `shutdown` included, for more than a second.
+ */
+export const PUBLISH_SLICE_MS = 20;
+
 /** The `code` of the summary diagnostic of a file with more than {@link MAX_DIAGNOSTICS_PER_FILE} (not a rule: no rule id). */
 export const TOO_MANY_DIAGNOSTICS = "too-many-diagnostics";
 
@@ -80,10 +89,54 @@ export class DiagnosticsPublisher {
   /** Open files the client pulled (`textDocument/diagnostic`): never pushed while open (the editor would show them twice). */
   private readonly pulledOpen = new Set<string>();
 
+  /** Files whose diagnostics are still to be sent (push mode: {@link PUBLISH_SLICE_MS}), in the order they changed. */
+  private readonly toPublish = new Set<string>();
+  private publishTimer: NodeJS.Immediate | undefined;
+  /** How long diagnostics are sent before waiting messages are handled ({@link PUBLISH_SLICE_MS}). */
+  sliceMs = PUBLISH_SLICE_MS;
+
   constructor(
     private readonly state: ServerState,
     private readonly settings: SettingsStore,
   ) {}
+
+  /**
+   * Sends the diagnostics of `paths` (the files of an index change) that go out by push, for at most
+   * {@link sliceMs} (at least one file); the rest, and any file still waiting from an earlier change,
+   * in the next turns of the event loop, after the messages that came meanwhile. Each file's list
+   * is read when it is sent: a file changed again meanwhile goes out once, as it is then.
+   */
+  private publishSoon(paths: readonly string[]): void {
+    const start = Date.now();
+    let i = 0;
+    for (; i < paths.length; i++) {
+      if (i > 0 && Date.now() - start >= this.sliceMs) break;
+      const p = paths[i]!;
+      this.toPublish.delete(p);
+      if (this.pushes(p)) this.publish(p);
+    }
+    for (; i < paths.length; i++) this.toPublish.add(paths[i]!);
+    this.schedulePublishing();
+  }
+
+  /** Sends the waiting diagnostics in the next turns, a slice at a time (see {@link publishSoon}). */
+  private schedulePublishing(): void {
+    if (this.publishTimer !== undefined || this.toPublish.size === 0 || this.shutDown) return;
+    // two turns: the first lets the pipe be read, the second the messages read be dispatched
+    this.publishTimer = setImmediate(() => {
+      this.publishTimer = setImmediate(() => {
+        this.publishTimer = undefined;
+        if (this.shutDown) return;
+        const start = Date.now();
+        for (const p of this.toPublish) {
+          this.toPublish.delete(p);
+          if (this.pushes(p)) this.publish(p);
+          if (Date.now() - start >= this.sliceMs) break;
+        }
+        this.schedulePublishing();
+      });
+    });
+  }
 
   /**
    * For a project below its workspace folder (a project nested in another, a project in a
@@ -155,7 +208,8 @@ export class DiagnosticsPublisher {
       // pull mode: the client can refresh; one that refuses (or is gone) is noted once, not at every change as an unhandled rejection
       this.state.connection.languages.diagnostics.refresh().catch((e: unknown) => this.refreshRefused(e));
     }
-    for (const p of list) if (this.pushes(p)) this.publish(p);
+    // after `shutdown` nothing is sent (the client only waits for its answer, then sends exit)
+    if (!this.shutDown) this.publishSoon(list);
   }
 
   /**
@@ -184,17 +238,30 @@ export class DiagnosticsPublisher {
     }, waitMs);
   }
 
-  /** Cancels the timer of {@link watchWorkspacePull}. */
+  /** Cancels the timer of {@link watchWorkspacePull}, and the diagnostics still waiting to be sent. */
   dispose(): void {
+    this.stopPushTimer();
+    this.cancelPublishing();
+  }
+
+  /** Cancels the timer of {@link watchWorkspacePull}. */
+  private stopPushTimer(): void {
     clearTimeout(this.pushTimer);
     this.pushTimer = undefined;
+  }
+
+  /** Cancels the diagnostics still waiting to be sent (`shutdown`, the server disposed). */
+  private cancelPublishing(): void {
+    clearImmediate(this.publishTimer);
+    this.publishTimer = undefined;
+    this.toPublish.clear();
   }
 
   /** A `workspace/diagnostic` arrived: the client pulls every file's diagnostics; the pushed lists are cleared and nothing is pushed any more. */
   private workspacePullSeen(): void {
     if (this.workspacePulled) return;
     this.workspacePulled = true;
-    this.dispose();
+    this.stopPushTimer();
     if (!this.pushUnpulled) return;
     this.pushUnpulled = false;
     for (const uri of this.published.values()) void this.state.connection.sendDiagnostics({ uri, diagnostics: [] });
@@ -272,7 +339,7 @@ export class DiagnosticsPublisher {
   /** Registers `textDocument/diagnostic` and `workspace/diagnostic` (and answers the long polls at `shutdown`). */
   register(): void {
     const { state } = this;
-    state.connection.onShutdown(() => {
+    state.onShutdown(() => {
       this.shutDown = true;
       this.dispose();
       const w = this.waiters;
@@ -280,9 +347,10 @@ export class DiagnosticsPublisher {
       for (const resolve of w) resolve();
     });
     state.connection.languages.diagnostics.on(
-      state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+      state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params, token: CancellationToken) => {
         requireDocumentParams("textDocument/diagnostic", params);
-        await state.checked;
+        // cancelled by the client while the workspace is still being checked: RequestCancelled at once
+        await state.untilChecked("diagnostic", token);
         const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
         this.documentPulled(path);
@@ -292,7 +360,7 @@ export class DiagnosticsPublisher {
       }),
     );
     const workspaceHandler = state.guard("workspace diagnostic", { items: [] }, async (params: WorkspaceDiagnosticParams, token: CancellationToken) => {
-      await state.checked;
+      await state.untilChecked("workspace diagnostic", token);
       // keyed by path: the index's files and the client's previous results are one set
       // (required, but a client that leaves it out has no previous results)
       const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));

@@ -10,6 +10,7 @@ import {
   HoverRequest,
   InitializedNotification,
   InitializeRequest,
+  ShutdownRequest,
 } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
@@ -330,6 +331,55 @@ describe("a document whose URI reaches a project's file another way (a symbolic 
       await s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length === 0);
     } finally {
       await s.dispose();
+    }
+  });
+});
+
+describe("the check after the initial index, with many projects (a client started in / or the home folder)", () => {
+  it("lets shutdown through between projects, and checks no further project once it came", async () => {
+    const subprojects: Record<string, string> = {};
+    for (let i = 0; i < 9; i++) subprojects[`p${i}/stellar.yaml`] = "version: 1\nenvironments:\n  development:\n    members: {}\n";
+    const project = await makeTempProject({ development: {} }, subprojects);
+    // each project's first check takes 40 ms (a large project), twice the check's slice (CHECK_SLICE_MS)
+    let checked = 0;
+    let atShutdown: number | undefined;
+    let shutdown: Promise<unknown> | undefined;
+    let server: InMemoryServer | undefined;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      const model = await createCoreModel(configPath, source);
+      const diagnostics = model.diagnostics.bind(model);
+      let first = true;
+      model.diagnostics = (path) => {
+        if (first) {
+          first = false;
+          checked++;
+          const until = Date.now() + 40;
+          while (Date.now() < until);
+          // the client sends shutdown while the first project is checked
+          if (checked === 1 && server !== undefined) shutdown = server.client.sendRequest(ShutdownRequest.type);
+        }
+        return diagnostics(path);
+      };
+      return model;
+    };
+    try {
+      server = connectInMemory({ modelFactory });
+      const s = server;
+      s.state.onShutdown(() => (atShutdown = checked));
+      await s.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: project.uri(""), capabilities: {}, workspaceFolders: null });
+      await s.client.sendNotification(InitializedNotification.type, {});
+      await s.waitFor(() => shutdown !== undefined, "the check of the first project");
+      expect(await Promise.race([shutdown!.then(() => "answered"), new Promise((r) => setTimeout(() => r("no answer"), 5000))])).toBe("answered");
+      await s.state.checked;
+      await new Promise((r) => setTimeout(r, 100));
+      // answered after a project or two, not after all ten; the check stopped there, and published nothing
+      expect(atShutdown).toBeGreaterThanOrEqual(1);
+      expect(atShutdown).toBeLessThan(5);
+      expect(checked).toBe(atShutdown);
+      expect(s.published.size).toBe(0);
+    } finally {
+      await server?.dispose();
+      project.remove();
     }
   });
 });

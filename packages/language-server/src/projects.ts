@@ -35,6 +35,19 @@ export function initialFolders(params: Pick<InitializeParams, "workspaceFolders"
   return [{ uri: root, name: path === undefined ? root : basename(path) || path }];
 }
 
+/**
+ * How long the check after the projects were (re)loaded runs before it lets the messages that came
+ * meanwhile be handled (ms; between two projects: one project's check is not cut). With `/` or the
+ * home folder as the workspace folder (a hundred projects and more) it held the thread for seconds,
+ * and every request, `shutdown` included, waited for it.
+ */
+export const CHECK_SLICE_MS = 20;
+
+/** Two turns of the event loop (see ProjectLoader.checkAndPublish). */
+function twoTurns(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 /** Loads the projects of the workspace into the state's index. */
 export class ProjectLoader {
   /** The stellar.yaml of each project loaded for a file opened outside every workspace folder. */
@@ -88,21 +101,53 @@ export class ProjectLoader {
     const failures = await state.workspace.loadFolders(list, [...this.outside]);
     for (const f of failures) state.logFailure(`loading the project of ${f.configPath} (the other projects are loaded)`, f.error);
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
-    // Two turns of the event loop: the first lets the pipe be read, the second lets the messages read
-    // be dispatched (each is one `setImmediate` of the connection) before the check takes the thread.
-    this.published = new Promise<void>((resolve) =>
-      setImmediate(() =>
-        setImmediate(() => {
-          try {
-            this.everythingChanged();
-          } catch (e) {
-            state.logFailure("check", e);
-          }
-          resolve();
-        }),
-      ),
-    );
+    this.published = this.checkAndPublish(++this.generation);
   }
+
+  /** Counts the {@link loadAll}s: the check of an older one stops when a newer one is under way. */
+  private generation = 0;
+
+  /**
+   * The check after {@link loadAll}: each project's first check, a project at a time, then every file
+   * and project reported as changed (diagnostics, `indexChanged`) at once. Between projects, once
+   * {@link CHECK_SLICE_MS} have gone by, it lets the messages that came meanwhile be handled (two
+   * turns of the event loop: the first lets the pipe be read, the second the messages read be
+   * dispatched, each one `setImmediate` of the connection), so that a workspace of a hundred projects
+   * (a client started in `/` or the home folder) answers requests, and `shutdown`, while it is
+   * checked. It stops at `shutdown` (nothing is published then), and when a newer load started (it
+   * then settles with the newer one's check).
+   */
+  private async checkAndPublish(generation: number): Promise<void> {
+    const { state } = this;
+    const stale = (): boolean => state.shuttingDown || generation !== this.generation;
+    await twoTurns();
+    let sliceStart = Date.now();
+    for (const model of state.workspace.all()) {
+      if (stale()) break;
+      if (Date.now() - sliceStart >= this.checkSliceMs) {
+        await twoTurns();
+        sliceStart = Date.now();
+        if (stale()) break;
+      }
+      // a project replaced meanwhile (its stellar.yaml changed) is checked when its own change is reported
+      if (state.workspace.get(model.root) !== model) continue;
+      try {
+        model.diagnostics(model.configPath); // the project's first check (core-model.ts: ensureChecked)
+      } catch (e) {
+        state.logFailure(`checking the project of ${model.configPath}`, e);
+      }
+    }
+    if (state.shuttingDown) return;
+    if (generation !== this.generation) return this.published;
+    try {
+      this.everythingChanged();
+    } catch (e) {
+      state.logFailure("check", e);
+    }
+  }
+
+  /** How long the check after a load runs before it lets waiting messages be handled (ms); {@link CHECK_SLICE_MS}, for tests. */
+  checkSliceMs = CHECK_SLICE_MS;
 
   /** Reloads the project of one stellar.yaml (known, or new inside a workspace folder; forgotten when deleted). */
   async reloadProject(configPath: string): Promise<void> {

@@ -12,12 +12,12 @@ import type { Connection, InitializeResult } from "vscode-languageserver/node";
 import { PositionEncodingKind, TextDocumentSyncKind } from "./lsp.js";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
-import { DiagnosticsPublisher, WORKSPACE_PULL_WAIT_MS } from "./diagnostics.js";
+import { DiagnosticsPublisher, WORKSPACE_PULL_WAIT_MS, type PUBLISH_SLICE_MS } from "./diagnostics.js";
 import { IndexCache } from "./index-cache.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { featureCapabilities, registerLanguageFeatures } from "./language-features.js";
-import { initialFolders, ProjectLoader } from "./projects.js";
+import { initialFolders, ProjectLoader, type CHECK_SLICE_MS } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore } from "./settings.js";
 import { CLIENT_ANSWER_TIMEOUT_MS, ServerState } from "./state.js";
@@ -47,6 +47,12 @@ export interface ServerOptions {
   clientAnswerTimeoutMs?: number | undefined;
   /** How long a client that pulls diagnostics has to send `workspace/diagnostic` before the diagnostics of the files it has not pulled are pushed; default {@link WORKSPACE_PULL_WAIT_MS}. */
   workspacePullWaitMs?: number | undefined;
+  /**
+   * How long the check after a load, and the sending of many files' diagnostics, run before they let
+   * the messages that came meanwhile be handled (ms); default {@link CHECK_SLICE_MS} and
+   * {@link PUBLISH_SLICE_MS}. For tests (0: one project, one file, at a time).
+   */
+  sliceMs?: number | undefined;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -81,6 +87,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   const committed = new CommittedVersions(state);
   state.onIndexChanged((_paths, roots) => committed.indexChanged(roots));
   const projects = new ProjectLoader(state, settings, () => diagnostics.publishAll());
+  if (options.sliceMs !== undefined) projects.checkSliceMs = diagnostics.sliceMs = options.sliceMs;
   const watchedFiles = new WatchedFiles(state, projects, (paths) => {
     histories.diskChanged(paths);
     committed.diskChanged(paths);
@@ -138,6 +145,14 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     if (after !== undefined) void state.checked.then(() => after());
   });
 
+  // `shutdown`: the work under way stops (the check after an index, between two projects), the
+  // timers of debounced checks and background git reads are cancelled; the answer goes out at once
+  connection.onShutdown(() => {
+    state.shutdown();
+    buffers.dispose();
+    histories.dispose();
+    committed.dispose();
+  });
   registerLifecycle(connection);
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });
   watchedFiles.register();

@@ -126,6 +126,31 @@ export class ServerState {
     }
   }
 
+  /** True once the client sent `shutdown`: work under way stops at its next step, and none is started. */
+  shuttingDown = false;
+  private readonly shutdownListeners: (() => void)[] = [];
+
+  /**
+   * Adds a listener of `shutdown` (the connection has one handler of it: the server's, which calls
+   * {@link shutdown}); listeners run in the order they were added.
+   */
+  onShutdown(listener: () => void): void {
+    this.shutdownListeners.push(listener);
+  }
+
+  /** `shutdown` was received: notes it and tells every listener (each failure is logged, the others still run). */
+  shutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const l of this.shutdownListeners) {
+      try {
+        l();
+      } catch (e) {
+        this.logFailure("shutdown", e);
+      }
+    }
+  }
+
   /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */
   onIndexChanged(listener: IndexChangeListener): void {
     this.listeners.push(listener);
@@ -160,8 +185,22 @@ export class ServerState {
    * cancelled first. Once the index is ready it returns at once, cancelled or not (the request is
    * answered with its result, as it costs no more than the error).
    */
-  private async untilReady(what: string, token: CancellationToken | undefined): Promise<void> {
-    if (token === undefined) return this.ready;
+  private untilReady(what: string, token: CancellationToken | undefined): Promise<void> {
+    return this.until(this.ready, "while the initial index was being built", what, token);
+  }
+
+  /**
+   * Waits for the initial index's first check and its diagnostics ({@link checked}); throws
+   * RequestCancelled (-32800) when `token` is cancelled first (a pull of a document's diagnostics,
+   * in a workspace whose check takes seconds: the client cancels it when the document changes).
+   */
+  untilChecked(what: string, token: CancellationToken | undefined): Promise<void> {
+    return this.until(this.checked, "while the workspace was being checked", what, token);
+  }
+
+  /** Waits for `done`, or throws RequestCancelled when `token` is cancelled first; once `done` has settled it returns at once, cancelled or not. */
+  private async until(done: Promise<void>, during: string, what: string, token: CancellationToken | undefined): Promise<void> {
+    if (token === undefined) return done;
     let listener: Disposable | undefined;
     const cancelled = new Promise<"cancelled">((resolve) => {
       // cancelled before its handler ran: vscode-jsonrpc then hands it a token whose event never fires
@@ -170,8 +209,8 @@ export class ServerState {
       else listener = token.onCancellationRequested(() => resolve("cancelled"));
     });
     try {
-      const first = await Promise.race([this.ready.then(() => "ready" as const), cancelled]);
-      if (first === "cancelled") throw new ResponseError(LSPErrorCodes.RequestCancelled, `${what}: cancelled by the client while the initial index was being built`);
+      const first = await Promise.race([done.then(() => "ready" as const), cancelled]);
+      if (first === "cancelled") throw new ResponseError(LSPErrorCodes.RequestCancelled, `${what}: cancelled by the client ${during}`);
     } finally {
       listener?.dispose();
     }

@@ -123,3 +123,43 @@ describe("the framing of stdin's messages", () => {
     expect(summary(f.push(frame(request(1))))).toEqual(["warning", "message 1"]);
   });
 });
+
+describe("headers whose lines end with \\n instead of \\r\\n (hand-written clients)", () => {
+  const framed = (body: string, sep: string, headers = [`Content-Length: ${Buffer.byteLength(body)}`]): Buffer => Buffer.from(headers.join(sep) + sep + sep + body, "utf8");
+  it("reads Content-Length: N\\n\\n, a lone \\n between header lines, and mixed line ends, whole or a byte at a time, among correct messages", () => {
+    const bytes = Buffer.concat([
+      framed(request(1, "é"), "\n"),
+      frame(request(2)),
+      framed(request(3), "\n", ["Content-Length: " + Buffer.byteLength(request(3)), "Content-Type: application/vscode-jsonrpc; charset=utf-8"]),
+      Buffer.from(`Content-Length: ${Buffer.byteLength(request(4))}\r\n\n${request(4)}`),
+      Buffer.from(`Content-Type: application/vscode-jsonrpc\nContent-Length: ${Buffer.byteLength(request(5))}\n\r\n${request(5)}`),
+      frame(request(6)),
+    ]);
+    const whole = read([bytes]);
+    expect(summary(whole)).toEqual(["message 1", "message 2", "message 3", "message 4", "message 5", "message 6"]);
+    const f = new MessageFramer();
+    const byByte: FrameEvent[] = [];
+    for (let i = 0; i < bytes.length; i++) byByte.push(...f.push(bytes.subarray(i, i + 1)));
+    expect(byByte).toEqual(whole);
+    expect((whole[0] as { message: { params: { note: string } } }).message.params.note).toBe("é");
+  });
+
+  it("still waits for the blank line: a header cut after its first \\n, or after \\r\\n\\r, is not read early", () => {
+    const f = new MessageFramer();
+    const body = request(7);
+    expect(f.push(Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\n`))).toEqual([]);
+    expect(summary(f.push(Buffer.from(`\n${body}`)))).toEqual(["message 7"]);
+    const g = new MessageFramer();
+    expect(g.push(Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r`))).toEqual([]);
+    expect(summary(g.push(Buffer.from(`\n${body}`)))).toEqual(["message 7"]);
+  });
+});
+
+describe("a $/cancelRequest without a request's id", () => {
+  it("is dropped with a warning (vscode-jsonrpc throws on it); one with an id, and the messages around it, are read", () => {
+    const cancel = (params: unknown): string => JSON.stringify({ jsonrpc: "2.0", method: "$/cancelRequest", ...(params === undefined ? {} : { params }) });
+    const events = read([frame(request(1)), frame(cancel(null)), frame(cancel(undefined)), frame(cancel({})), frame(cancel({ id: null })), frame(cancel({ id: 1 })), frame(cancel({ id: "a" })), frame(request(2))]);
+    expect(summary(events)).toEqual(["message 1", "warning", "warning", "warning", "warning", "message undefined", "message undefined", "message 2"]);
+    expect(events.filter((e) => e.type === "warning").map((e) => (e as { reason: string }).reason)).toEqual(Array(4).fill("a $/cancelRequest without the id (a string or number params.id) of the request to cancel: dropped"));
+  });
+});

@@ -10,6 +10,10 @@
  * non-ASCII character.
  *
  * {@link MessageFramer} reads the stream instead, and never loses its place:
+ * - a `$/cancelRequest` without the id of a request is dropped and reported (`vscode-jsonrpc` throws on
+ *   it, and lost the messages read with it), and a message the connection throws on loses only itself;
+ * - a header's lines may end with `\n` instead of the specification's `\r\n` (`Content-Length: 42\n\n`,
+ *   as some hand-written clients write it), or mix both: it is read as the same header;
  * - bytes where a header should be (the rest of a body longer than its `Content-Length`, noise) are
  *   skipped up to the next `Content-Length` header, and reported;
  * - a body whose `Content-Length` was too short (it ends inside its JSON) is completed with the bytes
@@ -24,6 +28,9 @@
  */
 import type { DataCallback, Disposable, Message, MessageReader } from "vscode-languageserver/node";
 import { AbstractMessageReader } from "./lsp.js";
+
+/** The notification that cancels a request (`params.id`). */
+const CANCEL_METHOD = "$/cancelRequest";
 
 /** JSON-RPC's Parse error: the body is not JSON. */
 export const PARSE_ERROR = -32700;
@@ -42,6 +49,23 @@ export type FrameEvent =
 export const MAX_HEADER_BYTES = 64 * 1024;
 
 const HEADER_END = Buffer.from("\r\n\r\n", "latin1");
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Where the first header block of `bytes` ends: `end`, the offset of its blank line's line break (the
+ * header's text is `bytes[0, end)`), and `next`, the offset after it (where the body starts); undefined
+ * while no blank line has come. The specification separates lines with `\r\n`; hand-written clients
+ * send `\n` (the header `Content-Length: 42\n\n`), or mix both: a line ends at `\n`, with or
+ * without a `\r` before it, so `\r\n\r\n`, `\n\n`, `\r\n\n` and `\n\r\n` all end a header.
+ */
+function headerEnd(bytes: Buffer): { end: number; next: number } | undefined {
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) {
+    const next = bytes[i + 1] === LF ? i + 2 : bytes[i + 1] === CR && bytes[i + 2] === LF ? i + 3 : -1;
+    if (next !== -1) return { end: i > 0 && bytes[i - 1] === CR ? i - 1 : i, next };
+  }
+  return undefined;
+}
 const HEADER_LINE = /^[!#-'*+.0-9A-Z^-z|~-]+[ \t]*:[ \t]*[^\r\n]*$/;
 const CONTENT_LENGTH_LINE = /^content-length[ \t]*:[ \t]*(\d+)[ \t]*$/i;
 /** Where a `Content-Length` header starts in text that should have been a header (latin1: one character a byte). */
@@ -50,7 +74,7 @@ const CONTENT_LENGTH_AT = /content-length[ \t]*:/gi;
 /** The `Content-Length` of a header block when every line is a header line and one is a valid `Content-Length`; else undefined. */
 function cleanHeader(head: string): number | undefined {
   let length: number | undefined;
-  for (const line of head.split("\r\n")) {
+  for (const line of head.split(/\r?\n/)) {
     if (!HEADER_LINE.test(line)) return undefined;
     const m = CONTENT_LENGTH_LINE.exec(line);
     if (m !== null) length = Number(m[1]);
@@ -87,6 +111,10 @@ function messageEvent(value: unknown): FrameEvent {
   if ("method" in value) {
     if (typeof value.method !== "string") return { type: "invalid", id, code: INVALID_REQUEST, reason: "a method that is no string" };
     if ("id" in value && value.id === null) return { type: "invalid", id: null, code: INVALID_REQUEST, reason: `${value.method} with id null: a request needs a string or number id, a notification none` };
+    // vscode-jsonrpc reads a cancellation's `params.id` before anything else, and throws on a missing or
+    // null one, losing the messages read with it: the server then answered nothing more
+    if (value.method === CANCEL_METHOD && !("id" in value) && !(isObject(value.params) && isId(value.params.id)))
+      return { type: "warning", reason: `a ${CANCEL_METHOD} without the id (a string or number params.id) of the request to cancel: dropped` };
     return { type: "message", message: value as unknown as Message };
   }
   if (isId(value.id) && ("result" in value || "error" in value)) return { type: "message", message: value as unknown as Message };
@@ -210,8 +238,8 @@ export class MessageFramer {
   private readHeader(events: FrameEvent[]): boolean {
     if (this.size === 0) return false;
     const all = this.take(this.size);
-    const end = all.indexOf(HEADER_END);
-    if (end === -1) {
+    const found = headerEnd(all);
+    if (found === undefined) {
       // a pending body completed by the bytes that came so far (a too-short Content-Length, and no message after it yet)
       if (this.pending !== undefined) {
         const at = contentLengthOffsets(all.toString("latin1"))[0];
@@ -234,17 +262,18 @@ export class MessageFramer {
       this.keep(all);
       return false;
     }
+    const { end, next: bodyStart } = found;
     const head = all.toString("latin1", 0, end);
     const length = cleanHeader(head);
     if (length !== undefined) {
       if (this.pending !== undefined) this.settlePending(Buffer.alloc(0), events);
-      this.keep(all.subarray(end + HEADER_END.length));
+      this.keep(all.subarray(bodyStart));
       this.bodyLength = length;
       return true;
     }
     // not a header: skip to the next `Content-Length` in it (the start of a header run into the bytes before it), else past it
     const next = contentLengthOffsets(head, 1).at(-1);
-    const skip = next ?? end + HEADER_END.length;
+    const skip = next ?? bodyStart;
     this.keep(all.subarray(skip));
     if (next === undefined && this.pending === undefined) {
       events.push({ type: "warning", reason: `skipped a header of ${skip} bytes without a valid Content-Length` });
@@ -296,8 +325,15 @@ export class FramedStdinReader extends AbstractMessageReader implements MessageR
   listen(callback: DataCallback): Disposable {
     const deliver = (events: FrameEvent[]): void => {
       for (const e of events) {
-        if (e.type === "message") callback(e.message);
-        else if (e.type === "invalid") this.handlers.onInvalid(e);
+        if (e.type === "message") {
+          // a message the connection fails on loses only itself, never the ones read with it
+          try {
+            callback(e.message);
+          } catch (err) {
+            const method = (e.message as { method?: unknown }).method;
+            this.handlers.onWarning(`a message${typeof method === "string" ? ` (${method})` : ""} the connection could not take (${err instanceof Error ? err.message : String(err)}): dropped`);
+          }
+        } else if (e.type === "invalid") this.handlers.onInvalid(e);
         else this.handlers.onWarning(e.reason);
       }
     };

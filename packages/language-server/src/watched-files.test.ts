@@ -254,3 +254,54 @@ describe("unknown-reference's excluded-file hint follows the excluded files and 
     expect(await serverSays()).toEqual([expect.stringContaining('wip/lookup.yaml:2 defines it, but stellar.yaml\'s config.exclude glob "wip/**"')]);
   });
 });
+
+describe("a storm of watched-file changes (git checkout of another branch)", () => {
+  it("checks each project once for 60 files deleted or created at once, and the diagnostics are those of the files as they are", async () => {
+    const files: Record<string, string> = { "connections/hubspot.yaml": CONNECTION };
+    const N = 60;
+    for (let i = 0; i < N; i++) files[`actions/a${i}.yaml`] = action("zendesk_tokn").replace("create_ticket", `ticket_${i}`);
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, files);
+    let checks = 0;
+    const { createCoreModel } = await import("./core-model.js");
+    const server = await startInMemory({
+      folders: [project.dir],
+      modelFactory: async (configPath, source) => {
+        const model = await createCoreModel(configPath, source);
+        // every check after the first: update() is a stage and a flush; a flush with nothing staged checks nothing
+        const stage = model.stage.bind(model);
+        const flush = model.flush.bind(model);
+        let pending = false;
+        model.stage = (path, text) => ((pending = true), stage(path, text));
+        model.flush = () => {
+          if (pending) checks++;
+          pending = false;
+          return flush();
+        };
+        model.update = (path, text) => (model.stage(path, text), model.flush());
+        return model;
+      },
+    });
+    try {
+      await server.waitForDiagnostics(project.uri(`actions/a${N - 1}.yaml`), (d) => d.length > 0);
+      // every action deleted, and one changed, in one notification
+      checks = 0;
+      for (let i = 0; i < N; i++) rmSync(project.path(`actions/a${i}.yaml`));
+      project.write("connections/hubspot.yaml", CONNECTION + "auth: nowhere\n");
+      const changes = [...Array(N).keys()].map((i) => ({ uri: project.uri(`actions/a${i}.yaml`), type: FileChangeType.Deleted }));
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [...changes, { uri: project.uri("connections/hubspot.yaml"), type: FileChangeType.Changed }] });
+      await server.waitForDiagnostics(project.uri(`actions/a${N - 1}.yaml`), (d) => d.length === 0);
+      await server.waitForDiagnostics(project.uri("connections/hubspot.yaml"), (d) => d.some((x) => x.code === "unknown-reference"));
+      expect(checks).toBe(1);
+      // and all back
+      checks = 0;
+      for (let i = 0; i < N; i++) project.write(`actions/a${i}.yaml`, files[`actions/a${i}.yaml`]!);
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: changes.map((c) => ({ ...c, type: FileChangeType.Created })) });
+      await server.waitForDiagnostics(project.uri(`actions/a${N - 1}.yaml`), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(server.published.get(project.uri("actions/a0.yaml"))!.map((d) => d.code)).toEqual(["unknown-secret"]);
+      expect(checks).toBe(1);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});

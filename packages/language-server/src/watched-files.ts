@@ -108,6 +108,7 @@ export class WatchedFiles {
     const affected = new Set<string>();
     const roots = new Set<string>();
     const reload = new Set<string>();
+    const staged = new Set<ProjectModel>();
     // A deleted (or moved-away) folder: every indexed file under it is gone too. Editors report the
     // folder itself, not each file inside it.
     const expanded: FileChange[] = [];
@@ -127,9 +128,13 @@ export class WatchedFiles {
       if (model === undefined) continue;
       const text = deleted ? undefined : await workspace.read(path);
       if (workspace.isOpen(path)) continue; // opened while the disk was read: the buffer wins
-      for (const p of model.update(path, text)) affected.add(p);
+      // staged, and each project checked once below: a git checkout of another branch changes hundreds
+      // of files at once, and a check per file (a deletion is read without a pause) held the thread for seconds
+      model.stage(path, text);
+      staged.add(model);
       roots.add(model.root);
     }
+    for (const model of staged) for (const p of model.flush()) affected.add(p);
     for (const c of reload) await this.projects.reloadProject(c);
     // an environment file (anywhere: one beside the secrets folder is a "did you mean") or anything
     // deleted (the secrets folder itself): what missing-secrets-dir says may have changed, as `check` would say it

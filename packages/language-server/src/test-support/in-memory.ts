@@ -74,6 +74,8 @@ export interface InMemoryOptions {
   buildTag?: string;
   /** The server's {@link ServerOptions.indexCacheDir}. */
   indexCacheDir?: string;
+  /** The server's {@link ServerOptions.sliceMs}. */
+  sliceMs?: number;
 }
 
 /** A server and its client, connected in memory. */
@@ -176,7 +178,7 @@ class ClosableWriter implements MessageWriter {
 
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
 export function connectInMemory(
-  options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs" | "workspacePullWaitMs" | "buildTag" | "indexCacheDir"> = {},
+  options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs" | "workspacePullWaitMs" | "buildTag" | "indexCacheDir" | "sliceMs"> = {},
 ): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
@@ -187,6 +189,7 @@ export function connectInMemory(
     workspacePullWaitMs: options.workspacePullWaitMs,
     buildTag: options.buildTag,
     indexCacheDir: options.indexCacheDir,
+    sliceMs: options.sliceMs,
   });
   const { state } = created;
   state.documents.listen(connection);
