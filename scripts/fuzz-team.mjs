@@ -309,6 +309,17 @@ function reviewBranch(into, from) {
   const b = stateOf(base);
   const h = stateOf(branchTip(from));
   const what = `review ${into}...${from}${bases.length > 1 ? " (criss-cross)" : ""}`;
+  // A branch cut before the base removed a member, that set a value while that member's stanza was
+  // still in its file and then merged the base, keeps a version readable by the removed member in the
+  // history it brings: unrotated-removal naming that commit (exposedDuring, docs/cli.md). True of an
+  // honest branch too; the model confirms the member was one at that commit and at neither end, and
+  // that the commit's version held a name the change adds or changes.
+  const exposures = (json.problems ?? []).filter((p) => staleExposure(json, p, b, h));
+  if (exposures.length > 0) {
+    count("review: a value a stale branch set while a member the base removed could read it (unrotated-removal, confirmed by the model)");
+    json.problems = json.problems.filter((p) => !exposures.includes(p));
+    if (json.problems.length === 0 && !json.summary?.newErrors && r.code === 1) r.code = 0;
+  }
   // keyless, one kept value cannot tell a rotation from a change (rotationUncertain, docs/cli.md): the
   // review reports it as a possible unrotated removal, and a member's key (`--verify`) must clear it
   const uncertain = (json.problems ?? []).length > 0 && (json.problems ?? []).every((p) => p.kind === "unrotated-removal" && (json.environments ?? []).find((e) => e.environment === p.environment)?.rotationUncertain);
@@ -371,6 +382,28 @@ function reviewBranch(into, from) {
     if (JSON.stringify(ml) !== JSON.stringify(lost)) diffs.push(`members lost ${ml} (model ${lost})`);
     if (diffs.length) finding("review", `${what}, ${env}: ${diffs.join("; ")}`);
   }
+}
+
+/**
+ * True when review problem `p` is a stale branch's exposure the model confirms: an unrotated-removal
+ * naming a commit of the change whose version was wrapped for a key (exposedDuring) of someone who,
+ * by the model, was a member of the environment at that commit and is one neither at the merge base
+ * (`b`) nor at the head (`h`), and that version held a name whose value the change adds or changes.
+ */
+function staleExposure(json, p, b, h) {
+  if (p.kind !== "unrotated-removal" || typeof p.commit !== "string") return false;
+  const env = p.environment;
+  const e = (json.environments ?? []).find((x) => x.environment === env);
+  let mid;
+  try {
+    mid = stateOf(p.commit);
+  } catch {
+    return false;
+  }
+  const setHere = (n) => n in h[env].values && (!(n in b[env].values) || b[env].values[n] !== h[env].values[n]);
+  return (e?.exposedDuring ?? []).some(
+    (x) => x.commit === p.commit && x.member !== undefined && mid[env].members[x.member] === x.recipient && !(x.member in b[env].members) && !(x.member in h[env].members) && x.secrets.some(setHere),
+  );
 }
 
 // ---------------------------------------------------------------- conflicts
