@@ -1853,6 +1853,10 @@ describe("buildReview: a secret added under a name that reads as another secret'
     const d = await decryptSecrets(staging, [alice.identity]);
     const head = await reencryptSecrets(d, new Map([...d.values, ["s1ack_bot_token", "x"]]));
     const report = buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: staging }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head }));
+    // a 1 that reads as an i: str1pe_api_key beside staging's own stripe_api_key
+    const str1pe = await reencryptSecrets(d, new Map([...d.values, ["str1pe_api_key", "x"]]));
+    const i = buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: staging }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: str1pe })).problems.filter((p) => p.kind === "look-alike-name");
+    expect(i.map((p) => p.message.slice(0, p.message.indexOf(" (")))).toEqual([`${stagingFile} adds secret "str1pe_api_key", whose name reads as "stripe_api_key"'s`]);
     expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.environment, p.file])).toEqual([["staging", stagingFile]]);
     expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`reads as "slack_bot_token"'s (a secret of production)`);
     // both names already in the base: nothing this change adds

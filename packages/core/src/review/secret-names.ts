@@ -16,14 +16,16 @@ import type { ReviewProblem } from "./report.js";
  * the ASCII they look like and spaces dropped, then {@link nameSkeleton} (case folded,
  * `I`/`l`/`1` and `O`/`0` made one, `rn` as `m`, `vv` as `w`, characters that draw nothing
  * dropped) of the name as written, of
- * the name in lower case (`OPENAI_API_KEY` is `openai_api_key`), and of an upper-case name with
+ * the name in lower case (`OPENAI_API_KEY` is `openai_api_key`), of the name in lower case with
+ * its `1` read as `i` (`str1pe_api_key` as `stripe_api_key`), and of an upper-case name with
  * its `l`, `1` and `0` read as `I`, `I` and `O` (`OPENAl_API_KEY` reads as `OPENAI_API_KEY`).
  * Two names read alike when they share a reading.
  */
 export function secretNameReadings(name: string): Set<string> {
   // spaces (a trailing one, a no-break space) draw as nothing between or after letters: dropped
   const s = asciiLookAlike(name).normalize("NFKC").replace(/\s+/g, "");
-  const readings = new Set([nameSkeleton(s), nameSkeleton(s.toLowerCase())]);
+  // a 1 between lower-case letters reads as an i too (str1pe_api_key as stripe_api_key)
+  const readings = new Set([nameSkeleton(s), nameSkeleton(s.toLowerCase()), nameSkeleton(s.toLowerCase().replace(/1/g, "i"))]);
   // an upper-case name (no lower-case letter but l): its l and 1 read as I, its 0 as O
   if (/[A-Z]/.test(s) && !/[a-km-z]/.test(s)) readings.add(nameSkeleton(s.replace(/[l1|]/g, "I").replace(/0/g, "O").toLowerCase()));
   return readings;
