@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toResolverError } from "../packages/resolver/src/errors.js";
 import { ResolverError, createResolver } from "../packages/resolver/src/index.js";
 import { assertNoLeak, caught, encryptSecrets, makeRepo, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
 
@@ -207,5 +208,22 @@ describe("a service started in the wrong folder", () => {
       process.chdir(before);
       cleanup();
     }
+  });
+});
+
+describe("files the service's user may not read", () => {
+  it("EACCES names the process's uid and how to fix it (it said 'Check that the file exists'); other codes unchanged", () => {
+    // the tests run as root, which reads any file: node's error is made here (checked by hand as nobody)
+    const denied = Object.assign(new Error("EACCES: permission denied, open '/srv/app/secrets/production.enc.yaml'"), { code: "EACCES" });
+    const e = toResolverError(denied, "production", "/srv/app/secrets/production.enc.yaml");
+    expect(e.code).toBe("IO_ERROR");
+    const uid = typeof process.getuid === "function" ? ` (uid ${process.getuid()})` : "";
+    expect(e.message).toBe(
+      `environment production: cannot read /srv/app/secrets/production.enc.yaml (EACCES): this process${uid} may not read it. Make /srv/app/secrets/production.enc.yaml and the folders above it readable by the user the service runs as${uid} (chown, chmod, or a group the service is in).`,
+    );
+    expect(e.hint).toContain("readable by the user the service runs as");
+    expect(e.cause).toBe(denied);
+    const other = toResolverError(Object.assign(new Error("EIO"), { code: "EIO" }), "production", "/srv/x.enc.yaml");
+    expect(other.message).toBe("environment production: cannot read /srv/x.enc.yaml (EIO). Check that the file exists and is readable by this process.");
   });
 });

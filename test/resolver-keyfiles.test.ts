@@ -179,6 +179,20 @@ describe("key files that cannot work are named with what is wrong and how to fix
     expect(findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: join(keys.dir, "absent.txt") }, cwd: keys.dir }).problem).not.toContain("only a shell expands");
   });
 
+  it("an unusable SOPS_AGE_KEY beside a SOPS_AGE_KEY_FILE: both listed once, in order (the note on the file was overwritten and SOPS_AGE_KEY listed twice)", async () => {
+    const file = keyFile("fine.txt", `${owner.identity}\n`);
+    for (const [value, note] of [
+      [owner.recipient, "SOPS_AGE_KEY (unusable: line 1: a public key, not an age identity"],
+      ["# only a comment", "SOPS_AGE_KEY (holds no age key: empty, or only comments and blank lines)"],
+    ] as const) {
+      const e = await noIdentity({ SOPS_AGE_KEY: value, SOPS_AGE_KEY_FILE: file });
+      const looked = e.message.slice(e.message.indexOf("Looked in: "));
+      expect(looked).toContain(`${note}`);
+      expect(looked).toContain("; SOPS_AGE_KEY_FILE (not consulted: SOPS_AGE_KEY is set and takes precedence).");
+      expect(looked.split("SOPS_AGE_KEY (").length).toBe(2);
+    }
+  });
+
   it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
     const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
     expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);

@@ -134,6 +134,12 @@ export function toResolverError(error: unknown, environment: string, file: strin
     );
   }
   const reason = sys;
+  if (reason === "EACCES" || reason === "EPERM") {
+    // a deploy that copies files as one user and runs the service as another: say which user
+    const uid = typeof process.getuid === "function" ? ` (uid ${process.getuid()})` : "";
+    const hint = `Make ${file} and the folders above it readable by the user the service runs as${uid} (chown, chmod, or a group the service is in).`;
+    return new ResolverError("IO_ERROR", `environment ${environment}: cannot read ${file} (${reason}): this process${uid} may not read it. ${hint}`, { environment, file, cause: error, hint });
+  }
   return new ResolverError(
     "IO_ERROR",
     `environment ${environment}: cannot read ${file} (${reason}). Check that the file exists and is readable by this process.`,

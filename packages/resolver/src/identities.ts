@@ -82,8 +82,11 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
   if (inline !== undefined && inline.trim() !== "") {
     const source = "SOPS_AGE_KEY";
     searched.push(source);
+    // parsed before the note on SOPS_AGE_KEY_FILE is added: what is wrong with SOPS_AGE_KEY is
+    // written over its own entry (it replaced that note, and SOPS_AGE_KEY was listed twice)
+    const found = result(safeParse(inline, source, searched, problem), source);
     if (env["SOPS_AGE_KEY_FILE"]) searched.push("SOPS_AGE_KEY_FILE (not consulted: SOPS_AGE_KEY is set and takes precedence)");
-    return result(safeParse(inline, source, searched, problem), source);
+    return found;
   }
   searched.push("SOPS_AGE_KEY (not set)");
 
