@@ -37,8 +37,8 @@ export const WORKSPACE_PULL_WAIT_MS = 5_000;
 
 /**
  * How long the diagnostics of an index change are sent before the messages that came meanwhile are
- * handled (ms): the rest go out in the next turns of the event loop, the files whose diagnostics
- * changed latest first. The check of a workspace of a hundred projects (a client started in `/` or
+ * handled (ms): the first slice of every change goes out at once, the rest in the next turns of the
+ * event loop (each file once, its list as it is then). The check of a workspace of a hundred projects (a client started in `/` or
  * the home folder) changed the diagnostics of thousands of files, and sending them all at once held
  * every request, `shutdown` included, for more than a second.
  */
