@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { proto, SERVER_BIN } from "./lsp-harness.js";
+import { LspClient, proto, SERVER_BIN } from "./lsp-harness.js";
 
 interface Proc {
   conn: proto.ProtocolConnection;
@@ -168,6 +168,24 @@ describe("the server process's lifecycle over stdio", () => {
       expect(await exited).toBe(0);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  });
+});
+
+describe("the server process over --node-ipc (the VS Code extension's transport)", () => {
+  // (each IPC message comes in an event of its own: vscode-jsonrpc's throw on such a cancellation loses only it, where over stdio it lost the messages read with it)
+  it("answers the requests after a $/cancelRequest without the id of a request", async () => {
+    const client = await LspClient.start({ folders: [], transport: "node-ipc" });
+    try {
+      await client.conn.sendNotification("$/cancelRequest");
+      await client.conn.sendNotification("$/cancelRequest", { id: null });
+      const hover = client.conn.sendRequest(proto.HoverRequest.type, HOVER).then(
+        (r) => ({ result: r }),
+        (e: unknown) => ({ error: (e as Error).message }),
+      );
+      expect(await Promise.race([hover, new Promise((r) => setTimeout(() => r("no answer"), 5000))])).toEqual({ result: null });
+    } finally {
+      expect(await client.stop()).toBe(0);
     }
   });
 });

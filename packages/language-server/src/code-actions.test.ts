@@ -1,10 +1,13 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ApplyWorkspaceEditRequest,
   CodeActionRequest,
   CompletionRequest,
   ErrorCodes,
   ExecuteCommandRequest,
+  LSPErrorCodes,
+  ResponseError,
   type ClientCapabilities,
   type CodeAction,
   type Command,
@@ -321,7 +324,35 @@ describe("a client without codeActionLiteralSupport (it takes Command objects on
     await withClient({ workspace: { applyEdit: true } }, async (server) => {
       await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: "stellarSecrets.addSecret", arguments: [] })).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });
       await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.applyEdit, arguments: ["x"] })).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });
+      // the shape of an edit, but not an edit: before, it was sent on to the client as workspace/applyEdit
+      const uri = "file:///x.yaml";
+      const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
+      for (const edit of [
+        { changes: { [uri]: [{ range: 5 }] } },
+        { changes: { [uri]: [{ range, newText: 5 }] } },
+        { changes: { [uri]: { range, newText: "a" } } },
+        { changes: { [uri]: [{ range: { start: { line: -1, character: 0 }, end: range.end }, newText: "a" }] } },
+        { documentChanges: [{ kind: "delete", uri }] },
+        { documentChanges: [{ textDocument: { uri }, edits: [{ range, newText: "a" }] }] },
+      ])
+        await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.applyEdit, arguments: [edit] }), JSON.stringify(edit)).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });
       expect(server.appliedEdits).toEqual([]);
+      // a whole text document edit is applied
+      const whole = { documentChanges: [{ textDocument: { uri, version: null }, edits: [{ range, newText: "a" }] }] };
+      expect(await server.client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.applyEdit, arguments: [whole] })).toBeNull();
+      expect(server.appliedEdits).toEqual([{ edit: whole }]);
+    });
+  });
+
+  it("workspace/executeCommand whose edit the client refuses (its workspace/applyEdit fails): RequestFailed naming workspace/applyEdit, not the client's own error code", async () => {
+    await withClient({ workspace: { applyEdit: true } }, async (server, _uri, actions) => {
+      server.client.onRequest(ApplyWorkspaceEditRequest.type, () => {
+        throw new ResponseError(ErrorCodes.MethodNotFound, "Unhandled method workspace/applyEdit");
+      });
+      const command = actions[0] as Command;
+      const refused = server.client.sendRequest(ExecuteCommandRequest.type, { command: command.command, arguments: command.arguments });
+      await expect(refused).rejects.toMatchObject({ code: LSPErrorCodes.RequestFailed });
+      await expect(refused).rejects.toThrow(/the client did not take workspace\/applyEdit \(Unhandled method workspace\/applyEdit\)/);
     });
   });
 });

@@ -313,3 +313,27 @@ describe("the diagnostics of many files at once (push mode)", () => {
     }
   });
 });
+
+describe("a first workspace/diagnostic of many files (pull mode)", () => {
+  it("is collected a slice at a time: a request sent after it is answered first; the report still holds every file", async () => {
+    const files: Record<string, string> = { "connections/hubspot.yaml": CONNECTION };
+    const FILES = 30;
+    for (let i = 0; i < FILES; i++) files[`actions/a${i}.yaml`] = ACTION.replace("create_ticket", `ticket_${i}`);
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, files);
+    const server = await startInMemory({ folders: [project.dir], pull: true, sliceMs: 0 });
+    try {
+      await server.state.checked;
+      const order: string[] = [];
+      const all = server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] }).then((r) => (order.push("workspace"), r as WorkspaceDiagnosticReport));
+      const doc = server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: project.uri("actions/a0.yaml") } }).then(() => order.push("document"));
+      const [report] = await Promise.all([all, doc]);
+      expect(order).toEqual(["document", "workspace"]);
+      const actions = report.items.filter((i) => i.uri.includes("/actions/a"));
+      expect(actions).toHaveLength(FILES);
+      for (const item of actions) expect(item.kind === DocumentDiagnosticReportKind.Full && item.items.map((d) => d.code)).toEqual(["unknown-secret"]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});

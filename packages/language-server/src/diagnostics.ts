@@ -37,8 +37,8 @@ export const WORKSPACE_PULL_WAIT_MS = 5_000;
 
 /**
  * How long the diagnostics of an index change are sent before the messages that came meanwhile are
- * handled (ms): the rest go out in the next turns of the event loop, the files whose diagnostics
- * changed latest first. The check of a workspace of a hundred projects (a client started in `/` or
+ * handled (ms): the first slice of every change goes out at once, the rest in the next turns of the
+ * event loop (each file once, its list as it is then). The check of a workspace of a hundred projects (a client started in `/` or
  * the home folder) changed the diagnostics of thousands of files, and sending them all at once held
  * every request, `shutdown` included, for more than a second.
  */
@@ -364,12 +364,21 @@ export class DiagnosticsPublisher {
       // keyed by path: the index's files and the client's previous results are one set
       // (required, but a client that leaves it out has no previous results)
       const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
-      const collect = (): WorkspaceDocumentDiagnosticReport[] => {
+      // The files' reports, a slice of {@link sliceMs} at a time (a workspace of thousands of files, the
+      // first pull of all of them: the other requests are answered between slices); cancelled or shut
+      // down meanwhile, what was collected (each report holds the result id it was made with)
+      const collect = async (): Promise<WorkspaceDocumentDiagnosticReport[]> => {
         const items: WorkspaceDocumentDiagnosticReport[] = [];
         const paths = new Set<string>();
         for (const m of state.workspace.all()) for (const p of m.files()) paths.add(p);
         for (const p of previous.keys()) paths.add(p);
+        let sliceStart = Date.now();
         for (const p of paths) {
+          if (Date.now() - sliceStart >= this.sliceMs) {
+            await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+            if (token.isCancellationRequested || this.shutDown) break;
+            sliceStart = Date.now();
+          }
           if (state.workspace.isOpen(p)) continue; // open documents are pulled one by one
           const id = this.resultId(p);
           if (previous.get(p) === id) continue;
@@ -379,15 +388,18 @@ export class DiagnosticsPublisher {
         }
         return items;
       };
-      let items = collect();
+      let seen = this.changeCounter;
+      let items = await collect();
       // Long poll: hold the request until something changes (the client re-sends it at once otherwise),
-      // it is cancelled, or the server is shut down
+      // it is cancelled, or the server is shut down; a change while the reports were collected is not waited for
       while (items.length === 0 && !token.isCancellationRequested && !this.shutDown) {
-        await new Promise<void>((resolve) => {
-          this.waiters.push(resolve);
-          token.onCancellationRequested(() => resolve());
-        });
-        items = collect();
+        if (this.changeCounter === seen)
+          await new Promise<void>((resolve) => {
+            this.waiters.push(resolve);
+            token.onCancellationRequested(() => resolve());
+          });
+        seen = this.changeCounter;
+        items = await collect();
       }
       return { items };
     });

@@ -3,12 +3,12 @@
  * definition, references, document symbols, code actions, and the refused rename. Each handler
  * finds the open document and its project, then calls the pure feature function.
  */
-import type { ClientCapabilities, CodeAction, Command, Diagnostic as LspDiagnostic, DocumentSymbol, Location, Position, Range, ServerCapabilities, SymbolInformation, WorkspaceEdit } from "vscode-languageserver/node";
-import { CompletionItemKind, ErrorCodes, ResponseError, SymbolKind } from "./lsp.js";
+import type { ApplyWorkspaceEditResult, ClientCapabilities, CodeAction, Command, Diagnostic as LspDiagnostic, DocumentSymbol, Location, Position, Range, ServerCapabilities, SymbolInformation, WorkspaceEdit } from "vscode-languageserver/node";
+import { CompletionItemKind, ErrorCodes, LSPErrorCodes, ResponseError, SymbolKind } from "./lsp.js";
 import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
 import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
-import { requireDocumentParams } from "./params.js";
+import { requireDocumentParams, workspaceEditProblem } from "./params.js";
 import { ServerCommands } from "./protocol.js";
 import { clampToLine, toLspDiagnostic } from "./ranges.js";
 import { LineIndex } from "@stellar-secrets/core";
@@ -79,11 +79,6 @@ function symbolsFor<S extends DocumentSymbol | SymbolInformation>(symbols: S[], 
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-
-/** True when `v` has the shape of a `WorkspaceEdit` (`changes` an object, or `documentChanges` an array). */
-function isWorkspaceEdit(v: unknown): v is WorkspaceEdit {
-  return isObject(v) && (isObject(v.changes) || Array.isArray(v.documentChanges));
-}
 
 /**
  * Code actions as `Command`s, for a client without `codeActionLiteralSupport`: an edit becomes the
@@ -237,8 +232,15 @@ export function registerLanguageFeatures(state: ServerState): void {
     state.guard("execute command", null, async (params) => {
       const edit: unknown = params.arguments?.[0];
       if (params.command !== ServerCommands.applyEdit) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}: the server runs only ${ServerCommands.applyEdit}`);
-      if (!isWorkspaceEdit(edit)) throw new ResponseError(ErrorCodes.InvalidParams, `${ServerCommands.applyEdit} takes one argument, the WorkspaceEdit to apply`);
-      const result = await state.connection.workspace.applyEdit({ edit });
+      const problem = workspaceEditProblem(edit);
+      if (problem !== undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${ServerCommands.applyEdit} takes one argument, the WorkspaceEdit to apply (${problem})`);
+      let result: ApplyWorkspaceEditResult;
+      try {
+        result = await state.connection.workspace.applyEdit({ edit: edit as WorkspaceEdit });
+      } catch (e) {
+        // the client's own error to workspace/applyEdit (e.g. MethodNotFound: it applies no edits) is not the command's
+        throw new ResponseError(LSPErrorCodes.RequestFailed, `${ServerCommands.applyEdit}: the client did not take workspace/applyEdit (${e instanceof Error ? e.message : String(e)})`);
+      }
       if (!result.applied) state.log(`${ServerCommands.applyEdit}: the client did not apply the edit${result.failureReason === undefined ? "" : ` (${result.failureReason})`}`);
       return null;
     }),

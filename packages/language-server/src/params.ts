@@ -57,3 +57,28 @@ export function textSyncProblem(method: string, params: unknown): string | undef
   }
   return undefined;
 }
+
+const isTextEdit = (v: unknown): boolean => isObject(v) && isRange(v.range) && typeof v.newText === "string";
+
+/**
+ * What `v` lacks to be a `WorkspaceEdit` of text edits (the only edits the server makes: its
+ * `applyEdit` command hands them back to the client), or undefined when it is one: `changes`, an
+ * object of lists of text edits (`{ range, newText }`: a range of unsigned integers, a string), and/or
+ * `documentChanges`, a list of text document edits (`{ textDocument: { uri, version }, edits }`).
+ * File operations (create, rename, delete) are none of the server's.
+ */
+export function workspaceEditProblem(v: unknown): string | undefined {
+  if (!isObject(v) || (v.changes === undefined && v.documentChanges === undefined)) return "an object with changes or documentChanges";
+  if (v.changes !== undefined) {
+    if (!isObject(v.changes)) return "changes: an object of URIs to lists of text edits";
+    for (const edits of Object.values(v.changes)) if (!Array.isArray(edits) || !edits.every(isTextEdit)) return "changes: lists of text edits ({ range, newText }: a range of unsigned integers, a string)";
+  }
+  if (v.documentChanges !== undefined) {
+    if (!Array.isArray(v.documentChanges)) return "documentChanges: a list of text document edits";
+    for (const d of v.documentChanges as unknown[]) {
+      const ok = isObject(d) && isObject(d.textDocument) && typeof d.textDocument.uri === "string" && (d.textDocument.version === null || isUinteger(d.textDocument.version)) && Array.isArray(d.edits) && d.edits.every(isTextEdit);
+      if (!ok) return "documentChanges: text document edits ({ textDocument: { uri, version }, edits }); file operations are none of the server's";
+    }
+  }
+  return undefined;
+}

@@ -32,6 +32,19 @@ import { AbstractMessageReader } from "./lsp.js";
 /** The notification that cancels a request (`params.id`). */
 const CANCEL_METHOD = "$/cancelRequest";
 
+/** What is reported of a {@link cancelWithoutId} message (dropped). */
+const CANCEL_WITHOUT_ID = `a ${CANCEL_METHOD} without the id (a string or number params.id) of the request to cancel: dropped`;
+
+/**
+ * True when `message` is a `$/cancelRequest` without the id of a request (no `params`, or a
+ * `params.id` that is no string or number): `vscode-jsonrpc` reads that id before anything else and
+ * throws on a missing or null one, losing the messages read with it.
+ */
+export function cancelWithoutId(message: unknown): boolean {
+  if (!isObject(message) || message.method !== CANCEL_METHOD) return false;
+  return !(isObject(message.params) && isId(message.params.id));
+}
+
 /** JSON-RPC's Parse error: the body is not JSON. */
 export const PARSE_ERROR = -32700;
 /** JSON-RPC's Invalid Request: JSON, but not a JSON-RPC message. */
@@ -113,8 +126,7 @@ function messageEvent(value: unknown): FrameEvent {
     if ("id" in value && value.id === null) return { type: "invalid", id: null, code: INVALID_REQUEST, reason: `${value.method} with id null: a request needs a string or number id, a notification none` };
     // vscode-jsonrpc reads a cancellation's `params.id` before anything else, and throws on a missing or
     // null one, losing the messages read with it: the server then answered nothing more
-    if (value.method === CANCEL_METHOD && !("id" in value) && !(isObject(value.params) && isId(value.params.id)))
-      return { type: "warning", reason: `a ${CANCEL_METHOD} without the id (a string or number params.id) of the request to cancel: dropped` };
+    if (!("id" in value) && cancelWithoutId(value)) return { type: "warning", reason: CANCEL_WITHOUT_ID };
     return { type: "message", message: value as unknown as Message };
   }
   if (isId(value.id) && ("result" in value || "error" in value)) return { type: "message", message: value as unknown as Message };
@@ -361,3 +373,4 @@ export class FramedStdinReader extends AbstractMessageReader implements MessageR
     };
   }
 }
+
