@@ -405,7 +405,7 @@ describe("mistakes planted in a realistic organisation", () => {
   it("keeps a name with a line break (a | block scalar) on one line of the message", () => {
     const d = found.find((x) => x.file === "connections/block.yaml");
     expect(d).toMatchObject({ rule: "unknown-secret", secret: "acme_auth_token\n", suggestion: "acme_auth_token" });
-    expect(d?.message).toMatchInlineSnapshot(`"unknown secret "acme_auth_token\\n": no environment file has it; did you mean "acme_auth_token"?"`);
+    expect(d?.message).toMatchInlineSnapshot(`"unknown secret "acme_auth_token\\n": no environment file has it; "acme_auth_token" differs only by the line break at its end (a | block scalar keeps it): write it without"`);
   });
 
   it("reports a credential pasted into a secret field as plaintext-credential, never repeating it (check, usage); a wrong name stays unknown-secret", () => {

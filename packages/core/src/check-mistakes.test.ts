@@ -817,3 +817,24 @@ describe("a secret interpolated the way GitHub Actions or a shell writes it (che
     expect(pick(checkWorkspace(other)).map((d) => d[3])).toEqual(['"token" must be a secret reference { secret: NAME }, not a plain value']);
   });
 });
+
+describe("a reference with a space or tab kept inside its quotes (checker session)", () => {
+  it("unknown-secret says the name differs only by that space (the trimmed name as the replacement), and the unused name points at the reference", () => {
+    const text = 'kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: "zendesk_api_token " }\n';
+    const ds = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": text }));
+    const unknown = ds.filter((d) => d.rule === "unknown-secret" && d.file === "connectors/zendesk.yaml");
+    expect(unknown.map((d) => [d.file, d.line, d.message, d.suggestion])).toEqual([
+      ["connectors/zendesk.yaml", 4, 'unknown secret "zendesk_api_token ": no environment file has it; "zendesk_api_token" differs only by the space at its end (a quoted name keeps its spaces): write it without', "zendesk_api_token"],
+    ]);
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": `zendesk_api_token: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`,
+      "connectors/zendesk.yaml": text,
+    });
+    expect(checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret").map((d) => d.message)).toEqual([
+      'secret "zendesk_api_token" is not referenced by any config file; the reference "zendesk_api_token " at connectors/zendesk.yaml:4:18 differs from it only by the space at its end (a quoted name keeps its spaces); correct that reference',
+    ]);
+    const tab = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": text.replace('"zendesk_api_token "', '"\\tzendesk_api_token"') })).filter((d) => d.rule === "unknown-secret" && d.file === "connectors/zendesk.yaml");
+    expect(tab.map((d) => d.message)).toEqual(['unknown secret "\\tzendesk_api_token": no environment file has it; "zendesk_api_token" differs only by the tab at its start (a quoted name keeps its spaces): write it without']);
+  });
+});

@@ -1074,6 +1074,7 @@ function collectStrays(index: WorkspaceIndex): Strays {
       }
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
+        if (written.trim() === name) return `; the reference ${quoteName(written)} at ${at} differs from it only by the ${spacesAround(written)}; correct that reference`;
         if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
@@ -1153,6 +1154,19 @@ function otherProjectWords(p: OtherProject): string {
   return p.enclosing ? `the enclosing project (${p.path}/stellar.yaml)` : `${p.path} (a project of its own: ${p.path}/stellar.yaml)`;
 }
 
+/**
+ * How a name's surrounding whitespace is said, with what kept it: "space at its end (a quoted name
+ * keeps its spaces)", "tab at its start (…)", "line break at its end (a | block scalar keeps it)".
+ */
+function spacesAround(name: string): string {
+  const lead = name.length - name.trimStart().length;
+  const trail = name.length - name.trimEnd().length;
+  const what = (s: string): string =>
+    /^ +$/.test(s) ? (s.length === 1 ? "space" : "spaces") : /^\t+$/.test(s) ? (s.length === 1 ? "tab" : "tabs") : /^(\r?\n)+$/.test(s) ? "line break" : "whitespace";
+  const where = lead > 0 && trail > 0 ? "whitespace around it" : lead > 0 ? `${what(name.slice(0, lead))} at its start` : `${what(name.slice(name.length - trail))} at its end`;
+  return where === "line break at its end" ? `${where} (a | block scalar keeps it)` : `${where} (a quoted name keeps its spaces)`;
+}
+
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; others?: string[]; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
@@ -1160,6 +1174,8 @@ function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolea
   // (a name that looks like a credential is never offered: it would be printed, and written)
   if (near === undefined || credentialAsName(near.name) !== undefined) return { name: undefined, hint: "" };
   if (near.caseOnly) return { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` };
+  // a space or tab kept inside quotes (`secret: "stripe_api_key "`): the name is the one meant
+  if (near.name === name.trim()) return { name: near.name, hint: `; "${near.name}" differs only by the ${spacesAround(name)}: write it without` };
   if (near.others === undefined) return { name: near.name, hint: `; did you mean "${near.name}"?` };
   // as near as each other: the ones nothing references first (a misspelt reference leaves the name it meant unused)
   const all = [near.name, ...near.others];

@@ -455,6 +455,9 @@ describe("checkSopsConfigs: age keys written as one entry (planted in a copy of 
       ["error", 3],
       ["warning", 5],
     ]);
+    // an ssh-ed25519 recipient has spaces of its own: no such warning (it is judged as a key, here a non-member)
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9V8m6E2mXk3xXcKm1tq2dC3z2b3bSxq5Yk0b4b4b4b mallory@laptop";
+    expect(checkSopsConfigs(project, new Map([[".sops.yaml", honest.replace(`age: ${ALICE},${BOB}`, `age: ${ALICE},${BOB},${ssh}`)]])).map((d) => [d.severity, d.line, d.message.includes("as one entry")])).toEqual([["error", 3, false]]);
     // commas (with spaces around them), a list and a folded string are what sops reads: nothing to say
     expect(rows(`creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: "${ALICE} , ${BOB}"\n  - path_regex: (^|/)secrets/production\\.enc\\.yaml$\n    age:\n      - ${ALICE}\n      - ${CI}\n`)).toEqual([]);
   });

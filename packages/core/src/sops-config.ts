@@ -521,7 +521,9 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
       // keys separated by spaces or line breaks in one entry (`age: "KEY1 KEY2"`, a `|` block, a list
       // item `- KEY1 KEY2`): sops splits at commas only, so that entry is no key and sops refuses the
       // rule; said once per rule, and the rule judged by the keys meant
-      const joined = rule.age.filter((k) => /\s/.test(k));
+      // (only age1… keys: an `ssh-ed25519 AAAA… comment` recipient has spaces of its own)
+      const isJoined = (k: string): boolean => /\s/.test(k) && k.split(/\s+/).filter((w) => w !== "").every((w) => /^age1/i.test(w));
+      const joined = rule.age.filter(isJoined);
       if (joined.length > 0 && !reported.has(rule)) {
         reported.add(rule);
         out.push(
@@ -537,7 +539,7 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
       }
       // an age1… key written in capitals (bech32 ignores case; sops and age read it as the same key,
       // and the stanza they write opens for it) is that key; stellar.yaml's keys are lower-case
-      const keys = rule.age.flatMap((k) => k.split(/\s+/)).filter((k) => k !== "").map(sameKeyAsWritten);
+      const keys = rule.age.flatMap((k) => (isJoined(k) ? k.split(/\s+/).filter((w) => w !== "") : [k])).map(sameKeyAsWritten);
       const extra = [...new Set(keys)].filter((r) => !members.has(r));
       const missing = env.members.filter((m) => !keys.includes(m.recipient));
       const fix =
