@@ -16,11 +16,11 @@ import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
+const { values: opts } = scriptArgs(import.meta.url, { numbers: ["rounds"], options: { rounds: { type: "string" }, server: { type: "string" } } });
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const proto = createRequire(join(repo, "packages/language-server/package.json"))("vscode-languageserver-protocol/node");
-const { values: opts } = parseArgs({ options: { rounds: { type: "string" }, server: { type: "string" } } });
 const rounds = Number(opts.rounds ?? 3);
 const serverArgs = opts.server === undefined ? [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js"), "--stdio"] : [join(repo, "bench/lib/run-server.mjs"), opts.server, "--stdio"];
 
