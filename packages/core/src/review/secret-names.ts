@@ -42,17 +42,26 @@ export function lookAlikeSecretProblems(ctx: ReviewContext): ReviewProblem[] {
   const { base, head, w } = ctx;
   const baseFiles = [...(base.index?.environmentFiles.values() ?? [])];
   const headFiles = [...(head.index?.environmentFiles.values() ?? [])];
-  // every name either side holds, with where (the first place each is seen: the base's, then the head's)
-  const known = new Map<string, { readings: Set<string>; where: string }>();
-  for (const [files, side] of [[baseFiles, "the base"], [headFiles, "this change"]] as const) {
-    for (const f of files) {
-      if (!f.readable) continue;
-      for (const e of f.entries) {
-        if (known.has(e.name)) continue;
-        known.set(e.name, { readings: secretNameReadings(e.name), where: side === "the base" ? `a secret of ${f.environment}` : `a secret of ${f.environment} in this change` });
+  // every name either side holds, with where (the first place each is seen: the base's, then the
+  // head's), and the names of each reading in that order; made once, and only when a name is new
+  let known: Map<string, { readings: Set<string>; where: string; order: number }> | undefined;
+  const byReading = new Map<string, string[]>();
+  const knownNames = (): Map<string, { readings: Set<string>; where: string; order: number }> => {
+    if (known !== undefined) return known;
+    known = new Map();
+    for (const [files, side] of [[baseFiles, "the base"], [headFiles, "this change"]] as const) {
+      for (const f of files) {
+        if (!f.readable) continue;
+        for (const e of f.entries) {
+          if (known.has(e.name)) continue;
+          const readings = secretNameReadings(e.name);
+          known.set(e.name, { readings, where: side === "the base" ? `a secret of ${f.environment}` : `a secret of ${f.environment} in this change`, order: known.size });
+          for (const r of readings) byReading.set(r, [...(byReading.get(r) ?? []), e.name]);
+        }
       }
     }
-  }
+    return known;
+  };
   const problems: ReviewProblem[] = [];
   const references = head.index?.allReferences() ?? [];
   for (const f of headFiles) {
@@ -63,8 +72,10 @@ export function lookAlikeSecretProblems(ctx: ReviewContext): ReviewProblem[] {
     const had = new Set((before?.entries ?? []).map((e) => e.name));
     for (const e of f.entries) {
       if (had.has(e.name)) continue;
-      const mine = [...secretNameReadings(e.name)];
-      const alike = [...known].filter(([n, k]) => n !== e.name && mine.some((r) => k.readings.has(r)));
+      const names = knownNames();
+      const alikeNames = new Set<string>();
+      for (const r of secretNameReadings(e.name)) for (const n of byReading.get(r) ?? []) if (n !== e.name) alikeNames.add(n);
+      const alike = [...alikeNames].map((n) => [n, names.get(n)!] as const).sort((a, b) => a[1].order - b[1].order);
       if (alike.length === 0) continue;
       const [otherName, other] = alike[0]!;
       const refs = references.filter((r) => r.secret === e.name);
@@ -90,7 +101,8 @@ export function lookAlikeSecretProblems(ctx: ReviewContext): ReviewProblem[] {
   }
   // a reference moved from one secret to another whose name reads as it, both names already held
   // (no new name above to say it): the config now reads as before while it uses the other secret
-  const newNames = new Set(headFiles.flatMap((f) => f.entries.map((e) => e.name)).filter((n) => !baseFiles.some((b) => b.entries.some((e) => e.name === n))));
+  const baseNames = new Set(baseFiles.flatMap((b) => b.entries.map((e) => e.name)));
+  const newNames = new Set(headFiles.flatMap((f) => f.entries.map((e) => e.name)).filter((n) => !baseNames.has(n)));
   for (const r of diffReferences(base.index?.allReferences() ?? [], references, ctx.renamed)) {
     if (r.change !== "added" || r.replaces === undefined || r.replaces === r.secret || newNames.has(r.secret)) continue;
     const was = secretNameReadings(r.replaces);
