@@ -70,6 +70,26 @@ describe("a file cut short", () => {
         expect(e.hint, where).toMatch(/^Restore the file from git; a deploy that writes it should write a temporary file in the same folder and rename it over this one/);
         expect(e.file, where).toBe(repo.file("production"));
       }
+      // every cut at a line end inside the sops block (the block is last and its last field,
+      // `version`, is not there yet) said only which field was missing
+      const sops = full.indexOf("\nsops:") + 1;
+      let lineEnds = 0;
+      for (let n = sops + 1; n < full.length - 1; n++) {
+        if (full[n - 1] !== "\n") continue;
+        lineEnds++;
+        writeFileSync(repo.file("production"), full.slice(0, n));
+        const e = (await caught(open)) as ResolverError;
+        expect(e.code, `line-end cut at ${n}`).toBe("MALFORMED_FILE");
+        expect(e.message, `line-end cut at ${n}`).toContain("The file ends inside its sops metadata, before `version` (which sops writes last): it may be cut short");
+        expect(e.hint, `line-end cut at ${n}`).toMatch(/^Restore the file from git; a deploy that writes it/);
+      }
+      expect(lineEnds).toBeGreaterThan(8);
+      // a whole file whose sops block is not the last key is not called cut short for a missing version
+      const moved = `${full.slice(sops).replace(/^ {4}version:.*\n/m, "")}${full.slice(0, sops)}`;
+      writeFileSync(repo.file("production"), moved);
+      const notCut = (await caught(open)) as ResolverError;
+      expect(notCut.code).toBe("MALFORMED_FILE");
+      expect(notCut.message).not.toContain("cut short");
       // a file that is whole but not encrypted is not called cut short
       writeFileSync(repo.file("production"), "stripe_api_key: plain-leakcheck\n");
       const plain = (await caught(open)) as ResolverError;

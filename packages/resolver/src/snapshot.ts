@@ -163,12 +163,15 @@ function cutShort(error: unknown, text: string): unknown {
   if (!(error instanceof ResolverError) || (error.code !== "NOT_ENCRYPTED" && error.code !== "MALFORMED_FILE")) return error;
   const empty = text.length === 0;
   const noMetadata = text.includes("ENC[AES256_GCM,") && !/^sops:|^\s*"sops"\s*:/m.test(text);
-  if (!empty && !noMetadata && text.endsWith("\n")) return error;
+  const unfinished = !empty && !noMetadata && text.endsWith("\n") && endsInsideSopsBlock(text);
+  if (!empty && !noMetadata && !unfinished && text.endsWith("\n")) return error;
   const what = empty
     ? "The file is empty"
     : noMetadata
       ? "The file has encrypted values but ends before its sops metadata"
-      : "The file does not end with a line break";
+      : unfinished
+        ? "The file ends inside its sops metadata, before `version` (which sops writes last)"
+        : "The file does not end with a line break";
   const details: ResolverErrorDetails = {
     hint: "Restore the file from git; a deploy that writes it should write a temporary file in the same folder and rename it over this one (a rename is atomic: a reader sees the old file or the new one, never part of one).",
     cause: error.cause ?? error,
@@ -177,6 +180,18 @@ function cutShort(error: unknown, text: string): unknown {
   if (error.file !== undefined) details.file = error.file;
   if (error.line !== undefined) details.line = error.line;
   return new ResolverError(error.code, `${error.message}${error.message.endsWith(".") ? "" : "."} ${what}: it may be cut short (a copy that stopped, or read while a deploy was writing it).`, details);
+}
+
+/**
+ * A YAML file whose `sops` block is its last top-level key and has no `version`: sops and
+ * stellar-secrets write `version` as the block's last field, so such a file most likely stopped at
+ * a line end inside the block (a cut at any other point already ends without a line break).
+ */
+function endsInsideSopsBlock(text: string): boolean {
+  const start = /^sops:[ \t]*$/m.exec(text);
+  if (start === null) return false;
+  const block = text.slice(start.index + start[0].length);
+  return !/^[^\s#]/m.test(block) && !/^[ \t]+version:/m.test(block);
 }
 
 async function decryptVerified(text: string, identities: ResolverIdentities, source: SnapshotSource): Promise<Snapshot> {
