@@ -2,7 +2,7 @@
 // the place to fix, with a message that says what to write there. The workspace is the
 // `references` fixture (real encrypted environment files); the config files under test are set in
 // memory.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -836,5 +836,39 @@ describe("a reference with a space or tab kept inside its quotes (checker sessio
     ]);
     const tab = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": text.replace('"zendesk_api_token "', '"\\tzendesk_api_token"') })).filter((d) => d.rule === "unknown-secret" && d.file === "connectors/zendesk.yaml");
     expect(tab.map((d) => d.message)).toEqual(['unknown secret "\\tzendesk_api_token": no environment file has it; "zendesk_api_token" differs only by the tab at its start (a quoted name keeps its spaces): write it without']);
+  });
+});
+
+describe("a member key pasted with a space inside its quotes in stellar.yaml (checker session 5, open item 1)", () => {
+  // the example organisation as it is committed (its TEST-ONLY keys; bob is a member of development),
+  // with bob's key in stellar.yaml given a space at its end
+  const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+  const BOB = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+  const org = (edit: (file: string, text: string) => string) => {
+    const files: Record<string, string> = {};
+    const folders = ["secrets", "connectors", "connections", "agents"].flatMap((d) => readdirSync(join(ROOT, d), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => `${d}/${f}`));
+    for (const f of ["stellar.yaml", ".sops.yaml", ...folders]) {
+      files[f] = edit(f, readFileSync(join(ROOT, f), "utf8"));
+    }
+    return checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
+  };
+  const spaced = (f: string, text: string) => (f === "stellar.yaml" ? text.replace(`bob: ${BOB}`, `bob: "${BOB} "`) : text);
+
+  it("is the schema error alone: .sops.yaml and the development file, which name that key, are not reported as naming someone who is no member", () => {
+    expect(org((_f, t) => t)).toEqual([]);
+    const ds = org(spaced);
+    expect(ds.map((d) => [d.rule, d.file, d.line, d.column, d.suggestion])).toEqual([["schema", "stellar.yaml", 10, 12, BOB]]);
+    expect(ds[0]?.message).toContain(`did you mean "${BOB}" (without the spaces around it)?`);
+  });
+
+  it("elsewhere the key is named as the one meant for bob in stellar.yaml, not as nobody's", () => {
+    // a .sops.yaml rule for staging that also names bob's key: a real finding, with bob recognised
+    const ds = org((f, t) => (f === ".sops.yaml" ? t.replace(/(staging\\\.enc\\\.yaml\$\n    age: )/, `$1${BOB},`) : spaced(f, t)));
+    expect(ds.map((d) => [d.rule, d.file, d.line])).toEqual([
+      ["sops-config-drift", ".sops.yaml", 6],
+      ["schema", "stellar.yaml", 10],
+    ]);
+    expect(ds[0]?.message).toContain(`names ${BOB} (bob's key in development, written there with spaces around it in stellar.yaml (a schema error: no member until they are removed)), not a member of staging`);
+    expect(ds[0]?.message).not.toContain("not a member of any environment");
   });
 });

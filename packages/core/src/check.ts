@@ -4,7 +4,7 @@
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
-import { environmentDeclarationSite } from "./project.js";
+import { environmentDeclarationSite, miswrittenKeyOwner, miswrittenMembers } from "./project.js";
 import { credentialAsName, detectCredential, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
@@ -1398,7 +1398,10 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   const keyId = (r: string): string => canonicalAgeRecipient(r) ?? r;
   const expected = new Set(env.members.map((m) => keyId(m.recipient)));
   const actual = new Set(recipients.map(keyId));
-  const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)));
+  // the key of a would-be member whose key stellar.yaml writes with spaces around it is the one
+  // meant there: that schema error is the finding (fixing it leaves this file right), not this one
+  const meant = new Set(miswrittenMembers(env).map((m) => keyId(m.recipient)));
+  const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)) && !meant.has(keyId(r)));
   const missing = env.members.filter((m) => !actual.has(keyId(m.recipient)));
   // a member's key whose label here is another encoding of it (the top bit set): age salts a stanza
   // with the key as written, so age's own client (the member's) does not open what was wrapped to it
@@ -1409,7 +1412,8 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
       const m = e.members.find((x) => keyId(x.recipient) === keyId(recipient));
       if (m !== undefined) return `${recipient} (${m.name}, a member of ${e.name})`;
     }
-    return `${recipient} (not a member of any environment)`;
+    const meantBy = miswrittenKeyOwner(index.project.environments, recipient, (a, b) => keyId(a) === keyId(b));
+    return `${recipient} (${meantBy ?? "not a member of any environment"})`;
   };
   const parts: string[] = [];
   if (extra.length > 0) parts.push(`can still be decrypted by ${extra.map(whoIs).join(", ")}, not a member of ${environment}`);
