@@ -788,6 +788,14 @@ describe("docs", () => {
       expect(doc).toContain(`| [\`${rule.id}\`](#${rule.id}) | ${rule.severity} |`);
     }
   });
+
+  it("docs/rules.md's table says of each rule what its summary says (the text editors show from the schema), backticks aside", () => {
+    const doc = readFileSync(join(REPO, "docs", "rules.md"), "utf8");
+    const rows = new Map([...doc.matchAll(/^\| \[`([a-z-]+)`\]\(#[a-z-]+\) \| \w+ \| (.*) \|$/gm)].map((m) => [m[1], m[2]!.replace(/`/g, "")]));
+    for (const rule of RULES) expect([rule.id, rows.get(rule.id)]).toEqual([rule.id, rule.summary.replace(/`/g, "")]);
+    // recipient-drift covers a key-groups file compared with its .sops.yaml rule (key-groups-rule.ts)
+    expect(RULES.find((r) => r.id === "recipient-drift")?.summary).toContain("its sops key groups differ from its .sops.yaml rule's");
+  });
 });
 
 describe("fixture hygiene", () => {
