@@ -400,8 +400,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     for (const p of recipientStanzaProblems(index.project, file)) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
     }
-    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for it
-    if (file.keyGroups !== undefined && index.sopsConfigs.size > 0) {
+    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for
+    // it, and a one-list file under a rule with several groups
+    if (index.sopsConfigs.size > 0) {
       for (const p of keyGroupsRuleProblems(index.project, file, index.sopsConfigs)) {
         out.push(diagnosticAt("recipient-drift", p.severity === "error" ? sev("recipient-drift") : "warning", file.path, file.lines, p.range, p.message));
       }
