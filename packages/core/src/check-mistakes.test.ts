@@ -872,3 +872,40 @@ describe("a member key pasted with a space inside its quotes in stellar.yaml (ch
     expect(ds[0]?.message).not.toContain("not a member of any environment");
   });
 });
+
+describe("follow-on findings of a config file the check could not read or did not include (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const base = {
+    "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+    "secrets/development.enc.yaml": env,
+    "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nauth: stripe\n",
+  };
+  const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+
+  it("a connector that is a symbolic link out of the repository (not read): its unused secret is not to be removed, and the missing connector may be in it", () => {
+    const fs = memoryFs({ ...base, "connectors/stripe.yaml": connector }, { "connectors/stripe.yaml": "/elsewhere/stripe.yaml" });
+    // (the environment file's ENC strings are placeholders: their stale-mac is not the point)
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule !== "stale-mac");
+    expect(ds.map((d) => [d.rule, d.file])).toEqual([
+      ["unknown-reference", "connections/stripe.yaml"],
+      ["schema", "connectors/stripe.yaml"],
+      ["unused-secret", "secrets/development.enc.yaml"],
+    ]);
+    // (it was "…or remove it with `stellar-secrets rm stripe_api_key`", and the other kind's name as the fix)
+    expect(ds[2]?.message).toBe('secret "stripe_api_key" is not referenced by any config file; connectors/stripe.yaml was not read (see the error there) and may reference it: fix that first');
+    expect(ds[0]?.message).toBe(
+      'API connection "stripe" uses auth connector "stripe", but "stripe" is an API connection (connections/stripe.yaml:2:7), not an auth connector: a connection names an auth connector; connectors/stripe.yaml was not read (see the error there) and may define it: fix that first',
+    );
+    expect(ds[0]?.suggestion).toBeUndefined();
+  });
+
+  it("a connector in a file the include globs miss (Stripe.YAML): the connection's unknown-reference names that file, not the same-named connection", () => {
+    const fs = memoryFs({ ...base, "connectors/Stripe.YAML": connector });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "unknown-reference")?.message).toBe(
+      'API connection "stripe" uses auth connector "stripe", but there is none by that name; connectors/Stripe.YAML:2 defines it, but no config.include glob of stellar.yaml matches that file (globs match an extension as written: "*.yaml" is not ".YAML"), so it is not part of the project: rename it to connectors/Stripe.yaml',
+    );
+    // read and included, nothing to say
+    expect(checkWorkspace(loadWorkspace("/mem", { fs: memoryFs({ ...base, "connectors/stripe.yaml": connector }), atRoot: true }).index).filter((d) => d.rule !== "stale-mac")).toEqual([]);
+  });
+});

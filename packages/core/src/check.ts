@@ -522,7 +522,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           strays.explain(name) ??
           excludedUse(index, name) ??
           renamedTo(index, name) ??
-          commentedOut(name, (mentions ??= commentMentions(index)));
+          commentedOut(name, (mentions ??= commentMentions(index))) ??
+          unreadConfigFilesNote(index, "reference");
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -781,12 +782,16 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
-      const other = otherKindExplanation(index, link);
+      // an object of the right kind in a file kept out of the project (Stripe.YAML beside *.yaml
+      // globs) says more than a same-named object of another kind in the project
+      const other = index.excludedDefinition(link.targetKind, link.target) === undefined ? otherKindExplanation(index, link) : undefined;
+      // config files that were not read at all (a link out of the repository): they may define it
+      const unreadFiles = unreadConfigFilesNote(index, "define");
       let why: string;
       let suggestion: string | undefined;
       if (other !== undefined) {
-        why = other.message;
-        suggestion = other.suggestion;
+        why = other.message + (unreadFiles ?? "");
+        suggestion = unreadFiles === undefined ? other.suggestion : undefined;
       } else {
         // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
         const excluded = index.excludedDefinition(link.targetKind, link.target);
@@ -808,8 +813,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
             : near && listed
               ? `; "${near.name}", which it looks like, is already listed: remove this entry`
               : near
-                ? `; did you mean "${near.name}"?`
-                : (unread ?? "")
+                ? `; did you mean "${near.name}"?${unreadFiles ?? ""}`
+                : (unread ?? unreadFiles ?? "")
         }`;
         suggestion = near && !listed ? near.name : undefined;
       }
@@ -948,6 +953,22 @@ function otherKindExplanation(index: WorkspaceIndex, link: ObjectLink): { messag
 
 function namesOf(docs: readonly ConfigDocument[]): string[] {
   return [...new Set(docs.map((d) => d.name).filter((n): n is string => n !== undefined))];
+}
+
+/**
+ * "; connectors/zendesk.yaml was not read (see the error there) and may define it" when config
+ * files of the project were not read at all ({@link ConfigFile.unread}: a symbolic link out of the
+ * repository, a file too large or not UTF-8), the first three by path; undefined when every file
+ * was read. What such a file holds is unknown: an unused secret may be used there (so never
+ * "remove it"), a missing object defined there.
+ */
+function unreadConfigFilesNote(index: WorkspaceIndex, what: "define" | "reference"): string | undefined {
+  const unread: string[] = [];
+  for (const file of index.configFiles.values()) if (file.unread === true) unread.push(file.path);
+  if (unread.length === 0) return undefined;
+  unread.sort();
+  const shown = unread.length > 3 ? `${unread.slice(0, 3).join(", ")} and ${unread.length - 3} more` : unread.join(", ");
+  return `; ${shown} ${unread.length === 1 ? "was" : "were"} not read (see the error there) and may ${what} it: fix that first`;
 }
 
 /** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */

@@ -132,6 +132,13 @@ export interface ConfigFile {
    * `unused-secret`, which says when a comment is the only place that names a secret.
    */
   comments?: ConfigComment[];
+  /**
+   * True for the model of a file that was not read at all ({@link unreadableConfigFile}: a link
+   * out of the repository, too large, not UTF-8): it may define objects and reference secrets that
+   * no one knows of, so an `unused-secret` or `unknown-reference` says so rather than "remove it".
+   * Absent otherwise (such a model is never cached).
+   */
+  unread?: true;
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -951,5 +958,5 @@ function isAbsoluteUrl(text: string): boolean {
 export function unreadableConfigFile(path: string, text: string, why: string): ConfigFile {
   const lines = new LineIndex(text);
   const end = Math.min(lineEndAt(text, 0), 200);
-  return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true };
+  return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true, unread: true };
 }
