@@ -379,6 +379,25 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);
+      // the file of a declared environment that has none, under another spelling (Production.enc.yaml,
+      // prod.enc.yaml): renaming it is the fix (never "remove the file": it holds that environment's values)
+      const meant = declared.find((e) => misnamedFilePath(index, e) === file.path);
+      if (meant !== undefined) {
+        const path = `${index.project.secretsDir}/${environmentFileName(meant)}`;
+        out.push(
+          diagnosticAt(
+            "unknown-environment",
+            sev("unknown-environment"),
+            file.path,
+            file.lines,
+            firstLineRange(file.text),
+            `${file.path} is the file of environment "${file.environment}", which stellar.yaml does not declare, and ${path}, the file of the declared environment "${meant}", does not exist: ` +
+              `this is probably ${meant}'s file under another name${file.environment.toLowerCase() === meant ? " (file names are case-sensitive: a case-insensitive disk, as on macOS or Windows, opens it under either name, git and Linux do not)" : ""}, and nothing reads it as ${meant}'s, so ${meant} has no values (each secret used there lacks one until it is renamed); ` +
+              `rename it: \`git mv ${shellWord(file.path, { path: true })} ${shellWord(path, { path: true })}\``,
+          ),
+        );
+        continue;
+      }
       out.push(
         diagnosticAt(
           "unknown-environment",
@@ -1287,8 +1306,12 @@ function checkReference(
     if (def !== undefined && !def.empty) continue;
     const file = index.environmentFiles.get(env);
     if (file !== undefined && !file.readable) continue;
-    if (def === undefined) (missing ??= []).push(env);
-    else (empty ??= []).push(env);
+    if (def === undefined) {
+      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml):
+      // one finding at that file says to rename it, not one at every reference used there
+      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined && isReportedAsMisnamed(index, env)) continue;
+      (missing ??= []).push(env);
+    } else (empty ??= []).push(env);
   }
   if (missing === undefined && empty === undefined) return undefined;
   missing ??= [];
@@ -1385,9 +1408,29 @@ function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): s
  * Nothing reads such a file as `env`'s (check, the resolver, `set`, which would create a second one).
  */
 function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefined {
+  const found = misnamedFilePath(index, env);
+  if (found === undefined) return undefined;
+  const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
+}
+
+/**
+ * True when the file {@link misnamedFilePath} finds for `env` is an environment file of an
+ * undeclared environment (Production.enc.yaml, prod.enc.yaml): its `unknown-environment` error
+ * says to rename it to `env`'s. (A file of another extension, production.enc.yml, is reported as
+ * a file of the secrets folder: the references keep saying why their value is missing.)
+ */
+function isReportedAsMisnamed(index: WorkspaceIndex, env: string): boolean {
+  const found = misnamedFilePath(index, env);
+  if (found === undefined) return false;
+  for (const file of index.environmentFiles.values()) if (file.path === found) return true;
+  return false;
+}
+
+/** The file {@link misnamedFileNote} names for `env`, or undefined. */
+function misnamedFilePath(index: WorkspaceIndex, env: string): string | undefined {
   if (index.environmentFiles.has(env)) return undefined;
   const dir = index.project.secretsDir;
-  const path = `${dir}/${environmentFileName(env)}`;
   const spellings = new Set([`${env}.enc.yaml`, `${env}.enc.yml`, `${env}.yaml`, `${env}.yml`, `${env}.enc.json`, `${env}.json`]);
   const inFolder = (p: string): string | undefined => (p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes("/") ? p.slice(dir.length + 1) : undefined);
   const declared = index.project.environments.map((e) => e.name);
@@ -1401,8 +1444,7 @@ function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefine
     if (declared.includes(file.environment) || inFolder(file.path) === undefined) continue;
     if (file.environment.toLowerCase() === env || nearestName(file.environment, declared)?.name === env) found = file.path;
   }
-  if (found === undefined) return undefined;
-  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
+  return found;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */
