@@ -909,3 +909,29 @@ describe("follow-on findings of a config file the check could not read or did no
     expect(checkWorkspace(loadWorkspace("/mem", { fs: memoryFs({ ...base, "connectors/stripe.yaml": connector }), atRoot: true }).index).filter((d) => d.rule !== "stale-mac")).toEqual([]);
   });
 });
+
+describe("a { secret: NAME } written where no reference is read: an anchored field of its own merged with <<, a document without kind (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const check = (connector: string) =>
+    checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({ "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n", "secrets/development.enc.yaml": env, "connectors/stripe.yaml": connector }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unused-secret");
+  const note = (line: number) =>
+    `secret "stripe_api_key" is not referenced by any config file; connectors/stripe.yaml:${line} writes { secret: stripe_api_key } where no reference is read: a reference is read only in a field that takes one, of a document with a kind ` +
+    "(not in a field of your own, an anchored mapping merged with `<<`, which is not read, or a document without kind); write it in such a field";
+
+  it("unused-secret names that place instead of saying to remove the secret (the schema error at the merge key says why it is not read)", () => {
+    const merged = ".defaults: &defaults\n  type: bearer_token\n  token: { secret: stripe_api_key }\nkind: auth_connector\nname: stripe\n<<: *defaults\n";
+    expect(check(merged).map((d) => d.message)).toEqual([note(3)]);
+    const kindless = 'defaults: &defaults\n  type: bearer_token\n  token: { "secret": "stripe_api_key" }\n---\nkind: auth_connector\nname: stripe\n<<: *defaults\n';
+    expect(check(kindless).map((d) => d.message)).toEqual([note(3)]);
+  });
+
+  it("not for a name in a comment (that has its own note), and none once the reference is read", () => {
+    expect(check("kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: other_key } # was { secret: stripe_api_key }\n")[0]?.message).toContain("mentioned only in a comment at connectors/stripe.yaml:4");
+    expect(check("kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n")).toEqual([]);
+  });
+});

@@ -542,6 +542,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           excludedUse(index, name) ??
           renamedTo(index, name) ??
           commentedOut(name, (mentions ??= commentMentions(index))) ??
+          unreadMention(index, name) ??
           unreadConfigFilesNote(index, "reference");
         out.push(
           diagnosticAt(
@@ -1171,6 +1172,29 @@ function commentedOut(name: string, mentions: Map<string, string>): string | und
   const at = mentions.get(name);
   if (at === undefined) return undefined;
   return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${nameArgument(name)}\``;
+}
+
+/**
+ * For an unused secret that a config file of the project writes as `secret: NAME` (outside a
+ * comment) where no reference is read: in a document without `kind` (another tool's, for the
+ * checker), in a field of its own (`.defaults: &d { token: { secret: NAME } }`), in an anchored
+ * mapping merged with `<<` (merge keys are not read). "; FILE:LINE writes …", the first such
+ * place by file path and line; undefined when there is none.
+ */
+function unreadMention(index: WorkspaceIndex, name: string): string | undefined {
+  let first: { path: string; line: number } | undefined;
+  for (const file of index.configFiles.values()) {
+    for (const m of file.secretMentions ?? []) {
+      if (m.name !== name) continue;
+      if (first === undefined || file.path < first.path || (file.path === first.path && m.line < first.line)) first = { path: file.path, line: m.line };
+      break;
+    }
+  }
+  if (first === undefined) return undefined;
+  return (
+    `; ${first.path}:${first.line} writes { secret: ${name} } where no reference is read: a reference is read only in a field that takes one, of a document with a kind ` +
+    "(not in a field of your own, an anchored mapping merged with `<<`, which is not read, or a document without kind); write it in such a field"
+  );
 }
 
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */

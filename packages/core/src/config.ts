@@ -8,7 +8,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type
 import { commentCredentials, commentsIn, detectCredential, type ConfigComment } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
-import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
+import { LineIndex, lineEndAt, lineStartAt, loneCrAsLf, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
@@ -133,6 +133,13 @@ export interface ConfigFile {
    */
   comments?: ConfigComment[];
   /**
+   * Where the text of a file of ours writes `secret: NAME` outside a comment (bounded:
+   * {@link secretMentionsIn}), when it does: for `unused-secret`, which names such a place when no
+   * reference reads the secret (a `{ secret: NAME }` in a document without `kind`, in a field of
+   * its own, in an anchored mapping merged with `<<`). Found in the text, as the comments are.
+   */
+  secretMentions?: SecretMention[];
+  /**
    * True for the model of a file that was not read at all ({@link unreadableConfigFile}: a link
    * out of the repository, too large, not UTF-8): it may define objects and reference secrets that
    * no one knows of, so an `unused-secret` or `unknown-reference` says so rather than "remove it".
@@ -210,7 +217,38 @@ export function parseConfigFile(original: string, path: string, options?: ParseC
     }
     addComments(file, text);
   }
+  if (file.relevant) addSecretMentions(file, text);
   return file;
+}
+
+/** Where a config file's text writes `secret: NAME` (see {@link ConfigFile.secretMentions}). */
+export interface SecretMention {
+  /** The name as written (quotes removed). */
+  name: string;
+  /** 1-based line. */
+  line: number;
+}
+
+/** {@link secretMentionsIn} keeps at most this many per file. */
+const MAX_SECRET_MENTIONS = 500;
+/** `secret: NAME`, `"secret": "NAME"`, in flow or block style. */
+const SECRET_MENTION = /(?:^|[\s{,])["']?secret["']?[ \t]*:[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s,}\]#"'][^\s,}\]#]*))/g;
+
+/**
+ * Sets `file.secretMentions` from `text` (the text {@link configTextOf} gives) when it writes any:
+ * the one place they come from, for a parse and for a model read back from the cache.
+ */
+export function addSecretMentions(file: ConfigFile, text: string): void {
+  if (!text.includes("secret")) return;
+  const out: SecretMention[] = [];
+  for (const m of text.matchAll(SECRET_MENTION)) {
+    if (out.length >= MAX_SECRET_MENTIONS) break;
+    const at = m.index + m[0].indexOf("secret");
+    const before = text.slice(lineStartAt(text, at), at);
+    if (/(?:^|\s)#/.test(before)) continue; // in a comment: commentedOut's
+    out.push({ name: m[1] ?? m[2] ?? m[3] ?? "", line: file.lines.positionAt(at).line });
+  }
+  if (out.length > 0) file.secretMentions = out;
 }
 
 /**
