@@ -935,3 +935,28 @@ describe("a { secret: NAME } written where no reference is read: an anchored fie
     expect(check("kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n")).toEqual([]);
   });
 });
+
+describe("an environment file emptied by hand, or made with touch (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("is one error at the file that says to restore or delete it (init, the reader's hint, refuses an existing project), and no missing value at each reference", () => {
+    for (const empty of ["", "\n", "# staging\n"]) {
+      const ds = checkWorkspace(
+        loadWorkspace("/mem", {
+          fs: memoryFs({
+            "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n",
+            "secrets/development.enc.yaml": env,
+            "secrets/staging.enc.yaml": empty,
+            "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+          }),
+          atRoot: true,
+        }).index,
+      ).filter((d) => d.rule !== "stale-mac");
+      expect(ds.map((d) => [d.rule, d.file, d.line]), JSON.stringify(empty)).toEqual([["unencrypted-secrets-file", "secrets/staging.enc.yaml", 1]]);
+      expect(ds[0]?.message).toBe(
+        "secrets/staging.enc.yaml is empty (nothing but blanks or comments): it has no sops metadata and no secrets, and sops and stellar-secrets refuse it (`set` too); " +
+          "if git has a version of it, restore that (`git checkout -- secrets/staging.enc.yaml`; `git log -- secrets/staging.enc.yaml` shows its history); " +
+          "otherwise delete it: the first `stellar-secrets set NAME --env staging` then creates it for staging's members",
+      );
+    }
+  });
+});

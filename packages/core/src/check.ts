@@ -1329,7 +1329,8 @@ function checkReference(
     }
     if (def !== undefined && !def.empty) continue;
     const file = index.environmentFiles.get(env);
-    if (file !== undefined && !file.readable) continue;
+    // (an unreadable or empty file: its own error is the finding, and `set` refuses it)
+    if (file !== undefined && (!file.readable || file.empty === true)) continue;
     if (def === undefined) {
       // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml):
       // one finding at that file says to rename it, not one at every reference used there
