@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
+import { parseProjectConfig } from "./project.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
 import { memoryFs } from "./test-support/memory-fs.js";
@@ -958,5 +959,15 @@ describe("an environment file emptied by hand, or made with touch (checker sessi
           "otherwise delete it: the first `stellar-secrets set NAME --env staging` then creates it for staging's members",
       );
     }
+  });
+});
+
+describe("a tab used for indentation (checker session 5, planted)", () => {
+  it("is one schema error at the tab in a config file and in stellar.yaml, saying to indent with spaces", () => {
+    const fix = "YAML syntax error: Tabs are not allowed as indentation: indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)";
+    const config = parseConfigFile('kind: api_connection\nname: slack\nbase_url: https://slack.com/api\nheaders:\n\t- { name: Authorization, type: secret, secret: slack_bot_token, prefix: "Bearer " }\n', "connections/slack.yaml");
+    expect(config.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([["schema", 5, 1, fix]]);
+    const project = parseProjectConfig("version: 1\nenvironments:\n  development:\n\tmembers: {}\n", "/r/stellar.yaml");
+    expect(project.diagnostics.map((d) => [d.rule, d.line, d.message])).toEqual([["schema", 4, fix]]);
   });
 });

@@ -395,7 +395,9 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
       }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
-      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
+      // a tab where YAML takes only spaces (pasted, or an editor set to insert tabs): say the fix
+      const tab = e.code === "TAB_AS_INDENT" ? ": indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)" : "";
+      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}${tab}`));
     }
     addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text);
   });

@@ -218,7 +218,8 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     if (doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion)) throw STACK_EXHAUSTED;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+        const tab = e.code === "TAB_AS_INDENT" ? ": indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)" : "";
+        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}${tab}`));
       }
       return { config: undefined, diagnostics };
     }
