@@ -1284,7 +1284,7 @@ function checkReference(
         ref.file,
         lines,
         ref.range,
-        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? "" : `, or move this file into ${elsewhere.path}/`}`,
+        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? ", or, if this project's stellar.yaml was not meant to make its folder a project of its own (a copy), remove it: the folder's files then belong to the enclosing project" : `, or move this file into ${elsewhere.path}/`}`,
         { secret: ref.secret },
       );
     }
