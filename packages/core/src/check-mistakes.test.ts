@@ -971,3 +971,43 @@ describe("a tab used for indentation (checker session 5, planted)", () => {
     expect(project.diagnostics.map((d) => [d.rule, d.line, d.message])).toEqual([["schema", 4, fix]]);
   });
 });
+
+describe("a config file written in JSON, which the include globs do not select (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const json = '{\n  "kind": "auth_connector",\n  "name": "stripe",\n  "type": "bearer_token",\n  "token": { "secret": "stripe_api_key" }\n}\n';
+  const run = (project: string, extra: Record<string, string> = {}) =>
+    checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": project,
+          "secrets/development.enc.yaml": env,
+          "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nauth: stripe\n",
+          "connectors/stripe.json": json,
+          "package.json": '{ "name": "x", "kind": "not ours" }\n',
+          ...extra,
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule !== "stale-mac");
+  const base = "version: 1\nenvironments:\n  development:\n    members: {}\n";
+  const unknown =
+    'API connection "stripe" uses auth connector "stripe", but there is none by that name; connectors/stripe.json:3 defines it, but no config.include glob of stellar.yaml matches that file ' +
+    "(a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files), so it is not part of the project: rename it to connectors/stripe.yaml, or add a glob that matches it to config.include";
+  const unused =
+    'secret "stripe_api_key" is not referenced by any config file; only connectors/stripe.json:5 references it, and no config.include glob of stellar.yaml matches that file ' +
+    "(a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files; nothing checked reads it): rename it to connectors/stripe.yaml (or add a glob that matches it to config.include) if that file is in use, else remove the secret with `stellar-secrets rm stripe_api_key`";
+
+  it("the connection's unknown-reference and the secret's unused-secret name the JSON file and the rename, with the default globs and with globs of the project's own", () => {
+    for (const project of [base, `${base}config:\n  include: ["connections/**/*.yaml", "connectors/**/*.yaml"]\n`]) {
+      const ds = run(project);
+      expect(ds.map((d) => [d.rule, d.file, d.message])).toEqual([
+        ["unknown-reference", "connections/stripe.yaml", unknown],
+        ["unused-secret", "secrets/development.enc.yaml", unused],
+      ]);
+    }
+  });
+
+  it("a glob that selects it makes it a config file like any other: no finding", () => {
+    expect(run(`${base}config:\n  include: ["**/*.yaml", "connectors/**/*.json"]\n`)).toEqual([]);
+  });
+});

@@ -24,7 +24,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
-import { caseMissedYaml, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
+import { caseMissedYaml, isJsonFile, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, secretsFileOf, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -47,9 +47,19 @@ export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
   const lower = lowerCaseExtension(excluded.path);
   if (excluded.notIncluded === true && lower !== undefined)
     return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${CASE_NOTE}), so it is not part of the project: rename it to ${lower}`;
+  if (excluded.notIncluded === true && isJsonFile(excluded.path))
+    return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${JSON_NOTE}), so it is not part of the project: rename it to ${asYaml(excluded.path)}, or add a glob that matches it to config.include`;
   return excluded.notIncluded === true
     ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
     : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
+
+/** Why a JSON config file is outside the project (unless a glob of its own selects it). */
+const JSON_NOTE = "a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files";
+
+/** `connectors/stripe.json` as `connectors/stripe.yaml`. */
+function asYaml(path: string): string {
+  return path.replace(/\.json$/i, ".yaml");
 }
 
 /** Why a `Refund.YAML` is outside the default include globs. */
@@ -1204,6 +1214,8 @@ function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
   if (lower !== undefined)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
+  if (ref.notIncluded === true && isJsonFile(ref.path))
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${JSON_NOTE}; nothing checked reads it): rename it to ${asYaml(ref.path)} (or add a glob that matches it to config.include) if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   if (ref.notIncluded === true)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;

@@ -10,7 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
-import { caseMissedYaml, EXCLUDED_SCAN_MAX_FILES, readExcludedFiles } from "./excluded.js";
+import { EXCLUDED_SCAN_MAX_FILES, passedOverConfig, readExcludedFiles } from "./excluded.js";
 import { readOtherProjects } from "./other-projects.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
@@ -428,7 +428,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         continue;
       }
       const role = classifyPath(project, rel, filter);
-      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && caseMissedYaml(rel)) caseMissed.push(rel);
+      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && passedOverConfig(rel)) caseMissed.push(rel);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
         index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
