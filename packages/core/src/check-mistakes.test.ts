@@ -1011,3 +1011,38 @@ describe("a config file written in JSON, which the include globs do not select (
     expect(run(`${base}config:\n  include: ["**/*.yaml", "connectors/**/*.json"]\n`)).toEqual([]);
   });
 });
+
+describe("a document of a multi-document config file whose kind line was left out (checker session 5, planted)", () => {
+  const text = [
+    "kind: auth_connector",
+    "name: hubspot_auth",
+    "type: bearer_token",
+    "token: { secret: hubspot_api_token }",
+    "---",
+    "name: slack_auth",
+    "type: bearer_token",
+    "token: { secret: slack_bot_token }",
+    "---",
+    "name: docs",
+    "base_url: https://docs.example.com",
+    "---",
+    "defaults: { timeout: 5s }",
+    "",
+  ].join("\n");
+  const message = (name: string, words: string, kind: string) =>
+    `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name}" is neither checked nor deployed; its fields are ${words}: add "kind: ${kind}"`;
+
+  it("is a schema error at its first key naming the kind its fields are (it was read as another tool's, without a word); a document that is no object of ours is left alone", () => {
+    for (const fast of [true, false]) {
+      const file = parseConfigFile(text, "connectors/more.yaml", fast ? undefined : { fast: false });
+      expect(file.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.message])).toEqual([
+        ["schema", "error", 6, 1, message("slack_auth", "an auth connector's", "auth_connector")],
+        ["schema", "error", 10, 1, message("docs", "an API connection's", "api_connection")],
+      ]);
+    }
+  });
+
+  it("not in a file with no document of ours (another tool's file)", () => {
+    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "tools/x.yaml").diagnostics).toEqual([]);
+  });
+});

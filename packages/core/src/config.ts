@@ -347,9 +347,11 @@ function isExhaustion(e: { code: string; message: string }): boolean {
 }
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
+  const kindless: Diagnostic[] = [];
   simple.forEach((d, documentIndex) => {
-    addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex);
+    addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex, undefined, kindless);
   });
+  if (file.relevant) file.diagnostics.push(...kindless);
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
 }
@@ -373,6 +375,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.
   const errorStarts = new Set<number>();
+  const kindless: Diagnostic[] = [];
   docs.forEach((doc, documentIndex) => {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
@@ -399,8 +402,9 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
       const tab = e.code === "TAB_AS_INDENT" ? ": indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)" : "";
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}${tab}`));
     }
-    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text);
+    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text, kindless);
   });
+  if (file.relevant) file.diagnostics.push(...kindless);
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
@@ -493,10 +497,17 @@ function addDocument(
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
   text?: string,
+  kindless?: Diagnostic[],
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
   const kindPair = root.items.find((p) => keyString(p) === "kind");
+  if (kindPair === undefined && kindless !== undefined) {
+    // an object of ours whose `kind` line was left out (reported once the file has a document of ours)
+    const d = kindlessObject(root, path, lines);
+    if (d !== undefined) kindless.push(d);
+    return;
+  }
   const kindNode = kindPair?.value;
   if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
   const kindValue = kindNode.value;
@@ -524,6 +535,45 @@ function addDocument(
   } finally {
     credentialsElsewhere(file, root, before);
   }
+}
+
+/** The connector types (an auth connector's `type`), for {@link kindlessObject}. */
+const CONNECTOR_TYPES = new Set(["api_key", "bearer_token", "basic", "oauth2_client_credentials"]);
+
+/**
+ * A `schema` error for a document without `kind` that has a `name` and the fields of one of our
+ * kinds (an auth connector's `type: bearer_token` or secret fields, a connection's `base_url`, an
+ * action's `method`/`path`, an agent's `actions`/`instructions`): a document without one of our
+ * kinds is read as another tool's and nothing in it is checked or deployed, so such an object
+ * would be missing without a word. Reported at its first key; undefined for any other document.
+ */
+function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnostic | undefined {
+  const has = (key: string): boolean => root.items.some((p) => keyString(p) === key);
+  const name = root.items.find((p) => keyString(p) === "name")?.value;
+  if (!isScalar(name) || typeof name.value !== "string") return undefined;
+  const type = root.items.find((p) => keyString(p) === "type")?.value;
+  const kind: ConfigKind | undefined =
+    (isScalar(type) && typeof type.value === "string" && CONNECTOR_TYPES.has(type.value)) || CONNECTOR_FIELDS.some((f) => !f.plain && has(f.field))
+      ? "auth_connector"
+      : has("base_url")
+        ? "api_connection"
+        : has("method") || has("path")
+          ? "action"
+          : has("actions") || has("instructions")
+            ? "agent"
+            : undefined;
+  if (kind === undefined) return undefined;
+  const first = root.items[0]?.key;
+  const range = nodeRange(first as never) ?? nodeRange(name) ?? { start: 0, end: 0 };
+  const words: Record<ConfigKind, string> = { auth_connector: "an auth connector's", api_connection: "an API connection's", action: "an action's", agent: "an agent's" };
+  return diagnosticAt(
+    "schema",
+    "error",
+    path,
+    lines,
+    range,
+    `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name.value}" is neither checked nor deployed; its fields are ${words[kind]}: add "kind: ${kind}"`,
+  );
 }
 
 /**
