@@ -524,11 +524,27 @@ describe("awkward inputs", () => {
     symlinkSync("self.yaml", join(dir, "agents", "self.yaml"));
     symlinkSync("missing.yaml", join(dir, "agents", "dangling.yaml"));
     const { index, skipped } = loadWorkspace(dir);
+    // (links to folders are walked after the real folders: the loop's line comes last)
     expect(skipped).toEqual([
       { path: "agents/dangling.yaml", reason: "broken symbolic link" },
-      { path: "agents/loop", reason: "symbolic link to a folder already read (a loop or a second path to it)" },
       { path: "agents/self.yaml", reason: "symbolic link loop" },
+      { path: "agents/loop", reason: "symbolic link to a folder already read (a loop or a second path to it)" },
     ]);
+    expect(checkWorkspace(index)).toEqual([]);
+  });
+
+  it("a link to a config file read under its own path, and a link to a config folder, are skipped: read once, under the real path, no 'name also used' (checker session 5, planted)", () => {
+    const dir = tempCopy("clean");
+    symlinkSync("github.yaml", join(dir, "connectors", "github-copy.yaml"));
+    // listed before the real folder: it was walked first, and the real `connectors` was the one skipped
+    mkdirSync(join(dir, "actions", "aa"), { recursive: true });
+    symlinkSync("../../connectors", join(dir, "actions", "aa", "conn"));
+    const { index, skipped } = loadWorkspace(dir);
+    expect(skipped).toEqual([
+      { path: "connectors/github-copy.yaml", reason: "symbolic link to connectors/github.yaml, which is read as a config file under its own path" },
+      { path: "actions/aa/conn", reason: "symbolic link to a folder already read (a loop or a second path to it)" },
+    ]);
+    expect([...index.configFiles.keys()].filter((p) => p.includes("github"))).toEqual(["connections/github.yaml", "connectors/github.yaml"]);
     expect(checkWorkspace(index)).toEqual([]);
   });
 
@@ -787,6 +803,14 @@ describe("docs", () => {
       expect(doc).toContain(`### \`${rule.id}\``);
       expect(doc).toContain(`| [\`${rule.id}\`](#${rule.id}) | ${rule.severity} |`);
     }
+  });
+
+  it("docs/rules.md's table says of each rule what its summary says (the text editors show from the schema), backticks aside", () => {
+    const doc = readFileSync(join(REPO, "docs", "rules.md"), "utf8");
+    const rows = new Map([...doc.matchAll(/^\| \[`([a-z-]+)`\]\(#[a-z-]+\) \| \w+ \| (.*) \|$/gm)].map((m) => [m[1], m[2]!.replace(/`/g, "")]));
+    for (const rule of RULES) expect([rule.id, rows.get(rule.id)]).toEqual([rule.id, rule.summary.replace(/`/g, "")]);
+    // recipient-drift covers a key-groups file compared with its .sops.yaml rule (key-groups-rule.ts)
+    expect(RULES.find((r) => r.id === "recipient-drift")?.summary).toContain("its sops key groups differ from its .sops.yaml rule's");
   });
 });
 

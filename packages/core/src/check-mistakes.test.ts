@@ -2,12 +2,13 @@
 // the place to fix, with a message that says what to write there. The workspace is the
 // `references` fixture (real encrypted environment files); the config files under test are set in
 // memory.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
+import { parseProjectConfig } from "./project.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
 import { memoryFs } from "./test-support/memory-fs.js";
@@ -836,5 +837,212 @@ describe("a reference with a space or tab kept inside its quotes (checker sessio
     ]);
     const tab = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": text.replace('"zendesk_api_token "', '"\\tzendesk_api_token"') })).filter((d) => d.rule === "unknown-secret" && d.file === "connectors/zendesk.yaml");
     expect(tab.map((d) => d.message)).toEqual(['unknown secret "\\tzendesk_api_token": no environment file has it; "zendesk_api_token" differs only by the tab at its start (a quoted name keeps its spaces): write it without']);
+  });
+});
+
+describe("a member key pasted with a space inside its quotes in stellar.yaml (checker session 5, open item 1)", () => {
+  // the example organisation as it is committed (its TEST-ONLY keys; bob is a member of development),
+  // with bob's key in stellar.yaml given a space at its end
+  const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+  const BOB = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+  const org = (edit: (file: string, text: string) => string) => {
+    const files: Record<string, string> = {};
+    const folders = ["secrets", "connectors", "connections", "agents"].flatMap((d) => readdirSync(join(ROOT, d), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => `${d}/${f}`));
+    for (const f of ["stellar.yaml", ".sops.yaml", ...folders]) {
+      files[f] = edit(f, readFileSync(join(ROOT, f), "utf8"));
+    }
+    return checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
+  };
+  const spaced = (f: string, text: string) => (f === "stellar.yaml" ? text.replace(`bob: ${BOB}`, `bob: "${BOB} "`) : text);
+
+  it("is the schema error alone: .sops.yaml and the development file, which name that key, are not reported as naming someone who is no member", () => {
+    expect(org((_f, t) => t)).toEqual([]);
+    const ds = org(spaced);
+    expect(ds.map((d) => [d.rule, d.file, d.line, d.column, d.suggestion])).toEqual([["schema", "stellar.yaml", 10, 12, BOB]]);
+    expect(ds[0]?.message).toContain(`did you mean "${BOB}" (without the spaces around it)?`);
+  });
+
+  it("elsewhere the key is named as the one meant for bob in stellar.yaml, not as nobody's", () => {
+    // a .sops.yaml rule for staging that also names bob's key: a real finding, with bob recognised
+    const ds = org((f, t) => (f === ".sops.yaml" ? t.replace(/(staging\\\.enc\\\.yaml\$\n    age: )/, `$1${BOB},`) : spaced(f, t)));
+    expect(ds.map((d) => [d.rule, d.file, d.line])).toEqual([
+      ["sops-config-drift", ".sops.yaml", 6],
+      ["schema", "stellar.yaml", 10],
+    ]);
+    expect(ds[0]?.message).toContain(`names ${BOB} (bob's key in development, written there with spaces around it in stellar.yaml (a schema error: no member until they are removed)), not a member of staging`);
+    expect(ds[0]?.message).not.toContain("not a member of any environment");
+  });
+});
+
+describe("follow-on findings of a config file the check could not read or did not include (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const base = {
+    "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+    "secrets/development.enc.yaml": env,
+    "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nauth: stripe\n",
+  };
+  const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+
+  it("a connector that is a symbolic link out of the repository (not read): its unused secret is not to be removed, and the missing connector may be in it", () => {
+    const fs = memoryFs({ ...base, "connectors/stripe.yaml": connector }, { "connectors/stripe.yaml": "/elsewhere/stripe.yaml" });
+    // (the environment file's ENC strings are placeholders: their stale-mac is not the point)
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule !== "stale-mac");
+    expect(ds.map((d) => [d.rule, d.file])).toEqual([
+      ["unknown-reference", "connections/stripe.yaml"],
+      ["schema", "connectors/stripe.yaml"],
+      ["unused-secret", "secrets/development.enc.yaml"],
+    ]);
+    // (it was "…or remove it with `stellar-secrets rm stripe_api_key`", and the other kind's name as the fix)
+    expect(ds[2]?.message).toBe('secret "stripe_api_key" is not referenced by any config file; connectors/stripe.yaml was not read (see the error there) and may reference it: fix that first');
+    expect(ds[0]?.message).toBe(
+      'API connection "stripe" uses auth connector "stripe", but "stripe" is an API connection (connections/stripe.yaml:2:7), not an auth connector: a connection names an auth connector; connectors/stripe.yaml was not read (see the error there) and may define it: fix that first',
+    );
+    expect(ds[0]?.suggestion).toBeUndefined();
+  });
+
+  it("a connector in a file the include globs miss (Stripe.YAML): the connection's unknown-reference names that file, not the same-named connection", () => {
+    const fs = memoryFs({ ...base, "connectors/Stripe.YAML": connector });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "unknown-reference")?.message).toBe(
+      'API connection "stripe" uses auth connector "stripe", but there is none by that name; connectors/Stripe.YAML:2 defines it, but no config.include glob of stellar.yaml matches that file (globs match an extension as written: "*.yaml" is not ".YAML"), so it is not part of the project: rename it to connectors/Stripe.yaml',
+    );
+    // read and included, nothing to say
+    expect(checkWorkspace(loadWorkspace("/mem", { fs: memoryFs({ ...base, "connectors/stripe.yaml": connector }), atRoot: true }).index).filter((d) => d.rule !== "stale-mac")).toEqual([]);
+  });
+});
+
+describe("a { secret: NAME } written where no reference is read: an anchored field of its own merged with <<, a document without kind (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const check = (connector: string) =>
+    checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({ "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n", "secrets/development.enc.yaml": env, "connectors/stripe.yaml": connector }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unused-secret");
+  const note = (line: number) =>
+    `secret "stripe_api_key" is not referenced by any config file; connectors/stripe.yaml:${line} writes { secret: stripe_api_key } where no reference is read: a reference is read only in a field that takes one, of a document with a kind ` +
+    "(not in a field of your own, an anchored mapping merged with `<<`, which is not read, or a document without kind); write it in such a field";
+
+  it("unused-secret names that place instead of saying to remove the secret (the schema error at the merge key says why it is not read)", () => {
+    const merged = ".defaults: &defaults\n  type: bearer_token\n  token: { secret: stripe_api_key }\nkind: auth_connector\nname: stripe\n<<: *defaults\n";
+    expect(check(merged).map((d) => d.message)).toEqual([note(3)]);
+    const kindless = 'defaults: &defaults\n  type: bearer_token\n  token: { "secret": "stripe_api_key" }\n---\nkind: auth_connector\nname: stripe\n<<: *defaults\n';
+    expect(check(kindless).map((d) => d.message)).toEqual([note(3)]);
+  });
+
+  it("not for a name in a comment (that has its own note), and none once the reference is read", () => {
+    expect(check("kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: other_key } # was { secret: stripe_api_key }\n")[0]?.message).toContain("mentioned only in a comment at connectors/stripe.yaml:4");
+    expect(check("kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n")).toEqual([]);
+  });
+});
+
+describe("an environment file emptied by hand, or made with touch (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("is one error at the file that says to restore or delete it (init, the reader's hint, refuses an existing project), and no missing value at each reference", () => {
+    for (const empty of ["", "\n", "# staging\n"]) {
+      const ds = checkWorkspace(
+        loadWorkspace("/mem", {
+          fs: memoryFs({
+            "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n",
+            "secrets/development.enc.yaml": env,
+            "secrets/staging.enc.yaml": empty,
+            "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+          }),
+          atRoot: true,
+        }).index,
+      ).filter((d) => d.rule !== "stale-mac");
+      expect(ds.map((d) => [d.rule, d.file, d.line]), JSON.stringify(empty)).toEqual([["unencrypted-secrets-file", "secrets/staging.enc.yaml", 1]]);
+      expect(ds[0]?.message).toBe(
+        "secrets/staging.enc.yaml is empty (nothing but blanks or comments): it has no sops metadata and no secrets, and sops and stellar-secrets refuse it (`set` too); " +
+          "if git has a version of it, restore that (`git checkout -- secrets/staging.enc.yaml`; `git log -- secrets/staging.enc.yaml` shows its history); " +
+          "otherwise delete it: the first `stellar-secrets set NAME --env staging` then creates it for staging's members",
+      );
+    }
+  });
+});
+
+describe("a tab used for indentation (checker session 5, planted)", () => {
+  it("is one schema error at the tab in a config file and in stellar.yaml, saying to indent with spaces", () => {
+    const fix = "YAML syntax error: Tabs are not allowed as indentation: indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)";
+    const config = parseConfigFile('kind: api_connection\nname: slack\nbase_url: https://slack.com/api\nheaders:\n\t- { name: Authorization, type: secret, secret: slack_bot_token, prefix: "Bearer " }\n', "connections/slack.yaml");
+    expect(config.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([["schema", 5, 1, fix]]);
+    const project = parseProjectConfig("version: 1\nenvironments:\n  development:\n\tmembers: {}\n", "/r/stellar.yaml");
+    expect(project.diagnostics.map((d) => [d.rule, d.line, d.message])).toEqual([["schema", 4, fix]]);
+  });
+});
+
+describe("a config file written in JSON, which the include globs do not select (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const json = '{\n  "kind": "auth_connector",\n  "name": "stripe",\n  "type": "bearer_token",\n  "token": { "secret": "stripe_api_key" }\n}\n';
+  const run = (project: string, extra: Record<string, string> = {}) =>
+    checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": project,
+          "secrets/development.enc.yaml": env,
+          "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nauth: stripe\n",
+          "connectors/stripe.json": json,
+          "package.json": '{ "name": "x", "kind": "not ours" }\n',
+          ...extra,
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule !== "stale-mac");
+  const base = "version: 1\nenvironments:\n  development:\n    members: {}\n";
+  const unknown =
+    'API connection "stripe" uses auth connector "stripe", but there is none by that name; connectors/stripe.json:3 defines it, but no config.include glob of stellar.yaml matches that file ' +
+    "(a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files), so it is not part of the project: rename it to connectors/stripe.yaml, or add a glob that matches it to config.include";
+  const unused =
+    'secret "stripe_api_key" is not referenced by any config file; only connectors/stripe.json:5 references it, and no config.include glob of stellar.yaml matches that file ' +
+    "(a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files; nothing checked reads it): rename it to connectors/stripe.yaml (or add a glob that matches it to config.include) if that file is in use, else remove the secret with `stellar-secrets rm stripe_api_key`";
+
+  it("the connection's unknown-reference and the secret's unused-secret name the JSON file and the rename, with the default globs and with globs of the project's own", () => {
+    for (const project of [base, `${base}config:\n  include: ["connections/**/*.yaml", "connectors/**/*.yaml"]\n`]) {
+      const ds = run(project);
+      expect(ds.map((d) => [d.rule, d.file, d.message])).toEqual([
+        ["unknown-reference", "connections/stripe.yaml", unknown],
+        ["unused-secret", "secrets/development.enc.yaml", unused],
+      ]);
+    }
+  });
+
+  it("a glob that selects it makes it a config file like any other: no finding", () => {
+    expect(run(`${base}config:\n  include: ["**/*.yaml", "connectors/**/*.json"]\n`)).toEqual([]);
+  });
+});
+
+describe("a document of a multi-document config file whose kind line was left out (checker session 5, planted)", () => {
+  const text = [
+    "kind: auth_connector",
+    "name: hubspot_auth",
+    "type: bearer_token",
+    "token: { secret: hubspot_api_token }",
+    "---",
+    "name: slack_auth",
+    "type: bearer_token",
+    "token: { secret: slack_bot_token }",
+    "---",
+    "name: docs",
+    "base_url: https://docs.example.com",
+    "---",
+    "defaults: { timeout: 5s }",
+    "",
+  ].join("\n");
+  const message = (name: string, words: string, kind: string) =>
+    `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name}" is neither checked nor deployed; its fields are ${words}: add "kind: ${kind}"`;
+
+  it("is a schema error at its first key naming the kind its fields are (it was read as another tool's, without a word); a document that is no object of ours is left alone", () => {
+    for (const fast of [true, false]) {
+      const file = parseConfigFile(text, "connectors/more.yaml", fast ? undefined : { fast: false });
+      expect(file.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.message])).toEqual([
+        ["schema", "error", 6, 1, message("slack_auth", "an auth connector's", "auth_connector")],
+        ["schema", "error", 10, 1, message("docs", "an API connection's", "api_connection")],
+      ]);
+    }
+  });
+
+  it("not in a file with no document of ours (another tool's file)", () => {
+    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "tools/x.yaml").diagnostics).toEqual([]);
   });
 });

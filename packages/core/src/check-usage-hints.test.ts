@@ -182,7 +182,8 @@ describe("a declared environment with no file yet (s24)", () => {
   });
 
   it("names the environment's file kept under another name (.enc.yml, no .enc, another case, an abbreviation) and says to rename it, not that `set` creates one", () => {
-    for (const misnamed of ["production.enc.yml", "production.yaml", "production.enc.json", "Production.enc.yaml", "prod.enc.yaml"]) {
+    // (Production.enc.yaml and prod.enc.yaml, read as an undeclared environment's file: the next test)
+    for (const misnamed of ["production.enc.yml", "production.yaml", "production.enc.json"]) {
       const ds = noFile({
         "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
         "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
@@ -204,6 +205,34 @@ describe("a declared environment with no file yet (s24)", () => {
     // a file of another environment's name is no misnamed production file
     const other = noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/qa.enc.yml": env() });
     expect(other.map((d) => d.message.includes("git mv"))).toEqual([false]);
+  });
+
+  it("an environment file under another case or an abbreviation (Production.enc.yaml, prod.enc.yaml) is one error at it saying to rename it, not to remove it, and no error at each reference (checker session 5)", () => {
+    for (const misnamed of ["Production.enc.yaml", "prod.enc.yaml"]) {
+      const ds = checkWorkspace(
+        loadWorkspace("/mem", {
+          fs: memoryFs({
+            "stellar.yaml": PROJECT,
+            "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
+            "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+            [`secrets/${misnamed}`]: env("reporting_db_readonly_password"),
+            "connections/reporting.yaml": CONNECTION,
+          }),
+          atRoot: true,
+        }).index,
+      ).filter((d) => d.rule !== "stale-mac" && d.rule !== "recipient-drift");
+      expect(ds.map((d) => [d.rule, d.file, d.severity]), misnamed).toEqual([
+        ["unknown-environment", `secrets/${misnamed}`, "error"],
+        ["environment-without-file", "stellar.yaml", "info"],
+      ]);
+      const env1 = misnamed === "prod.enc.yaml" ? "prod" : "Production";
+      expect(ds[0]?.message, misnamed).toBe(
+        `secrets/${misnamed} is the file of environment "${env1}", which stellar.yaml does not declare, and secrets/production.enc.yaml, the file of the declared environment "production", does not exist: ` +
+          `this is probably production's file under another name${env1 === "Production" ? " (file names are case-sensitive: a case-insensitive disk, as on macOS or Windows, opens it under either name, git and Linux do not)" : ""}, and nothing reads it as production's, so production has no values (each secret used there lacks one until it is renamed); ` +
+          `rename it: \`git mv secrets/${misnamed} secrets/production.enc.yaml\``,
+      );
+      expect(ds[0]?.message).not.toContain("remove the file");
+    }
   });
 
   it("follows the project's rules: off removes it, another severity applies", () => {

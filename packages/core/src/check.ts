@@ -4,7 +4,7 @@
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
-import { environmentDeclarationSite } from "./project.js";
+import { environmentDeclarationSite, miswrittenKeyOwner, miswrittenMembers } from "./project.js";
 import { credentialAsName, detectCredential, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
@@ -24,7 +24,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
-import { caseMissedYaml, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
+import { caseMissedYaml, isJsonFile, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, secretsFileOf, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -47,9 +47,19 @@ export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
   const lower = lowerCaseExtension(excluded.path);
   if (excluded.notIncluded === true && lower !== undefined)
     return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${CASE_NOTE}), so it is not part of the project: rename it to ${lower}`;
+  if (excluded.notIncluded === true && isJsonFile(excluded.path))
+    return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${JSON_NOTE}), so it is not part of the project: rename it to ${asYaml(excluded.path)}, or add a glob that matches it to config.include`;
   return excluded.notIncluded === true
     ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
     : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
+
+/** Why a JSON config file is outside the project (unless a glob of its own selects it). */
+const JSON_NOTE = "a JSON file: JSON is YAML, and is read as a config file when a glob selects it, but the globs select YAML files";
+
+/** `connectors/stripe.json` as `connectors/stripe.yaml`. */
+function asYaml(path: string): string {
+  return path.replace(/\.json$/i, ".yaml");
 }
 
 /** Why a `Refund.YAML` is outside the default include globs. */
@@ -379,6 +389,25 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);
+      // the file of a declared environment that has none, under another spelling (Production.enc.yaml,
+      // prod.enc.yaml): renaming it is the fix (never "remove the file": it holds that environment's values)
+      const meant = declared.find((e) => misnamedFilePath(index, e) === file.path);
+      if (meant !== undefined) {
+        const path = `${index.project.secretsDir}/${environmentFileName(meant)}`;
+        out.push(
+          diagnosticAt(
+            "unknown-environment",
+            sev("unknown-environment"),
+            file.path,
+            file.lines,
+            firstLineRange(file.text),
+            `${file.path} is the file of environment "${file.environment}", which stellar.yaml does not declare, and ${path}, the file of the declared environment "${meant}", does not exist: ` +
+              `this is probably ${meant}'s file under another name${file.environment.toLowerCase() === meant ? " (file names are case-sensitive: a case-insensitive disk, as on macOS or Windows, opens it under either name, git and Linux do not)" : ""}, and nothing reads it as ${meant}'s, so ${meant} has no values (each secret used there lacks one until it is renamed); ` +
+              `rename it: \`git mv ${shellWord(file.path, { path: true })} ${shellWord(path, { path: true })}\``,
+          ),
+        );
+        continue;
+      }
       out.push(
         diagnosticAt(
           "unknown-environment",
@@ -400,8 +429,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     for (const p of recipientStanzaProblems(index.project, file)) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
     }
-    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for it
-    if (file.keyGroups !== undefined && index.sopsConfigs.size > 0) {
+    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for
+    // it, and a one-list file under a rule with several groups
+    if (index.sopsConfigs.size > 0) {
       for (const p of keyGroupsRuleProblems(index.project, file, index.sopsConfigs)) {
         out.push(diagnosticAt("recipient-drift", p.severity === "error" ? sev("recipient-drift") : "warning", file.path, file.lines, p.range, p.message));
       }
@@ -521,7 +551,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           strays.explain(name) ??
           excludedUse(index, name) ??
           renamedTo(index, name) ??
-          commentedOut(name, (mentions ??= commentMentions(index)));
+          commentedOut(name, (mentions ??= commentMentions(index))) ??
+          unreadMention(index, name) ??
+          unreadConfigFilesNote(index, "reference");
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -780,12 +812,16 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
-      const other = otherKindExplanation(index, link);
+      // an object of the right kind in a file kept out of the project (Stripe.YAML beside *.yaml
+      // globs) says more than a same-named object of another kind in the project
+      const other = index.excludedDefinition(link.targetKind, link.target) === undefined ? otherKindExplanation(index, link) : undefined;
+      // config files that were not read at all (a link out of the repository): they may define it
+      const unreadFiles = unreadConfigFilesNote(index, "define");
       let why: string;
       let suggestion: string | undefined;
       if (other !== undefined) {
-        why = other.message;
-        suggestion = other.suggestion;
+        why = other.message + (unreadFiles ?? "");
+        suggestion = unreadFiles === undefined ? other.suggestion : undefined;
       } else {
         // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
         const excluded = index.excludedDefinition(link.targetKind, link.target);
@@ -807,8 +843,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
             : near && listed
               ? `; "${near.name}", which it looks like, is already listed: remove this entry`
               : near
-                ? `; did you mean "${near.name}"?`
-                : (unread ?? "")
+                ? `; did you mean "${near.name}"?${unreadFiles ?? ""}`
+                : (unread ?? unreadFiles ?? "")
         }`;
         suggestion = near && !listed ? near.name : undefined;
       }
@@ -947,6 +983,22 @@ function otherKindExplanation(index: WorkspaceIndex, link: ObjectLink): { messag
 
 function namesOf(docs: readonly ConfigDocument[]): string[] {
   return [...new Set(docs.map((d) => d.name).filter((n): n is string => n !== undefined))];
+}
+
+/**
+ * "; connectors/zendesk.yaml was not read (see the error there) and may define it" when config
+ * files of the project were not read at all ({@link ConfigFile.unread}: a symbolic link out of the
+ * repository, a file too large or not UTF-8), the first three by path; undefined when every file
+ * was read. What such a file holds is unknown: an unused secret may be used there (so never
+ * "remove it"), a missing object defined there.
+ */
+function unreadConfigFilesNote(index: WorkspaceIndex, what: "define" | "reference"): string | undefined {
+  const unread: string[] = [];
+  for (const file of index.configFiles.values()) if (file.unread === true) unread.push(file.path);
+  if (unread.length === 0) return undefined;
+  unread.sort();
+  const shown = unread.length > 3 ? `${unread.slice(0, 3).join(", ")} and ${unread.length - 3} more` : unread.join(", ");
+  return `; ${shown} ${unread.length === 1 ? "was" : "were"} not read (see the error there) and may ${what} it: fix that first`;
 }
 
 /** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */
@@ -1132,6 +1184,29 @@ function commentedOut(name: string, mentions: Map<string, string>): string | und
   return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${nameArgument(name)}\``;
 }
 
+/**
+ * For an unused secret that a config file of the project writes as `secret: NAME` (outside a
+ * comment) where no reference is read: in a document without `kind` (another tool's, for the
+ * checker), in a field of its own (`.defaults: &d { token: { secret: NAME } }`), in an anchored
+ * mapping merged with `<<` (merge keys are not read). "; FILE:LINE writes …", the first such
+ * place by file path and line; undefined when there is none.
+ */
+function unreadMention(index: WorkspaceIndex, name: string): string | undefined {
+  let first: { path: string; line: number } | undefined;
+  for (const file of index.configFiles.values()) {
+    for (const m of file.secretMentions ?? []) {
+      if (m.name !== name) continue;
+      if (first === undefined || file.path < first.path || (file.path === first.path && m.line < first.line)) first = { path: file.path, line: m.line };
+      break;
+    }
+  }
+  if (first === undefined) return undefined;
+  return (
+    `; ${first.path}:${first.line} writes { secret: ${name} } where no reference is read: a reference is read only in a field that takes one, of a document with a kind ` +
+    "(not in a field of your own, an anchored mapping merged with `<<`, which is not read, or a document without kind); write it in such a field"
+  );
+}
+
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
 function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const ref = index.excludedReference(name);
@@ -1139,6 +1214,8 @@ function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
   if (lower !== undefined)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
+  if (ref.notIncluded === true && isJsonFile(ref.path))
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${JSON_NOTE}; nothing checked reads it): rename it to ${asYaml(ref.path)} (or add a glob that matches it to config.include) if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   if (ref.notIncluded === true)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
@@ -1219,7 +1296,7 @@ function checkReference(
         ref.file,
         lines,
         ref.range,
-        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? "" : `, or move this file into ${elsewhere.path}/`}`,
+        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? ", or, if this project's stellar.yaml was not meant to make its folder a project of its own (a copy), remove it: the folder's files then belong to the enclosing project" : `, or move this file into ${elsewhere.path}/`}`,
         { secret: ref.secret },
       );
     }
@@ -1264,9 +1341,14 @@ function checkReference(
     }
     if (def !== undefined && !def.empty) continue;
     const file = index.environmentFiles.get(env);
-    if (file !== undefined && !file.readable) continue;
-    if (def === undefined) (missing ??= []).push(env);
-    else (empty ??= []).push(env);
+    // (an unreadable or empty file: its own error is the finding, and `set` refuses it)
+    if (file !== undefined && (!file.readable || file.empty === true)) continue;
+    if (def === undefined) {
+      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml):
+      // one finding at that file says to rename it, not one at every reference used there
+      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined && isReportedAsMisnamed(index, env)) continue;
+      (missing ??= []).push(env);
+    } else (empty ??= []).push(env);
   }
   if (missing === undefined && empty === undefined) return undefined;
   missing ??= [];
@@ -1363,9 +1445,29 @@ function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): s
  * Nothing reads such a file as `env`'s (check, the resolver, `set`, which would create a second one).
  */
 function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefined {
+  const found = misnamedFilePath(index, env);
+  if (found === undefined) return undefined;
+  const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
+}
+
+/**
+ * True when the file {@link misnamedFilePath} finds for `env` is an environment file of an
+ * undeclared environment (Production.enc.yaml, prod.enc.yaml): its `unknown-environment` error
+ * says to rename it to `env`'s. (A file of another extension, production.enc.yml, is reported as
+ * a file of the secrets folder: the references keep saying why their value is missing.)
+ */
+function isReportedAsMisnamed(index: WorkspaceIndex, env: string): boolean {
+  const found = misnamedFilePath(index, env);
+  if (found === undefined) return false;
+  for (const file of index.environmentFiles.values()) if (file.path === found) return true;
+  return false;
+}
+
+/** The file {@link misnamedFileNote} names for `env`, or undefined. */
+function misnamedFilePath(index: WorkspaceIndex, env: string): string | undefined {
   if (index.environmentFiles.has(env)) return undefined;
   const dir = index.project.secretsDir;
-  const path = `${dir}/${environmentFileName(env)}`;
   const spellings = new Set([`${env}.enc.yaml`, `${env}.enc.yml`, `${env}.yaml`, `${env}.yml`, `${env}.enc.json`, `${env}.json`]);
   const inFolder = (p: string): string | undefined => (p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes("/") ? p.slice(dir.length + 1) : undefined);
   const declared = index.project.environments.map((e) => e.name);
@@ -1379,8 +1481,7 @@ function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefine
     if (declared.includes(file.environment) || inFolder(file.path) === undefined) continue;
     if (file.environment.toLowerCase() === env || nearestName(file.environment, declared)?.name === env) found = file.path;
   }
-  if (found === undefined) return undefined;
-  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
+  return found;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */
@@ -1398,7 +1499,10 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   const keyId = (r: string): string => canonicalAgeRecipient(r) ?? r;
   const expected = new Set(env.members.map((m) => keyId(m.recipient)));
   const actual = new Set(recipients.map(keyId));
-  const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)));
+  // the key of a would-be member whose key stellar.yaml writes with spaces around it is the one
+  // meant there: that schema error is the finding (fixing it leaves this file right), not this one
+  const meant = new Set(miswrittenMembers(env).map((m) => keyId(m.recipient)));
+  const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)) && !meant.has(keyId(r)));
   const missing = env.members.filter((m) => !actual.has(keyId(m.recipient)));
   // a member's key whose label here is another encoding of it (the top bit set): age salts a stanza
   // with the key as written, so age's own client (the member's) does not open what was wrapped to it
@@ -1409,7 +1513,8 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
       const m = e.members.find((x) => keyId(x.recipient) === keyId(recipient));
       if (m !== undefined) return `${recipient} (${m.name}, a member of ${e.name})`;
     }
-    return `${recipient} (not a member of any environment)`;
+    const meantBy = miswrittenKeyOwner(index.project.environments, recipient, (a, b) => keyId(a) === keyId(b));
+    return `${recipient} (${meantBy ?? "not a member of any environment"})`;
   };
   const parts: string[] = [];
   if (extra.length > 0) parts.push(`can still be decrypted by ${extra.map(whoIs).join(", ")}, not a member of ${environment}`);

@@ -8,7 +8,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type
 import { commentCredentials, commentsIn, detectCredential, type ConfigComment } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
-import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
+import { LineIndex, lineEndAt, lineStartAt, loneCrAsLf, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
@@ -132,6 +132,20 @@ export interface ConfigFile {
    * `unused-secret`, which says when a comment is the only place that names a secret.
    */
   comments?: ConfigComment[];
+  /**
+   * Where the text of a file of ours writes `secret: NAME` outside a comment (bounded:
+   * {@link secretMentionsIn}), when it does: for `unused-secret`, which names such a place when no
+   * reference reads the secret (a `{ secret: NAME }` in a document without `kind`, in a field of
+   * its own, in an anchored mapping merged with `<<`). Found in the text, as the comments are.
+   */
+  secretMentions?: SecretMention[];
+  /**
+   * True for the model of a file that was not read at all ({@link unreadableConfigFile}: a link
+   * out of the repository, too large, not UTF-8): it may define objects and reference secrets that
+   * no one knows of, so an `unused-secret` or `unknown-reference` says so rather than "remove it".
+   * Absent otherwise (such a model is never cached).
+   */
+  unread?: true;
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -203,7 +217,38 @@ export function parseConfigFile(original: string, path: string, options?: ParseC
     }
     addComments(file, text);
   }
+  if (file.relevant) addSecretMentions(file, text);
   return file;
+}
+
+/** Where a config file's text writes `secret: NAME` (see {@link ConfigFile.secretMentions}). */
+export interface SecretMention {
+  /** The name as written (quotes removed). */
+  name: string;
+  /** 1-based line. */
+  line: number;
+}
+
+/** {@link secretMentionsIn} keeps at most this many per file. */
+const MAX_SECRET_MENTIONS = 500;
+/** `secret: NAME`, `"secret": "NAME"`, in flow or block style. */
+const SECRET_MENTION = /(?:^|[\s{,])["']?secret["']?[ \t]*:[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s,}\]#"'][^\s,}\]#]*))/g;
+
+/**
+ * Sets `file.secretMentions` from `text` (the text {@link configTextOf} gives) when it writes any:
+ * the one place they come from, for a parse and for a model read back from the cache.
+ */
+export function addSecretMentions(file: ConfigFile, text: string): void {
+  if (!text.includes("secret")) return;
+  const out: SecretMention[] = [];
+  for (const m of text.matchAll(SECRET_MENTION)) {
+    if (out.length >= MAX_SECRET_MENTIONS) break;
+    const at = m.index + m[0].indexOf("secret");
+    const before = text.slice(lineStartAt(text, at), at);
+    if (/(?:^|\s)#/.test(before)) continue; // in a comment: commentedOut's
+    out.push({ name: m[1] ?? m[2] ?? m[3] ?? "", line: file.lines.positionAt(at).line });
+  }
+  if (out.length > 0) file.secretMentions = out;
 }
 
 /**
@@ -302,9 +347,11 @@ function isExhaustion(e: { code: string; message: string }): boolean {
 }
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
+  const kindless: Diagnostic[] = [];
   simple.forEach((d, documentIndex) => {
-    addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex);
+    addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex, undefined, kindless);
   });
+  if (file.relevant) file.diagnostics.push(...kindless);
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
 }
@@ -328,6 +375,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.
   const errorStarts = new Set<number>();
+  const kindless: Diagnostic[] = [];
   docs.forEach((doc, documentIndex) => {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
@@ -350,10 +398,13 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
       }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
-      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
+      // a tab where YAML takes only spaces (pasted, or an editor set to insert tabs): say the fix
+      const tab = e.code === "TAB_AS_INDENT" ? ": indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)" : "";
+      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}${tab}`));
     }
-    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text);
+    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text, kindless);
   });
+  if (file.relevant) file.diagnostics.push(...kindless);
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
@@ -446,10 +497,17 @@ function addDocument(
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
   text?: string,
+  kindless?: Diagnostic[],
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
   const kindPair = root.items.find((p) => keyString(p) === "kind");
+  if (kindPair === undefined && kindless !== undefined) {
+    // an object of ours whose `kind` line was left out (reported once the file has a document of ours)
+    const d = kindlessObject(root, path, lines);
+    if (d !== undefined) kindless.push(d);
+    return;
+  }
   const kindNode = kindPair?.value;
   if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
   const kindValue = kindNode.value;
@@ -477,6 +535,45 @@ function addDocument(
   } finally {
     credentialsElsewhere(file, root, before);
   }
+}
+
+/** The connector types (an auth connector's `type`), for {@link kindlessObject}. */
+const CONNECTOR_TYPES = new Set(["api_key", "bearer_token", "basic", "oauth2_client_credentials"]);
+
+/**
+ * A `schema` error for a document without `kind` that has a `name` and the fields of one of our
+ * kinds (an auth connector's `type: bearer_token` or secret fields, a connection's `base_url`, an
+ * action's `method`/`path`, an agent's `actions`/`instructions`): a document without one of our
+ * kinds is read as another tool's and nothing in it is checked or deployed, so such an object
+ * would be missing without a word. Reported at its first key; undefined for any other document.
+ */
+function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnostic | undefined {
+  const has = (key: string): boolean => root.items.some((p) => keyString(p) === key);
+  const name = root.items.find((p) => keyString(p) === "name")?.value;
+  if (!isScalar(name) || typeof name.value !== "string") return undefined;
+  const type = root.items.find((p) => keyString(p) === "type")?.value;
+  const kind: ConfigKind | undefined =
+    (isScalar(type) && typeof type.value === "string" && CONNECTOR_TYPES.has(type.value)) || CONNECTOR_FIELDS.some((f) => !f.plain && has(f.field))
+      ? "auth_connector"
+      : has("base_url")
+        ? "api_connection"
+        : has("method") || has("path")
+          ? "action"
+          : has("actions") || has("instructions")
+            ? "agent"
+            : undefined;
+  if (kind === undefined) return undefined;
+  const first = root.items[0]?.key;
+  const range = nodeRange(first as never) ?? nodeRange(name) ?? { start: 0, end: 0 };
+  const words: Record<ConfigKind, string> = { auth_connector: "an auth connector's", api_connection: "an API connection's", action: "an action's", agent: "an agent's" };
+  return diagnosticAt(
+    "schema",
+    "error",
+    path,
+    lines,
+    range,
+    `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name.value}" is neither checked nor deployed; its fields are ${words[kind]}: add "kind: ${kind}"`,
+  );
 }
 
 /**
@@ -951,5 +1048,5 @@ function isAbsoluteUrl(text: string): boolean {
 export function unreadableConfigFile(path: string, text: string, why: string): ConfigFile {
   const lines = new LineIndex(text);
   const end = Math.min(lineEndAt(text, 0), 200);
-  return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true };
+  return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true, unread: true };
 }

@@ -104,6 +104,68 @@ export function definitionsIn(text: string, path: string, glob: string): Exclude
   return out;
 }
 
+/** A JSON file's name: read as YAML when an include glob selects it, which the default globs do not. */
+const JSON_FILE = /\.json$/i;
+
+/**
+ * True when `rel` is a JSON file (`connectors/stripe.json`): JSON is YAML, so such a file is a
+ * config file when a `config.include` glob selects it, but the default globs (`**\/*.yaml`,
+ * `**\/*.yml`) do not; a message names it when it defines or references what a finding is about.
+ */
+export function isJsonFile(rel: string): boolean {
+  return JSON_FILE.test(rel);
+}
+
+/** A file the load passes over that a message may name: a YAML file whose extension is not in lower case, or a JSON file. */
+export function passedOverConfig(rel: string): boolean {
+  return caseMissedYaml(rel) || isJsonFile(rel);
+}
+
+/** The objects and references of a passed-over file's text: YAML by its lines, JSON by its `"kind"`/`"name"` and `"secret"` members. */
+function scanText(text: string, rel: string, glob: string): ExcludedFiles {
+  if (!isJsonFile(rel)) return { definitions: definitionsIn(text, rel, glob), references: referencesIn(text, rel, glob) };
+  return { definitions: jsonDefinitionsIn(text, rel, glob), references: jsonReferencesIn(text, rel, glob) };
+}
+
+/** 1-based line of offset `at` in `text`. */
+function lineOf(text: string, at: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < at; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/**
+ * The object a JSON config file defines (`{"kind": "auth_connector", "name": "stripe", …}`, or a
+ * list of such objects), each at the line of its `"name"` member; none when the text is no JSON.
+ */
+export function jsonDefinitionsIn(text: string, path: string, glob: string): ExcludedDefinition[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return [];
+  }
+  const out: ExcludedDefinition[] = [];
+  let from = 0;
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) continue;
+    const { kind, name } = item as Record<string, unknown>;
+    if (typeof kind !== "string" || typeof name !== "string" || !(CONFIG_KINDS as readonly string[]).includes(kind)) continue;
+    const at = text.slice(from).search(/"name"\s*:/);
+    const offset = at === -1 ? from : from + at;
+    from = at === -1 ? from : offset + 1;
+    out.push({ kind: kind as ConfigKind, name, path, line: lineOf(text, offset), glob });
+  }
+  return out;
+}
+
+const JSON_SECRET_REF = /"secret"\s*:\s*"([a-z][a-z0-9_]*)"/g;
+
+/** The `"secret": "NAME"` members of a JSON config file's text, by line (no parse: a rough answer for a hint). */
+export function jsonReferencesIn(text: string, path: string, glob: string): ExcludedReference[] {
+  return [...text.matchAll(JSON_SECRET_REF)].map((m) => ({ secret: m[1] as string, path, line: lineOf(text, m.index), glob }));
+}
+
 const SECRET_REF = /(?:^|[\s{,])secret:[ \t]*["']?([a-z][a-z0-9_]*)["']?[ \t]*(?=[,}#]|$)/g;
 
 /** The `secret: NAME` references of a config file's text, by line (no parse: a rough answer for a hint). */
@@ -140,13 +202,13 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig, caseM
     const definitions: ExcludedDefinition[] = [];
     const references: ExcludedReference[] = [];
     for (const rel of caseMissed.slice(0, EXCLUDED_SCAN_MAX_FILES)) {
-      if (!notIncludedYaml(filter, rel)) continue;
+      if (isJsonFile(rel) ? filter.includes(rel) : !notIncludedYaml(filter, rel)) continue;
       try {
         const abs = join(project.root, rel);
         if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
-        const text = fs.readFile(abs);
-        definitions.push(...definitionsIn(text, rel, "").map((d) => ({ ...d, notIncluded: true as const })));
-        references.push(...referencesIn(text, rel, "").map((r) => ({ ...r, notIncluded: true as const })));
+        const found = scanText(fs.readFile(abs), rel, "");
+        definitions.push(...found.definitions.map((d) => ({ ...d, notIncluded: true as const })));
+        references.push(...found.references.map((r) => ({ ...r, notIncluded: true as const })));
       } catch {
         // unreadable: it defines nothing we can name
       }
@@ -181,17 +243,18 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig, caseM
       let glob = filter.excludedBy(rel);
       let notIncluded = false;
       if (glob === undefined) {
-        if (!narrowInclude || !notIncludedYaml(filter, rel)) continue;
+        // (with the default globs, the JSON files come from the load's list: `missed` below)
+        if (!narrowInclude || !(notIncludedYaml(filter, rel) || (isJsonFile(rel) && !filter.includes(rel)))) continue;
         notIncluded = true;
         glob = "";
       }
       files++;
       try {
         if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
-        const text = fs.readFile(abs);
+        const found = scanText(fs.readFile(abs), rel, glob);
         const mark = <T extends object>(items: T[]): T[] => (notIncluded ? items.map((i) => ({ ...i, notIncluded: true as const })) : items);
-        out.push(...mark(definitionsIn(text, rel, glob)));
-        references.push(...mark(referencesIn(text, rel, glob)));
+        out.push(...mark(found.definitions));
+        references.push(...mark(found.references));
       } catch {
         // unreadable: it defines nothing we can name
       }

@@ -136,3 +136,52 @@ describe("a key-groups file against its .sops.yaml rule's key groups", () => {
     expect(drift({ ...files, ".sops.yaml": rule([[alice.recipient], [bob.recipient, carol.recipient]], 2) })).toEqual([[FILE, line, "error", "the production file uses sops.key_groups (Shamir secret sharing)"]]);
   });
 });
+
+/** A sops 3.13 YAML file of `values` with one list of age recipients (no key groups), as sops writes it for a plain `age:` rule. */
+function sopsOneListFile(values: Record<string, string>, recipients: string[]): string {
+  const dataKey = randomBytes(32);
+  const lastmodified = "2026-12-01T10:00:00Z";
+  const body = Object.entries(values).map(([k, v]) => `${k}: ${oracleEncrypt(dataKey, v, `${k}:`)}\n`).join("");
+  const block = (text: string, indent: number) => text.trimEnd().split("\n").map((l) => `${" ".repeat(indent)}${l}\n`).join("");
+  const age = recipients.map((r) => `        - enc: |\n${block(ageWrapSync(dataKey, r), 12)}          recipient: ${r}\n`).join("");
+  const mac = oracleEncrypt(dataKey, oracleMac(Object.values(values)), lastmodified);
+  return `${body}sops:\n    age:\n${age}    lastmodified: "${lastmodified}"\n    mac: ${mac}\n    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n`;
+}
+
+describe("a one-list file under a .sops.yaml rule with several key groups (checker session 5, open item 3)", () => {
+  const plain = sopsOneListFile({ stripe_api_key: "sk_test_TESTONLY" }, [alice.recipient, bob.recipient]);
+
+  it("the fixture opens with either member's key alone", async () => {
+    for (const k of [alice, bob]) expect((await decryptSecrets(plain, [k.identity])).values.get("stripe_api_key")).toBe("sk_test_TESTONLY");
+  });
+
+  it("is a warning at the file's age key: sops updatekeys would re-split it with every group needed (not the rule's threshold), and who then cannot decrypt alone", () => {
+    const found = problems(plain, rule([[alice.recipient], [bob.recipient], [alice.recipient, bob.recipient]], 2));
+    expect(found.map((p) => [p.severity, plain.slice(p.range.start, p.range.end)])).toEqual([["warning", "age"]]);
+    expect(found[0]!.message).toBe(
+      "the production file has one list of age recipients, any of which decrypts it alone (alice, bob), " +
+        `but creation rule 1 of .sops.yaml (line 4), which sops uses for ${FILE}, splits the data key into 3 key groups, any 2 of which decrypt (group 1: alice; group 2: bob; group 3: alice, bob): ` +
+        `\`sops updatekeys ${FILE}\` re-splits the file into the rule's groups with all 3 needed (it keeps the file's shamir_threshold, which a one-list file does not have, and does not read the rule's 2), ` +
+        "after which alice, bob no longer decrypt it alone, and stellar-secrets refuses the writes that need a new data key (members add and rm, rotate-key); a file sops creates under the rule is split too. " +
+        "If the split is not meant, write the rule as one list of the members' keys (`age: KEY1,KEY2`, as `stellar-secrets init` writes it); if it is, stellar-secrets does not manage key groups: manage the file with sops",
+    );
+  });
+
+  it("no finding under a plain rule or a rule with one key group (sops writes one list for both)", () => {
+    expect(problems(plain, `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`)).toEqual([]);
+    expect(problems(plain, rule([[alice.recipient, bob.recipient]]))).toEqual([]);
+  });
+
+  it("through check: one recipient-drift warning at the file's age line, nothing else", () => {
+    const files = {
+      "stellar.yaml": `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`,
+      [FILE]: plain,
+      ".sops.yaml": rule([[alice.recipient], [bob.recipient]], 2),
+    };
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
+    const line = plain.split("\n").findIndex((l) => l === "    age:") + 1;
+    expect(ds.filter((d) => d.rule !== "unused-secret").map((d) => [d.rule, d.file, d.line, d.severity, d.message.split(":")[0]])).toEqual([
+      ["recipient-drift", FILE, line, "warning", "the production file has one list of age recipients, any of which decrypts it alone (alice, bob), but creation rule 1 of .sops.yaml (line 4), which sops uses for secrets/production.enc.yaml, splits the data key into 2 key groups, any 2 of which decrypt (group 1"],
+    ]);
+  });
+});

@@ -48,13 +48,14 @@ function ruleGroups(rule: SopsCreationRule): Group[] {
 /**
  * For an environment file with readable key groups, one problem per `.sops.yaml` (path → text)
  * whose creation rule for the file asks for other groups or another threshold than the file has.
- * Groups listed in another order only are no finding (the same keys decrypt). A file without key
- * groups is not compared here (a plain file is compared with the members; a plain file under a rule
- * with key groups was made before the rule, and each member decrypts it alone).
+ * Groups listed in another order only are no finding (the same keys decrypt). A file with one list
+ * of age recipients (no key groups: its keys are compared with the members elsewhere) under a rule
+ * with several groups is a warning ({@link oneListProblems}).
  */
 export function keyGroupsRuleProblems(project: Pick<ProjectConfig, "environments">, file: EnvironmentFile, configs: ReadonlyMap<string, string>): KeyGroupsRuleProblem[] {
   const kg = file.keyGroups;
-  if (kg === undefined || kg.problem !== undefined || kg.groups.length === 0) return [];
+  if (kg === undefined) return oneListProblems(project, file, configs);
+  if (kg.problem !== undefined || kg.groups.length === 0) return [];
   const range = kg.range ?? file.recipientsRange;
   if (range === undefined) return [];
   const env = file.environment;
@@ -149,6 +150,60 @@ export function keyGroupsRuleProblems(project: Pick<ProjectConfig, "environments
             ? ", so fewer groups than the rule asks for decrypt it"
             : "") +
         `; ${fixes.join("; ")}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * A file with one list of age recipients (each decrypts it alone, as stellar.yaml's members do)
+ * under a creation rule that splits the data key into several key groups: a warning per such rule.
+ * It is no leak (the file's keys are judged against the members by recipient-drift), but the file
+ * and the rule disagree, and sops settles it the rule's way: `sops updatekeys` compares the file's
+ * one group with the rule's groups one by one (getsops/sops `DiffKeyGroups`), finds keys to move,
+ * and re-splits the data key into the rule's groups with the file's threshold, which a one-list
+ * file does not have (0), so that every group is needed (`UpdateMasterKeysWithKeyServices`: 0 is
+ * the number of groups); the rule's own shamir_threshold is not read. After that the members who
+ * hold no key in every group no longer decrypt it alone, and stellar-secrets' writes that need a
+ * new data key refuse the file. A rule with one group (or a plain list) makes a one-list file: no
+ * finding here.
+ */
+function oneListProblems(project: Pick<ProjectConfig, "environments">, file: EnvironmentFile, configs: ReadonlyMap<string, string>): KeyGroupsRuleProblem[] {
+  const range = file.recipientsRange;
+  if (file.recipients === undefined || range === undefined || (file.otherMasterKeys ?? []).length > 0) return [];
+  const env = file.environment;
+  const members = project.environments.find((e) => e.name === env)?.members ?? [];
+  const keyId = (r: string): string => canonicalAgeRecipient(r) ?? r;
+  const who = (key: string): string => members.find((m) => keyId(m.recipient) === keyId(key))?.name ?? `${shownLabel(key)} (not a member of ${env})`;
+  const out: KeyGroupsRuleProblem[] = [];
+  for (const [path, text] of configs) {
+    const config = parseSopsConfig(text, path);
+    if (config.problem !== undefined) continue;
+    const { rule } = matchSopsRule(config, file.path);
+    if (rule === undefined || !rule.keyGroups) continue;
+    const wanted = ruleGroups(rule);
+    const n = wanted.length;
+    if (n < 2) continue;
+    const t = rule.shamirThreshold ?? n;
+    const keysText = (g: Group): string => [...g.age.map(who), ...g.others.map((k) => `${k} keys`)].join(", ") || "no keys";
+    // after updatekeys every group is needed: a member decrypts alone only with a key in each
+    const notAlone = members.filter((m) => !wanted.every((g) => g.age.some((k) => keyId(k) === keyId(m.recipient)))).map((m) => m.name);
+    const line = config.lines.positionAt(rule.range.start).line;
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    const target = dir === "" ? file.path : file.path.startsWith(`${dir}/`) ? file.path.slice(dir.length + 1) : file.path;
+    out.push({
+      range,
+      severity: "warning",
+      message:
+        `the ${env} file has one list of age recipients, any of which decrypts it alone (${[...new Set(file.recipients)].map(who).join(", ") || "no keys"}), ` +
+        `but creation rule ${rule.index + 1} of ${path} (line ${line}), which sops uses for ${file.path}, splits the data key into ${n} key groups, any ${t} of which decrypt ` +
+        `(${wanted.map((g, i) => `group ${i + 1}: ${keysText(g)}`).join("; ")}): ` +
+        `\`sops updatekeys ${target}\`${dir === "" ? "" : ` (run in ${dir}/)`} re-splits the file into the rule's groups with all ${n} needed ` +
+        `(it keeps the file's shamir_threshold, which a one-list file does not have${t === n ? "" : `, and does not read the rule's ${t}`})` +
+        (notAlone.length > 0 ? `, after which ${notAlone.join(", ")} no longer decrypt${notAlone.length === 1 ? "s" : ""} it alone` : "") +
+        `, and stellar-secrets refuses the writes that need a new data key (members add and rm, rotate-key); a file sops creates under the rule is split too. ` +
+        `If the split is not meant, write the rule as one list of the members' keys (\`age: KEY1,KEY2\`, as \`stellar-secrets init\` writes it); ` +
+        `if it is, stellar-secrets does not manage key groups: manage the file with sops`,
     });
   }
   return out;

@@ -10,7 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
-import { caseMissedYaml, EXCLUDED_SCAN_MAX_FILES, readExcludedFiles } from "./excluded.js";
+import { EXCLUDED_SCAN_MAX_FILES, passedOverConfig, readExcludedFiles } from "./excluded.js";
 import { readOtherProjects } from "./other-projects.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
@@ -309,6 +309,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     if (role.role === "config" || role.role === "catalog" || role.role === "secrets-other") setUnreadable(index, role.role, rel, why);
   };
 
+  /** Links to folders met outside the secrets folder, walked once every real folder is ({@link walk}). */
+  const linkedDirs: { abs: string; rel: string }[] = [];
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
     try {
@@ -376,6 +378,15 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
           reportOutside(rel, isDir, inSecrets, outside);
           continue;
         }
+        // a link to a config file of the project read under its own path (stripe-copy.yaml ->
+        // stripe.yaml): the same objects twice, each "also used" by the other; read once, the link skipped
+        if (isFile && !inSecrets) {
+          const target = linkTarget(fs, root, abs);
+          if (target !== undefined && target !== rel && target !== "outside the repository" && classifyPath(project, rel, filter).role === "config" && classifyPath(project, target, filter).role === "config") {
+            skipped.push({ path: rel, reason: `symbolic link to ${target}, which is read as a config file under its own path` });
+            continue;
+          }
+        }
         // an environment's file that is a link to another environment's file: every reader of this
         // environment (get, the resolver) would get the other one's values, and the file alone
         // verifies (its MAC is the other file's)
@@ -411,6 +422,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
           }
           const holdsSecrets = secretsRel.startsWith(`${rel}/`);
           if (!holdsSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) continue;
+          // a link to a folder is walked after every real folder: when it is a second path to one
+          // (connections/legacy/conn -> connectors), the folder is read under its own path and the
+          // link is the one skipped, whichever comes first in the listing
+          if (entry.isSymbolicLink()) {
+            linkedDirs.push({ abs, rel });
+            continue;
+          }
         }
         walk(abs, rel, inSecrets);
         continue;
@@ -428,7 +446,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         continue;
       }
       const role = classifyPath(project, rel, filter);
-      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && caseMissedYaml(rel)) caseMissed.push(rel);
+      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && passedOverConfig(rel)) caseMissed.push(rel);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
         index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
@@ -469,6 +487,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
   };
   walk(root, "", false);
+  for (let i = 0; i < linkedDirs.length; i++) walk(linkedDirs[i]!.abs, linkedDirs[i]!.rel, false);
   // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
   index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
   for (const rel of sopsConfigCandidates(project.secretsDir)) {

@@ -41,6 +41,8 @@ const TEXTS: [string, string, boolean][] = [
   ["connectors/credential.yaml", "kind: auth_connector\nname: cred\ntype: bearer_token\ntoken: { secret: stripe_key }\n# sk_live_4eC39HqLyjWDarjtT1zdp7dcTEST1234\n", false],
   ["connections/commented.yaml", "# the reporting API\nkind: api_connection\nname: reporting # was legacy_reporting\nbase_url: https://r.example # not a '#' in 'quotes # here'\n", true],
   ["connections/probe.yaml", "kind: api_connection\nname: hubspot\nbase_url: http://api.example.com\nauth: basic\nprobe:\n  path: /me\n  timeout: 90s\n", true],
+  // a { secret: } in a document without kind: read back, its mention is found again in the text (unused-secret names it)
+  ["connectors/kindless.yaml", "defaults:\n  token: { secret: stripe_api_key }\n---\nkind: auth_connector\nname: k\ntype: bearer_token\ntoken: { secret: other_key }\n", true],
   ["other/k8s.yaml", "kind: Deployment\nmetadata:\n  name: web\n", false],
   ["other/empty.yaml", "", false],
 ];

@@ -37,7 +37,7 @@
  * any check is treated as empty (and the next write replaces it).
  */
 import { sha256Base64 } from "@stellar-secrets/sops";
-import { addComments, configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
+import { addComments, addSecretMentions, configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
 import { detectCredential, pastedCredential } from "./credentials.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { ConfigModelSource } from "./load.js";
@@ -341,9 +341,10 @@ function need(ok: boolean): void {
 
 function encodeModel(model: ConfigFile, meta: ModelMeta): Encoded | undefined {
   try {
-    // (comments are not written: read back, they are found again in the text, as a parse finds them)
-    const own = Object.keys(model);
-    const keys = own.at(-1) === "comments" ? own.slice(0, -1) : own;
+    // (comments and secret mentions are not written: read back, they are found again in the text, as a parse finds them)
+    let keys = Object.keys(model);
+    if (keys.at(-1) === "secretMentions") keys = keys.slice(0, -1);
+    if (keys.at(-1) === "comments") keys = keys.slice(0, -1);
     const expected = keys.length === 5 ? FILE_KEYS : [...FILE_KEYS, "syntaxError"];
     need(keys.length === expected.length && keys.every((k, i) => k === expected[i]) && model.relevant === true && model.lines instanceof LineIndex);
     const path = model.path;
@@ -645,6 +646,7 @@ function decodeChecked(r: Reader, path: string, original: string): { model: Conf
   // the body read to its last integer: nothing more, nothing less
   check(r.at === r.end);
   if (text.includes("#")) addComments(model, text);
+  addSecretMentions(model, text);
   return { model, modes };
 }
 

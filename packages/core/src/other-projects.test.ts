@@ -64,6 +64,17 @@ describe("a name that only another project of the monorepo has", () => {
     ]);
   });
 
+  it("a nested project's reference to a secret only the enclosing project has also says the nested stellar.yaml may be a copy to remove (checker session 5, planted)", () => {
+    const files = { ...REPO, "projects/voice/connectors/pay.yaml": "kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: stripe_secret_key }\n" };
+    const ds = checkWorkspace(loadWorkspace("/mem/projects/voice", { fs: memoryFs(files), atRoot: true }).index).filter((d) => d.rule === "unknown-secret");
+    expect(ds.map((d) => [d.file, d.line])).toEqual([["connectors/pay.yaml", 4]]);
+    for (const d of ds) {
+      expect(d.message).toMatch(
+        /: create it in this project with `stellar-secrets set [a-z_]+ --env ENV`, or, if this project's stellar\.yaml was not meant to make its folder a project of its own \(a copy\), remove it: the folder's files then belong to the enclosing project$/,
+      );
+    }
+  });
+
   it("lists the other projects' paths a message may name (for rewording it for a reader elsewhere), only once they were read", () => {
     const { index } = loadWorkspace("/mem/projects/voice", { fs: memoryFs(REPO), atRoot: true });
     expect(index.otherProjectPaths()).toEqual([]); // a load reads no other project

@@ -218,7 +218,8 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     if (doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion)) throw STACK_EXHAUSTED;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+        const tab = e.code === "TAB_AS_INDENT" ? ": indent with spaces (YAML reads no tab as indentation; an editor set to insert spaces keeps them out)" : "";
+        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}${tab}`));
       }
       return { config: undefined, diagnostics };
     }
@@ -250,6 +251,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
   } else if (envs !== null && typeof envs === "object" && !Array.isArray(envs)) {
     for (const [name, body] of Object.entries(envs as Record<string, unknown>)) {
       const members: Member[] = [];
+      const miswritten: Member[] = [];
       const fields = body !== null && typeof body === "object" ? (body as Record<string, unknown>) : {};
       const m = fields.members;
       if (m !== null && typeof m === "object" && !Array.isArray(m)) {
@@ -257,7 +259,16 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
           if (typeof recipient !== "string") continue;
           // a key that is no member key (schema error) or whose age checksum fails (below) opens
           // nothing: counted as a member it would show as drift and make a re-key wrap for it
-          if (!MEMBER_KEY.test(recipient)) continue;
+          if (!MEMBER_KEY.test(recipient)) {
+            // a key pasted with a space (tab, line break) around it inside its quotes: the schema
+            // error offers the trimmed key; remembered so that the files naming that key are not
+            // told it is nobody's (one mistake, one finding: miswrittenMembers)
+            const trimmed = recipient.trim();
+            if (trimmed !== recipient && MEMBER_KEY.test(trimmed) && !isMistypedAgeRecipient(trimmed) && !isSmallOrderAgeRecipient(trimmed)) {
+              miswritten.push({ name: member, recipient: normalizeRecipient(trimmed) });
+            }
+            continue;
+          }
           const bad = unusableKeyDiagnostic(root, ["environments", name, "members", member], recipient, member, file, lines);
           if (bad !== undefined) {
             diagnostics.push(bad);
@@ -267,6 +278,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
         }
       }
       const env: EnvironmentConfig = { name, members };
+      if (miswritten.length > 0) MISWRITTEN.set(env, miswritten);
       const pending = requestsOf(fields.pending);
       for (const request of pending) {
         const bad = unusableKeyDiagnostic(root, ["environments", name, "pending", request.name, "key"], request.recipient, request.name, file, lines);
@@ -342,6 +354,37 @@ function declarationSites(root: Node | null, environments: readonly EnvironmentC
 }
 
 const MEMBER_KEY = new RegExp(MEMBER_KEY_PATTERN);
+
+// Kept beside the environment rather than in it, as DECLARATIONS: a config is printed as it is.
+const MISWRITTEN = new WeakMap<EnvironmentConfig, readonly Member[]>();
+
+/**
+ * The would-be members of `env` whose key stellar.yaml writes with a space, tab or line break
+ * around it inside its quotes (`bob: "age1… "`): no member key, so a `schema` error (which names
+ * the trimmed key as the fix, and stops every command that loads the project) and no member, but
+ * the key meant is known. The checks of `.sops.yaml` and of the environment files use it so that
+ * a rule or a file naming that key is not reported again as naming someone who is "not a member
+ * of any environment" (with a re-key as the fix, which would drop them): the one finding is the
+ * schema error. Keys normalised as {@link Member.recipient}; empty for an environment that
+ * {@link parseProjectConfig} did not build (a copy) or that has none.
+ */
+export function miswrittenMembers(env: EnvironmentConfig): readonly Member[] {
+  return MISWRITTEN.get(env) ?? [];
+}
+
+/**
+ * Who, in `environments`, is meant by `recipient` when stellar.yaml writes their key with spaces
+ * around it ({@link miswrittenMembers}), in words for a message: `bob's key in development, written
+ * there with a space around it in stellar.yaml (a schema error: no member until it is removed)`;
+ * undefined when nobody is. `sameKey` compares two keys (as the caller compares keys).
+ */
+export function miswrittenKeyOwner(environments: readonly EnvironmentConfig[], recipient: string, sameKey: (a: string, b: string) => boolean = (a, b) => a === b): string | undefined {
+  for (const e of environments) {
+    const m = miswrittenMembers(e).find((x) => sameKey(x.recipient, recipient));
+    if (m !== undefined) return `${m.name}'s key in ${e.name}, written there with spaces around it in stellar.yaml (a schema error: no member until they are removed)`;
+  }
+  return undefined;
+}
 
 /**
  * `schema` at a key in stellar.yaml (`path` from the root) that nothing can be encrypted to,

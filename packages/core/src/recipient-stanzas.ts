@@ -9,7 +9,7 @@
  */
 import { ageStanzaTypeFor, canonicalAgeRecipient, sshKeyTag } from "@stellar-secrets/sops";
 import type { TextRange } from "./position.js";
-import type { ProjectConfig } from "./project.js";
+import { miswrittenKeyOwner, type ProjectConfig } from "./project.js";
 import { shareStanzasOfGroups, type EnvironmentFile, type EnvironmentStanza } from "./secrets-dir.js";
 
 /** One stanza problem: where (the stanza's `recipient` label, else the `age:` key) and the message. */
@@ -39,7 +39,7 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
       const m = e.members.find((x) => keyId(x.recipient) === id);
       if (m !== undefined) return `${m.name}, a member of ${e.name}`;
     }
-    return "not a member of any environment";
+    return miswrittenKeyOwner(project.environments, recipient, (a, b) => keyId(a) === keyId(b)) ?? "not a member of any environment";
   };
   const fix =
     `revert the change that made it (\`git log -p -- ${file.path}\` shows it), then have an existing member of ${env} run ` +
@@ -177,7 +177,7 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const unwritten = kg.thresholdWritten === false && n > 1;
   const described = kg.groups.map((g, i) => {
     const keys = [
-      ...g.stanzas.map((st) => memberOf(st.recipient)?.name ?? `${shownLabel(st.recipient)} (not a member of ${env})`),
+      ...g.stanzas.map((st) => memberOf(st.recipient)?.name ?? `${shownLabel(st.recipient)} (${miswrittenKeyOwner(project.environments, st.recipient, (a, b) => keyId(a) === keyId(b)) ?? `not a member of ${env}`})`),
       ...g.others.map((o) => `${o} (not an age key: no member)`),
     ];
     return `group ${i + 1}: ${keys.length === 0 ? "no keys" : keys.join(", ")}`;

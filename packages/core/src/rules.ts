@@ -61,7 +61,7 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "unknown-reference",
     severity: "error",
-    summary: "An action's connection, a connection's auth or an agent's action names nothing.",
+    summary: "An action's connection, a connection's auth or an agent's actions entry names nothing.",
   },
   { id: "unknown-environment", severity: "error", summary: "An environment that stellar.yaml does not declare." },
   {
@@ -77,7 +77,8 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "recipient-drift",
     severity: "error",
-    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader, or a member's name or key differs across environments.",
+    summary:
+      "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader, or its sops key groups differ from its .sops.yaml rule's, or a member's name or key differs across environments.",
   },
   {
     id: "sops-config-drift",

@@ -81,6 +81,13 @@ export interface EnvironmentFile {
   diagnostics: Diagnostic[];
   /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
   text?: string;
+  /**
+   * True when the file holds nothing but blanks and comments (emptied by hand, or made with
+   * `touch`): no metadata, no names; sops and every command refuse it until it is restored or
+   * deleted, so its `unencrypted-secrets-file` error is the one finding (no value is reported
+   * missing at each reference, with `set` as the fix that it refuses). Absent otherwise.
+   */
+  empty?: true;
 }
 
 /** The key groups of an environment file (see {@link EnvironmentFile.keyGroups}). */
@@ -179,6 +186,24 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     fallback(text, result);
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
+      if (e.code === "NOT_ENCRYPTED" && e.message.includes("the file is empty")) {
+        // (the reader's hint, `stellar-secrets init`, refuses an existing project)
+        result.empty = true;
+        result.diagnostics.push(
+          diagnosticAt(
+            "unencrypted-secrets-file",
+            "error",
+            path,
+            lines,
+            { start: 0, end: 0 },
+            `${path} is empty (nothing but blanks or comments): it has no sops metadata and no secrets, and sops and stellar-secrets refuse it (\`set\` too); ` +
+              `if git has a version of it, restore that (\`git checkout -- ${shellPathWord(path)}\`; \`git log -- ${shellPathWord(path)}\` shows its history); ` +
+              `otherwise delete it: the first \`stellar-secrets set NAME --env ${environment}\` then creates it for ${environment}'s members`,
+          ),
+        );
+        result.diagnostics.sort(compareDiagnostics);
+        return result;
+      }
       const message = e.message.replace(/^.*?:\d+(:\d+)?: /, "");
       // a name written twice is no metadata problem: say which line has it first, and the fix as the fix
       const dup = e.code === "DUPLICATE_KEY" ? /^secret "(.*)" appears twice$/.exec(message)?.[1] : undefined;

@@ -10,7 +10,7 @@ import { posix } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
-import { renderEditedDocument, type ProjectConfig } from "./project.js";
+import { miswrittenKeyOwner, miswrittenMembers, renderEditedDocument, type ProjectConfig } from "./project.js";
 import { detachAliases, findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 
@@ -481,7 +481,7 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
       if (undetermined !== undefined) {
         // a rule sops may well use for this file (its regex is read no further here): one that
         // names a key that is not the environment's member is an error, as it would be if it matched
-        const members = new Set(env.members.map((m) => m.recipient));
+        const members = new Set([...env.members, ...miswrittenMembers(env)].map((m) => m.recipient));
         const outsiders = [...new Set(undetermined.age.map(sameKeyAsWritten))].filter((r) => !members.has(r));
         const others = undetermined.otherKeys.map((k) => `${k} keys`);
         if (outsiders.length + others.length > 0) {
@@ -540,7 +540,10 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
       // an age1… key written in capitals (bech32 ignores case; sops and age read it as the same key,
       // and the stanza they write opens for it) is that key; stellar.yaml's keys are lower-case
       const keys = rule.age.flatMap((k) => (isJoined(k) ? k.split(/\s+/).filter((w) => w !== "") : [k])).map(sameKeyAsWritten);
-      const extra = [...new Set(keys)].filter((r) => !members.has(r));
+      // a would-be member whose key stellar.yaml writes with spaces around it: the key meant there
+      // (that schema error is the one finding; fixing it leaves this rule right)
+      const meant = new Set(miswrittenMembers(env).map((m) => m.recipient));
+      const extra = [...new Set(keys)].filter((r) => !members.has(r) && !meant.has(r));
       const missing = env.members.filter((m) => !keys.includes(m.recipient));
       const fix =
         `stellar.yaml is the source of truth: the rule must name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); ` +
@@ -555,7 +558,7 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
             const m = e.members.find((x) => x.recipient === r);
             if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
           }
-          return `${r} (not a member of any environment)`;
+          return `${r} (${miswrittenKeyOwner(project.environments, r) ?? "not a member of any environment"})`;
         }),
         ...rule.otherKeys.map((k) => `${k} keys`),
       ];

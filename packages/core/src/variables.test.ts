@@ -15,6 +15,14 @@ describe("secret names as exec/export variables", () => {
     for (const v of ["STRIPE_API_KEY", "PATHS", "NODE_ENV"]) expect(isStartupVariable(v)).toBe(false);
   });
 
+  it("git's configuration in variables, the pager and editor others run, HOME and npm's config are startup variables too (checker session 5: names valid here, not for exec)", () => {
+    for (const v of ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_CONFIG_GLOBAL", "GIT_PAGER", "GIT_EXTERNAL_DIFF", "PAGER", "EDITOR", "LESSOPEN", "HOME", "XDG_CONFIG_HOME", "ZDOTDIR", "NPM_CONFIG_SCRIPT_SHELL", "PYTHONWARNINGS"]) {
+      expect(isStartupVariable(v), v).toBe(true);
+    }
+    for (const v of ["GITHUB_TOKEN", "GIT_AUTHOR_NAME", "HOMEBREW_GITHUB_API_TOKEN", "EDITOR_API_KEY", "NPM_TOKEN"]) expect(isStartupVariable(v), v).toBe(false);
+    expect(describeStartupVariableName("git_config_parameters")).toContain("would set GIT_CONFIG_PARAMETERS");
+  });
+
   it("says which variable a name would set, that exec and export refuse it, and the rename that fixes it", () => {
     expect(describeStartupVariableName("stripe_api_key")).toBeUndefined();
     expect(describeStartupVariableName("node_options")).toBe(

@@ -14,8 +14,10 @@ export function secretVariableName(name: string): string {
 /**
  * Variables with which a value would make `exec`'s command (or a program it starts) load or run
  * other code, or run other programs: the dynamic loader's (`LD_*`, `DYLD_*`), the shells'
- * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), and the
- * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …). A secret
+ * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), the
+ * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …), git's
+ * configuration and the programs it runs (`GIT_CONFIG_*`, `GIT_PAGER`, …), the programs others run
+ * (`PAGER`, `EDITOR`, `LESSOPEN`, …), and where per-user configuration is read from (`HOME`). A secret
  * with such a name (which anyone who can propose a value can create) must not set one silently.
  */
 const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
@@ -25,11 +27,27 @@ const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
   "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
   "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
   "GCONV_PATH", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXEC_PATH", "GIT_ASKPASS", "SSH_ASKPASS",
+  // git's configuration given in variables (core.pager, core.fsmonitor, core.sshCommand, an alias:
+  // each runs a program) or read from another file, and the programs git runs by variable
+  "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG",
+  "GIT_PAGER", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_TEMPLATE_DIR",
+  // the programs other programs run (a pager, an editor, less's input filter, a browser)
+  "PAGER", "MANPAGER", "EDITOR", "VISUAL", "LESSOPEN", "LESSCLOSE", "BROWSER",
+  // where per-user configuration that names programs is read from (~/.gitconfig, ~/.npmrc, zsh's startup files)
+  "HOME", "XDG_CONFIG_HOME", "ZDOTDIR",
+  // Python imports the module a warning filter or breakpoint() names
+  "PYTHONWARNINGS", "PYTHONBREAKPOINT",
 ]);
 
-/** True for a variable in {@link STARTUP_VARIABLES} or of the dynamic loader (`LD_*`, `DYLD_*`). */
+/**
+ * Prefixes of such variables: the dynamic loader's, git's `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`
+ * pairs, and npm's configuration (`npm_config_*`, read in any case: `script-shell`, `node-options`).
+ */
+const STARTUP_PREFIXES: readonly string[] = ["LD_", "DYLD_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "NPM_CONFIG_"];
+
+/** True for a variable in {@link STARTUP_VARIABLES} or of a prefix of {@link STARTUP_PREFIXES} (`LD_*`, `DYLD_*`, …). */
 export function isStartupVariable(variable: string): boolean {
-  return STARTUP_VARIABLES.has(variable) || variable.startsWith("LD_") || variable.startsWith("DYLD_");
+  return STARTUP_VARIABLES.has(variable) || STARTUP_PREFIXES.some((p) => variable.startsWith(p));
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { caseMissedYaml, hasOwnInclude, lowerCaseExtension, notIncludedYaml, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
+import { caseMissedYaml, hasOwnInclude, isJsonFile, lowerCaseExtension, notIncludedYaml, passedOverConfig, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
@@ -256,12 +256,15 @@ export class WorkspaceIndex {
     // (with include globs of its own, a YAML file that none matches is read too: see readExcludedFiles)
     const narrowInclude = hasOwnInclude(this.#project.include);
     // (a YAML file whose extension is not in lower case is read too: `Refund.YAML`, see readExcludedFiles)
-    if (globs.length === 0 && !narrowInclude && !rels.some(caseMissedYaml)) return false;
+    if (globs.length === 0 && !narrowInclude && !rels.some(passedOverConfig)) return false;
     const filter = new GlobFilter(this.#project.include, globs);
     const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
     const touched = rels.some(
       (rel) =>
-        filter.excludedBy(rel) !== undefined || ((narrowInclude || caseMissedYaml(rel)) && notIncludedYaml(filter, rel)) || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
+        filter.excludedBy(rel) !== undefined ||
+        ((narrowInclude || caseMissedYaml(rel)) && notIncludedYaml(filter, rel)) ||
+        (isJsonFile(rel) && !filter.includes(rel)) ||
+        [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
     );
     if (!touched) return false;
     this.#excluded = undefined;
