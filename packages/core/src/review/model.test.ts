@@ -692,6 +692,58 @@ describe("buildReview over whole repositories", () => {
     expect(mixed?.message).toContain(`this change added ${mallory.recipient} there: revert that in .sops.yaml (never make them members to silence this); for the others (e.g. they were removed as members), stellar.yaml is the source of truth`);
   });
 
+  it("a .sops.yaml change that takes members out of the rule plain sops uses for an environment's file (a rule without bob, a catch-all first, a path_regex that matches no more) is weakened-rule, not only the checker's warning", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const carol = await generateIdentity();
+    const files: Files = { "stellar.yaml": config({ staging: { alice: alice.recipient, carol: carol.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }) };
+    files[STAGING] = await encryptSecrets(new Map([["api_key", "s"]]), { recipients: [alice.recipient, carol.recipient] });
+    files[PROD] = await encryptSecrets(new Map([["api_key", "p"]]), { recipients: [alice.recipient, bob.recipient] });
+    const rule = (re: string, keys: string[]) => `  - path_regex: ${re}\n    age: ${keys.join(",")}\n`;
+    const stagingRule = rule("secrets/staging\\.enc\\.yaml$", [alice.recipient, carol.recipient]);
+    files[".sops.yaml"] = `creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient])}`;
+    const review = (sops: string | null) => buildReview(at("HEAD", files), at("working tree", { ...files, ".sops.yaml": sops }));
+    const dropped = (sops: string | null) => review(sops).problems.filter((p) => p.kind === "weakened-rule").map((p) => [p.environment, p.file, p.line, p.message]);
+
+    // bob left out of production's rule: the checker only warns (sops-config-drift), the review says what the change does
+    const noBob = review(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient])}`);
+    expect(noBob.diagnostics.filter((d) => d.rule === "sops-config-drift").map((d) => d.severity)).toEqual(["warning"]);
+    expect(noBob.clean).toBe(false);
+    expect(noBob.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: ".sops.yaml", line: 5 }]);
+    expect(noBob.problems[0]?.message).toContain(`creation rule 2 of .sops.yaml, which the plain sops CLI now uses for secrets/production.enc.yaml, does not name bob (${bob.recipient}), a member of production whom the base's rule named`);
+    expect(noBob.problems[0]?.message).toContain("git checkout BASE -- .sops.yaml");
+    // a catch-all put first: every environment's file now gets its keys
+    expect(dropped(`creation_rules:\n${rule(".*", [alice.recipient])}${files[".sops.yaml"]!.slice("creation_rules:\n".length)}`).map(([e, , line]) => [e, line])).toEqual([
+      ["staging", 3],
+      ["production", 3],
+    ]);
+    // the path_regex of production's rule made to match another file: sops refuses to update it
+    const noMatch = dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yml$", [alice.recipient, bob.recipient])}`);
+    expect(noMatch.map(([e, , line]) => [e, line])).toEqual([["production", 1]]);
+    expect(noMatch[0]?.[3]).toContain("no creation rule of .sops.yaml matches secrets/production.enc.yaml any more");
+    // no rules at all: the checker says nothing, the review names both environments
+    expect(dropped("creation_rules: []\n").map(([e]) => e)).toEqual(["staging", "production"]);
+    // carol (staging's) in place of bob: the checker's error about carol stays, beside bob's problem at the same rule
+    const swapped = review(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, carol.recipient])}`);
+    expect(swapped.problems.map((p) => p.kind).sort()).toEqual(["checker-error", "weakened-rule"]);
+    // not: the file deleted (the next members add or rm writes it anew), the rules unchanged, a member added, bob removed from stellar.yaml and the rule (members rm)
+    expect(dropped(null)).toEqual([]);
+    expect(dropped(files[".sops.yaml"]!)).toEqual([]);
+    const dave = await generateIdentity();
+    expect(dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient, dave.recipient])}`)).toHaveLength(0);
+    const bobRemoved: Files = {
+      ...files,
+      "stellar.yaml": config({ staging: { alice: alice.recipient, carol: carol.recipient }, production: { alice: alice.recipient } }),
+      [PROD]: await rotateDataKey(await decryptSecrets(files[PROD]!, [alice.identity]), { recipients: [alice.recipient] }),
+      ".sops.yaml": `creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient])}`,
+    };
+    expect(buildReview(at("HEAD", files), at("working tree", bobRemoved)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+    // a secrets/.sops.yaml new in the change is compared with the root's that plain sops found from there before
+    const deeper = buildReview(at("HEAD", files), at("working tree", { ...files, "secrets/.sops.yaml": `creation_rules:\n${rule("staging\\.enc\\.yaml$", [alice.recipient, carol.recipient])}${rule("production\\.enc\\.yaml$", [alice.recipient])}` }));
+    expect(deeper.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["weakened-rule", "production", "secrets/.sops.yaml"]]);
+    expect(deeper.problems[0]?.message).toContain("git rm secrets/.sops.yaml");
+  });
+
   it("counts secrets in the summary, besides values: a secret added to two environments is one secret, two values", async () => {
     const { alice, base } = await project();
     const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
