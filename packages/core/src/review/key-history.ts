@@ -18,7 +18,11 @@ import type { ReviewState } from "./state.js";
  * `change`'s data key (retired and brought back, left behind in a commit of the change, shared with
  * another environment), with the commit whose data key was brought back (`restoredFrom`).
  */
-export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentChange, fix: EnvironmentFix): { problems: ReviewProblem[]; restoredFrom: string | undefined } {
+export function dataKeyHistoryProblems(
+  ctx: ReviewContext,
+  change: EnvironmentChange,
+  fix: EnvironmentFix,
+): { problems: ReviewProblem[]; restoredFrom: string | undefined; sharedWith: SharedDataKey | undefined } {
   const { base, head, inputs, whoIs, w, envRange, parsedOthers } = ctx;
   const { environment, file, before, after, textBefore, textAfter, existedBefore, existsAfter, fileChange } = change;
   const { introduced, revert, byMember } = fix;
@@ -85,8 +89,10 @@ export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentCh
   // the data key of another environment: a file copied (or written) from another environment's
   // ciphertext opens with that environment's data key, so its members read this one now and every
   // value set here later (each environment has its own data key; a set keeps it)
+  let sharedWith: SharedDataKey | undefined;
   if (existsAfter && fileChange !== "unchanged" && typeof textAfter === "string") {
     const shared = sharedWithOtherEnvironment(environment, textAfter, textBefore, base, head, parsedOthers);
+    sharedWith = shared;
     if (shared !== undefined) {
       const who = shared.members.length === 0 ? "" : ` (its members: ${shared.members.join(", ")})`;
       envProblems.push({
@@ -101,7 +107,7 @@ export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentCh
     }
   }
 
-  return { problems: envProblems, restoredFrom: dataKeyRestoredFrom };
+  return { problems: envProblems, restoredFrom: dataKeyRestoredFrom, sharedWith };
 }
 
 /** The recipients `change`'s file had only in a commit in the middle of the change: access given and taken back. */
@@ -142,6 +148,17 @@ export function exposedDuringOf(ctx: ReviewContext, change: EnvironmentChange, a
  * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
  * afresh under another environment's data key, with nothing copied, is not seen.
  */
+/** Another environment's file whose data key an environment's head file uses ({@link sharedWithOtherEnvironment}). */
+export interface SharedDataKey {
+  environment: string;
+  file: string;
+  side: "head" | "base";
+  /** What shows it, in words (a value's ciphertext or a wrapped key byte for byte the same). */
+  proof: string;
+  /** That environment's members (names). */
+  members: string[];
+}
+
 function sharedWithOtherEnvironment(
   environment: string,
   textAfter: string,
@@ -149,7 +166,7 @@ function sharedWithOtherEnvironment(
   base: ReviewState,
   head: ReviewState,
   parsed: Map<string, SecretsFile | undefined>,
-): { environment: string; file: string; side: "head" | "base"; proof: string; members: string[] } | undefined {
+): SharedDataKey | undefined {
   const parse = (text: string | null | undefined): SecretsFile | undefined => {
     if (typeof text !== "string") return undefined;
     try {

@@ -692,6 +692,29 @@ describe("buildReview over whole repositories", () => {
     expect(mixed?.message).toContain(`this change added ${mallory.recipient} there: revert that in .sops.yaml (never make them members to silence this); for the others (e.g. they were removed as members), stellar.yaml is the source of truth`);
   });
 
+  it("staging's and production's files swapped (one value each): the stanza bob lost in staging's file is told by what shows, production's data key, not as bob removed from staging with a rotation that cannot be told", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const files: Files = { "stellar.yaml": config({ staging: { alice: alice.recipient, bob: bob.recipient }, production: { alice: alice.recipient } }) };
+    files[STAGING] = await encryptSecrets(new Map([["api_key", "s"]]), { recipients: [alice.recipient, bob.recipient] });
+    files[PROD] = await encryptSecrets(new Map([["api_key", "p"]]), { recipients: [alice.recipient] });
+    const report = buildReview(at("HEAD", files), at("working tree", { ...files, [STAGING]: files[PROD]!, [PROD]: files[STAGING]! }));
+    const lost = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(lost.map((p) => p.environment)).toEqual(["staging"]);
+    expect(lost[0]?.message).toContain("bob has no stanza in secrets/staging.enc.yaml any more, and stellar.yaml still lists bob as a member of staging: the head's file is under production's data key (it shares it with production's file secrets/production.enc.yaml in the base");
+    expect(lost[0]?.message).toContain("not a rotation of staging's, so bob can no longer decrypt it, and whoever holds production's data key (production's members: alice) can: revert the change to secrets/staging.enc.yaml");
+    expect(lost[0]?.message).not.toContain("was removed from staging");
+    expect(lost[0]?.message).not.toContain("rotation cannot be told");
+    // production's side is unchanged: bob gained access there, and both files share a data key
+    expect(report.problems.filter((p) => p.kind === "non-member-recipient").map((p) => p.environment)).toEqual(["staging", "production", "production"]);
+    // bob also taken out of staging in stellar.yaml: said so
+    const gone = buildReview(
+      at("HEAD", files),
+      at("working tree", { ...files, "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient } }), [STAGING]: files[PROD]!, [PROD]: files[STAGING]! }),
+    );
+    expect(gone.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("bob has no stanza in secrets/staging.enc.yaml any more, and is no member of staging in stellar.yaml now");
+  });
+
   it("a .sops.yaml change that takes members out of the rule plain sops uses for an environment's file (a rule without bob, a catch-all first, a path_regex that matches no more) is weakened-rule, not only the checker's warning", async () => {
     const alice = await generateIdentity();
     const bob = await generateIdentity();
