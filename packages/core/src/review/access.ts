@@ -301,7 +301,10 @@ export function nameSkeleton(name: string): string {
     .replace(/[O0]/g, "o")
     .toLowerCase()
     .replace(/rn/g, "m")
-    .replace(/vv/g, "w");
+    .replace(/vv/g, "w")
+    // a run of underscores draws as one line, and one at either end is easily not seen (stripe__api_key, stripe_api_key_)
+    .replace(/_+/g, "_")
+    .replace(/^_|_$/g, "");
 }
 
 /**

@@ -1860,6 +1860,9 @@ describe("buildReview: a member added under a name that reads as another member'
     expect(nameSkeleton("kirn")).toBe(nameSkeleton("kim"));
     expect(nameSkeleton("dave")).not.toBe(nameSkeleton("carol"));
     expect(nameSkeleton("alice")).not.toBe(nameSkeleton("alice2"));
+    // a run of underscores, and one at either end
+    expect(["stripe__api_key", "stripe_api_key_", "stripe___api__key__"].map(nameSkeleton)).toEqual(Array(3).fill(nameSkeleton("stripe_api_key")));
+    expect(nameSkeleton("stripe_api_key")).not.toBe(nameSkeleton("stripeapi_key"));
   });
 });
 
@@ -1900,7 +1903,7 @@ describe("buildReview: a secret added under a name that reads as another secret'
     const base = await encryptSecrets(new Map([["openai_api_key", "real"], ["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
     const decrypted = await decryptSecrets(base, [alice.identity]);
     const baseState = at("a", alice.recipient, { [FILE]: base, "connectors/openai.yaml": connector("openai_api_key") });
-    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b"]) {
+    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b", "openai__api_key", "openai_api_key_"]) {
       const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "attacker"]]));
       const line = head.split("\n").findIndex((l) => l.replace(/^["']/, "").startsWith(name)) + 1;
       expect(line, name).toBeGreaterThan(0);
