@@ -1708,6 +1708,38 @@ describe("a change to the stellarSecrets settings of a committed .vscode/setting
   });
 });
 
+describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husky/HOOK, lefthook.yml)", () => {
+  it("is weakened-rule at the file: a member's next commit runs what it names, with their age key in reach; the same text, or another file, is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const CONFIG = "repos:\n  - repo: https://github.com/YOUR-ORG/stellar-secrets\n    rev: v1\n    hooks:\n      - id: stellar-secrets-check\n";
+    const editorSettings = [
+      { path: ".pre-commit-config.yaml", before: CONFIG, after: `${CONFIG}  - repo: local\n    hooks:\n      - id: fmt\n        name: fmt\n        entry: ./tools/fmt.sh\n        language: system\n` },
+      { path: ".husky/pre-commit", before: "stellar-secrets pre-commit\n", after: undefined },
+      { path: "web/.husky/pre-push", before: undefined, after: "./tools/x.sh\n" },
+      { path: "../lefthook.yml", before: "pre-commit:\n  commands: {}\n", after: "pre-commit:\n  commands:\n    x:\n      run: ./x.sh\n" },
+      { path: ".husky/_/pre-commit", before: "a", after: "b" },
+      { path: "docs/.pre-commit-config.yaml", before: "a", after: "b" },
+      { path: "lefthook.yml", before: "same", after: "same" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "../lefthook.yml"],
+      ["weakened-rule", ".husky/pre-commit"],
+      ["weakened-rule", ".pre-commit-config.yaml"],
+      ["weakened-rule", "web/.husky/pre-push"],
+    ]);
+    expect(report.problems[0]?.message).toContain("../lefthook.yml changes: lefthook reads this file at every git hook it runs");
+    expect(report.problems[2]?.message).toBe(
+      ".pre-commit-config.yaml changes: the pre-commit framework reads this file at every git hook it runs in each member's clone where it is installed, from the working tree, without asking again when it changes, so the member's next commit runs what it names (a local hook's command, a hook repository at another revision, whose code it installs), as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately",
+    );
+    expect(report.problems[1]?.message).toContain(".husky/pre-commit is removed: husky runs this script as a git hook");
+    expect(report.problems[1]?.message).toContain("`stellar-secrets pre-commit` among them, may be gone");
+    expect(report.problems[3]?.message).toContain("web/.husky/pre-push is new: husky");
+    expect(report.clean).toBe(false);
+  });
+});
+
 describe("a change to a local action the gate workflow uses", () => {
   it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
     const { alice, base } = await setup();
