@@ -752,6 +752,8 @@ describe("buildReview over whole repositories", () => {
     // not: the file deleted (the next members add or rm writes it anew), the rules unchanged, a member added, bob removed from stellar.yaml and the rule (members rm)
     expect(dropped(null)).toEqual([]);
     expect(dropped(files[".sops.yaml"]!)).toEqual([]);
+    // bob's key written in capitals (sops and age read it as the same key)
+    expect(dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient.toUpperCase()])}`)).toEqual([]);
     const dave = await generateIdentity();
     expect(dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient, dave.recipient])}`)).toHaveLength(0);
     const bobRemoved: Files = {

@@ -9,7 +9,7 @@
  */
 import { environmentFileName, normalizeRecipient, normalizeSecretsDir } from "@stellar-secrets/sops";
 import type { ProjectConfig } from "../project.js";
-import { matchSopsRule, parseSopsConfig, type SopsCreationRule } from "../sops-config.js";
+import { matchSopsRule, parseSopsConfig, sameKeyAsWritten, type SopsCreationRule } from "../sops-config.js";
 
 /** One rule change for one environment file: `weaker` when fewer groups of keys are needed together. */
 export interface SopsRuleGroupsChange {
@@ -99,7 +99,7 @@ export interface SopsRuleMembersDropped {
 /** Every age key a rule names (its groups' too), as sops reads them; an entry of keys joined by spaces is each of them. */
 function ruleKeys(rule: SopsCreationRule): Set<string> {
   const all = [...rule.age, ...(rule.groups ?? []).flat()];
-  return new Set(all.flatMap((k) => (/\s/.test(k) && k.split(/\s+/).every((w) => w === "" || /^age1/i.test(w)) ? k.split(/\s+/).filter((w) => w !== "") : [k])).map(normalizeRecipient));
+  return new Set(all.flatMap((k) => (/\s/.test(k) && k.split(/\s+/).every((w) => w === "" || /^age1/i.test(w)) ? k.split(/\s+/).filter((w) => w !== "") : [k])).map((k) => normalizeRecipient(sameKeyAsWritten(k))));
 }
 
 /**
@@ -129,7 +129,8 @@ export function sopsRuleMembersDropped(
     if (was.rule === undefined || was.undetermined !== undefined || now.undetermined !== undefined) continue;
     const before = ruleKeys(was.rule);
     const after = now.rule === undefined ? new Set<string>() : ruleKeys(now.rule);
-    const dropped = environment.members.filter((m) => before.has(normalizeRecipient(m.recipient)) && !after.has(normalizeRecipient(m.recipient))).map((m) => ({ name: m.name, recipient: m.recipient }));
+    const key = (m: { recipient: string }): string => normalizeRecipient(sameKeyAsWritten(m.recipient));
+    const dropped = environment.members.filter((m) => before.has(key(m)) && !after.has(key(m))).map((m) => ({ name: m.name, recipient: m.recipient }));
     if (dropped.length === 0) continue;
     out.push({
       environment: environment.name,
