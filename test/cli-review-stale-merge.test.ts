@@ -15,7 +15,7 @@ const VALUES = ["sk_live_STALEmerge0001", "openai_STALEmerge0002", "openai_STALE
 
 interface Report {
   problems: { kind: string; environment?: string; commit?: string; message: string }[];
-  environments: { environment: string; exposedDuring?: { member?: string; commit: string; secrets: string[] }[] }[];
+  environments: { environment: string; exposedDuring?: { member?: string; commit: string; secrets: string[]; earlierPush?: true }[] }[];
   verification?: { verified: boolean; exposed?: { commit: string; compared: string[]; same: string[] }[] }[];
 }
 
@@ -71,5 +71,56 @@ describe("review of a stale branch's merge", () => {
     const cleared = await review(["--verify", "--json"], alice.file);
     expect(JSON.parse(cleared.stdout).problems).toEqual([]);
     expect(cleared.code, cleared.stderr).toBe(0);
+  });
+
+  it("the same branch rebased onto main and force-pushed: the range no longer holds the exposing commit (exit 0 without more); --previous-head with the earlier push's head reads it: unrotated-removal naming it (exit 1), --verify proves it; an unknown commit is exit 4", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", VALUES[0]!]]);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("base: mallory in production");
+    s.git(["branch", "-M", "main"]);
+    s.git(["checkout", "-q", "-b", "feature"]);
+    expect((await s.run(["set", "openai_api_key", "--env", "production", "--from-stdin"], { input: VALUES[1]! })).code).toBe(0);
+    const pushed = s.commit("feature: openai key");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    s.commit("mallory leaves production");
+    s.git(["checkout", "-q", "feature"]);
+    // the first push was `pushed`; the branch is rebased onto main (the merge driver re-encrypts under main's data key) and force-pushed
+    s.git(["rebase", "-q", "main"]);
+    const rebased = s.git(["rev-parse", "HEAD"]).trim();
+    expect(rebased).not.toBe(pushed);
+    expect(s.git(["merge-base", "--is-ancestor", "main", "HEAD"]).trim()).toBe("");
+    const review = async (args: string[], key?: string) => {
+      const r = await s.run(["review", "main...feature", ...args], { env: { SOPS_AGE_KEY_FILE: key, SOPS_AGE_KEY: undefined } });
+      for (const v of VALUES) expect(r.stdout + r.stderr).not.toContain(v);
+      return r;
+    };
+    // the limit: nothing in the rebased range was wrapped for mallory
+    const blind = await review(["--json"]);
+    expect(blind.code, blind.stderr).toBe(0);
+    // the pull request event's `before`: the earlier push (and a first push's all zeros, skipped)
+    const withEarlier = await review(["--json", "--previous-head", pushed, "--previous-head", "0".repeat(40)]);
+    expect(withEarlier.code, withEarlier.stderr).toBe(1);
+    const report = JSON.parse(withEarlier.stdout) as Report;
+    expect(report.environments[0]?.exposedDuring).toMatchObject([{ member: "mallory", commit: pushed, secrets: ["openai_api_key", "stripe_api_key"], earlierPush: true }]);
+    expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unrotated-removal", "production", pushed]]);
+    expect(report.problems[0]!.message).toContain(`that commit ${pushed.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten) wrote was wrapped for that key too, and held openai_api_key`);
+    expect(report.problems[0]!.message).toContain("which was pushed, and a force-push does not take it back");
+    const text = await review(["--previous-head", pushed]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`was a recipient of the file in commit ${pushed.slice(0, 10)} of an earlier push of this change (no longer in the range)`);
+    // with alice's key: that version's openai_api_key is the head's
+    const verified = await review(["--verify", "--json", "--previous-head", pushed], alice.file);
+    expect(verified.code, verified.stderr).toBe(1);
+    expect((JSON.parse(verified.stdout) as Report).verification?.[0]?.exposed).toEqual([{ commit: pushed, recipient: mallory.recipient, compared: ["openai_api_key", "stripe_api_key"], same: ["openai_api_key", "stripe_api_key"] }]);
+    // a commit this clone does not have: said, exit 4, nothing reviewed; the working tree has no earlier push
+    const missing = await review(["--previous-head", "f".repeat(40)]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain(`--previous-head "${"f".repeat(40)}" is not a commit of this repository`);
+    expect(missing.stderr).toContain(`git fetch origin ${"f".repeat(40)}`);
+    const tree = await s.run(["review", "--previous-head", pushed]);
+    expect(tree.code).toBe(2);
   });
 });

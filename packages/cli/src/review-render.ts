@@ -167,7 +167,7 @@ export function accessOverview(report: ReviewReport): string | undefined {
     for (const m of e.members.requested ?? []) add(`?${m.name}`, (envs) => `${m.name} asks for access to ${envs} (a request: grants nothing until a member approves)`, e.environment);
     for (const x of e.exposedDuring ?? []) {
       const who = x.member ?? shortRecipient(x.recipient);
-      add(`±${who}`, (envs) => `${who} had access to ${envs} inside this change (a recipient in one of its commits, not at its end)`, e.environment);
+      add(`±${who}`, (envs) => (x.earlierPush === true ? `${who} had access to ${envs} in an earlier push of this change (a recipient in one of its commits, which the rewritten branch no longer holds)` : `${who} had access to ${envs} inside this change (a recipient in one of its commits, not at its end)`), e.environment);
     }
   }
   if (clauses.size === 0) return undefined;
@@ -270,7 +270,7 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
     ),
     ...(e.exposedDuring ?? []).map(
       (x) =>
-        `access: ${x.member === undefined ? x.recipient : `${x.member} (${shortRecipient(x.recipient)})`} was a recipient of the file from commit ${x.commit.slice(0, 10)} of this change on, and is not in the base or the head: ` +
+        `access: ${x.member === undefined ? x.recipient : `${x.member} (${shortRecipient(x.recipient)})`} was a recipient of the file ${x.earlierPush === true ? `in commit ${x.commit.slice(0, 10)} of an earlier push of this change (no longer in the range)` : `from commit ${x.commit.slice(0, 10)} of this change on`}, and is not in the base or the head: ` +
         `whoever it was for could read the ${valuesText(x.secrets, false)} it held then, and any value set while it was a recipient, from those commits once pushed; ` +
         `a rotation later in the change does not take that back, so change those they must not know`,
     ),
@@ -831,7 +831,7 @@ function environmentGlance(e: EnvironmentReview): string {
   }
   for (const m of e.members.keyChanged) words.push(`${m.name}'s key changed`);
   for (const m of e.members.requested ?? []) words.push(`${m.name} asks for access`);
-  for (const x of e.exposedDuring ?? []) words.push(`${x.member ?? shortRecipient(x.recipient)} had access inside this change`);
+  for (const x of e.exposedDuring ?? []) words.push(`${x.member ?? shortRecipient(x.recipient)} had access ${x.earlierPush === true ? "in an earlier push of this change" : "inside this change"}`);
   const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
@@ -960,7 +960,7 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
   { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone), or a commit of the change wrapped the head's data key for a stanza the head no longer has (a member added, then reverted; an environment renamed with a stanza cut out).", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or leaves stellar.yaml, an environment file or a folder above it out of git archive (export-ignore), or raises or removes a secret's catalog rotate_every.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or leaves stellar.yaml, an environment file or a folder above it out of git archive (export-ignore), or raises or removes a secret's catalog rotate_every, or takes members out of the .sops.yaml creation rule plain sops uses for an environment file.", helpUri: REVIEW_HELP },
   {
     id: "rewrapped-without-rotation",
     severity: "error",

@@ -61,7 +61,7 @@ import { aboveRootFiles, readState, type Revision } from "../states.js";
 import { renderReviewSarif, renderReviewsJson, renderReviewsMarkdown, renderReviewsText, REVIEW_FORMATS, type NestedReview, type ReviewFormat, withPathPrefix } from "../review-render.js";
 import { stringifyJson } from "../json-text.js";
 
-const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify]
+const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify] [--previous-head REV]...
 
 Explains an encrypted change without any key, from names, ciphertext changes, recipient lists
 and references alone: per environment, the secrets added, changed (their encrypted string
@@ -125,6 +125,15 @@ Options:
                    JSON: "verification":[{"environment","file","verified":true,"dataKeyRotated",
                    "secrets":[{"name","status"}],"rewraps","retiredKeyOf"?} | {"environment","file","verified":false,
                    "reason","code"?,"tampered"}]. Values are never printed.
+  --previous-head REV
+                   an earlier push of this change (a range only; repeatable; all zeros, a branch's
+                   first push, is skipped): the commits it held that the range no longer does (the
+                   branch rebased or amended, then force-pushed) are read for one thing, a version
+                   of an environment file wrapped for a key that is no member at the head while it
+                   held a name the change adds or changes (unrotated-removal, "of an earlier push";
+                   --verify compares the values). In GitHub Actions: \${{ github.event.before }}
+                   on a pull_request "synchronize" event, fetched first (git fetch origin SHA).
+                   Exit 4 when it is not a commit here.
 
 Exit status: 0 the change is clean (warnings do not count); 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
@@ -137,7 +146,7 @@ or cuts the range's commits or the base's history that review reads (fetch the h
 \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
 
-const flags = { json: { type: "boolean" }, format: { type: "string" }, verify: { type: "boolean" } } as const;
+const flags = { json: { type: "boolean" }, format: { type: "string" }, verify: { type: "boolean" }, "previous-head": { type: "string", multiple: true } } as const;
 
 /** How the positionals name the two sides. */
 export function parseRange(positionals: string[]): { base: string | undefined; head: string | undefined; symmetric: boolean } {
@@ -212,7 +221,25 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     baseRev = { kind: "commit", ref: range.base };
     baseLabel = range.base;
   }
-  const outer: ProjectGit = { repo, source: repo, prefix: repo.prefix, ...(target === undefined ? {} : { target }) };
+  // --previous-head: an earlier push of this change (GitHub: the pull_request event's `before`); a branch's first push (all zeros) has none
+  const previousGiven = (f["previous-head"] ?? []).filter((r) => !/^0+$/.test(r));
+  if ((f["previous-head"] ?? []).length > 0 && headRev.kind !== "commit") {
+    throw new CliError("USAGE", "review: --previous-head needs a range of commits (BASE...HEAD): the working tree has no push before it", { hint: "e.g. `stellar-secrets review origin/main...HEAD --previous-head SHA`" });
+  }
+  const previousHeads: string[] = [];
+  for (const r of previousGiven) {
+    let id: string;
+    try {
+      id = await repo.resolve(r);
+    } catch (err) {
+      if (err instanceof GitError && err.code === "SHALLOW_CLONE") throw err;
+      throw new CliError("NOT_FOUND", `review: --previous-head ${JSON.stringify(r)} is not a commit of this repository`, {
+        hint: `fetch it first (\`git fetch origin ${/^[0-9a-f]{7,64}$/.test(r) ? r : "SHA"}\`; GitHub serves a pull request's earlier heads by id), or leave the option out: review then cannot see what an earlier push held`,
+      });
+    }
+    if (!previousHeads.includes(id)) previousHeads.push(id);
+  }
+  const outer: ProjectGit = { repo, source: repo, prefix: repo.prefix, ...(target === undefined ? {} : { target }), ...(previousHeads.length === 0 ? {} : { previousHeads }) };
   const { base, head } = await readSides(outer, root, baseRev, baseLabel, headRev, headLabel);
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
@@ -245,7 +272,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const source = folderSource(repo, dir);
-    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }), ...(target === undefined ? {} : { target }) };
+    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }), ...(target === undefined ? {} : { target }), ...(previousHeads.length === 0 ? {} : { previousHeads }) };
     const innerRoot = join(root, dir);
     const states = await readSides(inner, innerRoot, sides.base, baseLabel, sides.head, headLabel);
     const below = [...new Set([...(states.head.projectsBelow ?? states.head.nestedProjects ?? []), ...(states.base.projectsBelow ?? states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
@@ -317,6 +344,8 @@ interface ProjectGit {
   baseEdge?: string;
   /** `BASE...HEAD`: BASE's tip, when it is not the merge base (signers must still be members there). */
   target?: { label: string; commit: string };
+  /** `--previous-head`: earlier pushes of the change (full commit ids), whose commits the range may no longer hold. */
+  previousHeads?: readonly string[];
 }
 
 /**
@@ -392,6 +421,14 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
   const earlierProjects = await earlierProjectsOf(git, base);
   const versionsInRange = await rangeFileVersions(git, base, head);
+  // an earlier push of the change (--previous-head): the commits it held that the range no longer does (a rebase, an amend)
+  const earlierPushVersions: PathVersion[] = [];
+  for (const previous of git.previousHeads ?? []) {
+    if (head.commit === undefined) break;
+    for (const v of await rangeFileVersions(git, base, head, previous, [head.commit])) {
+      if (!earlierPushVersions.some((x) => x.commit === v.commit && x.path === v.path)) earlierPushVersions.push(v);
+    }
+  }
   // every file of each side, for names a case-insensitive checkout writes to one file (the outer
   // project's listing covers the folders of the nested ones)
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
@@ -425,14 +462,15 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     earlierVersions,
     earlierProjects,
     rangeVersions: versionsInRange,
+    ...(earlierPushVersions.length === 0 ? {} : { earlierPushVersions }),
     workflows,
     editorSettings,
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
-  const verified = ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions, versionsInRange), findingWording(git.dir));
+  const verified = ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions, [...versionsInRange, ...earlierPushVersions]), findingWording(git.dir));
   // a name that looks like a credential is never printed, in any format (the verification matched secrets by name first)
-  return hideCredentialNamesIn(verified, credentialNamesOf([base, head], versionsInRange));
+  return hideCredentialNamesIn(verified, credentialNamesOf([base, head], [...versionsInRange, ...earlierPushVersions]));
 }
 
 /** Largest file read as part of the CI gate (a workflow, an action, a script): larger ones are no script. */
@@ -884,13 +922,13 @@ async function earlierProjectsOf({ repo, prefix }: ProjectGit, base: ReviewState
  * commit took out again is `plaintext`. Empty without both commits, or when
  * git fails to list them; a version git cannot give is refused as for the earlier versions.
  */
-async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: ReviewState, head: ReviewState): Promise<PathVersion[]> {
-  if (base.commit === undefined || head.commit === undefined) return [];
+async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: ReviewState, head: ReviewState, tip: string | undefined = head.commit, not: readonly string[] = []): Promise<PathVersion[]> {
+  if (base.commit === undefined || head.commit === undefined || tip === undefined) return [];
   const below = prefix === "" ? "" : `${prefix}/`;
   let log: string;
   try {
     log = await repo.log([
-      "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
+      "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${tip}`, ...not.map((c) => `^${c}`), "--",
       `:(top,glob)${below}**/*.yaml`,
       `:(top,glob)${below}**/*.yml`,
     ]);

@@ -12,6 +12,7 @@ import { environmentDeclarationSite, pendingRequestConflict, PROJECT_FILE, type 
 import { shareStanzasOfGroups, type EnvironmentFile } from "../secrets-dir.js";
 import type { ReviewContext } from "./context.js";
 import type { Rewrap } from "./data-key.js";
+import type { SharedDataKey } from "./key-history.js";
 import type { EnvironmentReview, MemberRef, RecipientRef, ReviewProblem } from "./report.js";
 import { stanzaLine, type EnvironmentChange, type EnvironmentFix } from "./sides.js";
 import { listed, shortKey } from "./words.js";
@@ -106,6 +107,8 @@ export interface DataKeyProof {
   sameKey: string | undefined;
   /** The stanzas wrapped anew under that same data key. */
   rewraps: readonly Rewrap[];
+  /** Another environment's file whose data key the head's file uses (a file copied or swapped from there). */
+  sharedWith?: SharedDataKey | undefined;
 }
 
 /**
@@ -125,6 +128,7 @@ export function accessProblems(
   const { environment, file, before, after, textAfter, existedBefore, existsAfter } = change;
   const { recipients, recipientsBefore, recipientsAfter } = access;
   const { dataKeyRotated, uncertain, sameKey, rewraps } = proof;
+  const proofOf = proof;
   const { introduced, revert, byMember } = fix;
   const envProblems: ReviewProblem[] = [];
   const removedByHand = new Map<ReviewProblem, { member: string; recipient: string }>();
@@ -142,12 +146,17 @@ export function accessProblems(
           ? `run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`, then change the values ${who} could read`
           : `${revert}, then ${byMember}; then change the values ${who} could read`;
       const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
+      // the head's file is under another environment's data key (copied or swapped from there): what is shown is
+      // the stanza gone and that data key, not a removal from this environment nor a rotation of its data key
+      const shared = proof === "" && lost.heldShare === undefined ? sharedKeyWords(ctx, who, environment, file, proof === "" ? proofOf.sharedWith : undefined, revert) : undefined;
       // a label that held only a key group's share in the base (the threshold needs other groups): true words for it
       envProblems.push({
         kind: "unrotated-removal",
         environment,
         file,
-        message: lost.heldShare !== undefined
+        message: shared !== undefined
+          ? shared
+          : lost.heldShare !== undefined
           ? heldShareRemovalMessage(who, lost.heldShare, environment, w.path(file), "", `${proof}; ${fix}`)
           : dataKeyRotated && !sameKeyProven
             ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
@@ -292,7 +301,10 @@ export function nameSkeleton(name: string): string {
     .replace(/[O0]/g, "o")
     .toLowerCase()
     .replace(/rn/g, "m")
-    .replace(/vv/g, "w");
+    .replace(/vv/g, "w")
+    // a run of underscores draws as one line, and one at either end is easily not seen (stripe__api_key, stripe_api_key_)
+    .replace(/_+/g, "_")
+    .replace(/^_|_$/g, "");
 }
 
 /**
@@ -332,6 +344,23 @@ function lineOfMember(text: string | null | undefined, environment: DeclarationS
  * How a finding names a lost recipient: its member's name, or "carol's old key (age1…)" when the
  * member stays and only their key changed (carol was not removed), or the key itself.
  */
+/**
+ * What a stanza gone from `file` shows when the head's file is under another environment's data key
+ * (`shared`): the stanza is gone and the file opens with that environment's data key. Not that the
+ * member was removed from `environment` (stellar.yaml says whether they still are), nor that the
+ * data key was or was not rotated (it is another's, which the member was never shown to hold).
+ */
+function sharedKeyWords(ctx: ReviewContext, who: string, environment: string, file: string, shared: SharedDataKey | undefined, revert: string): string | undefined {
+  if (shared === undefined) return undefined;
+  const { headConfig, w } = ctx;
+  const stillMember = (headConfig?.environments.find((e) => e.name === environment)?.members ?? []).some((m) => m.name === who);
+  return (
+    `${who} has no stanza in ${w.path(file)} any more, and ${stillMember ? `${w.path(PROJECT_FILE)} still lists ${who} as a member of ${environment}` : `is no member of ${environment} in ${w.path(PROJECT_FILE)} now`}: ` +
+    `the head's file is under ${shared.environment}'s data key (it shares it with ${shared.environment}'s file ${w.path(shared.file)} in the ${shared.side}, ${shared.proof}), not a rotation of ${environment}'s, ` +
+    `so ${stillMember ? `${who} can no longer decrypt it, and ` : ""}whoever holds ${shared.environment}'s data key${shared.members.length === 0 ? "" : ` (${shared.environment}'s members: ${shared.members.join(", ")})`} can: ${revert}`
+  );
+}
+
 export function lostName(lost: RecipientRef, members: EnvironmentReview["members"]): string {
   if (lost.member === undefined) return lost.recipient;
   return members.keyChanged.some((m) => m.name === lost.member && m.before === lost.recipient) ? `${lost.member}'s old key (${shortKey(lost.recipient)})` : lost.member;

@@ -8,6 +8,7 @@ import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import { matchBaseline } from "./baseline.js";
+import { ruleMemberProblems } from "./sops-config-findings.js";
 import type { ReviewContext } from "./context.js";
 import type { EnvironmentReview, ReviewDiagnostic, ReviewProblem } from "./report.js";
 import type { ReviewState } from "./state.js";
@@ -114,7 +115,8 @@ export function checkerFindings(ctx: ReviewContext, earlier: EarlierFindings): {
     // the checker's reading of the key groups, at the line this review reports as key-groups-change
     if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
     // the checker's reading of a .sops.yaml rule whose key groups this review reports as changed (at the same rule)
-    if (d.rule === "sops-config-drift" && problems.some((p) => (p.kind === "key-groups-change" || p.kind === "weakened-rule") && p.file === d.file && p.line === d.line)) continue;
+    // (not one that says the change took members out of the rule: a key the rule now names is another finding)
+    if (d.rule === "sops-config-drift" && problems.some((p) => (p.kind === "key-groups-change" || p.kind === "weakened-rule") && !ruleMemberProblems.has(p) && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
     const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
     const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;

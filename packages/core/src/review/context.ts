@@ -35,6 +35,8 @@ export interface ReviewContext {
   formerMemberOfKey(recipient: string, name: string): { name: string; recipient: string } | undefined;
   /** The versions of environment files the range's commits wrote (in a secrets folder the base, the head or a commit of the range named). */
   readonly envRange: readonly PathVersion[];
+  /** The versions of environment files an earlier push of the change wrote that the range no longer holds (`inputs.earlierPushVersions`). */
+  readonly envEarlierPush: readonly PathVersion[];
   /** Whether a path is in one of those secrets folders. */
   inSecretsDir(path: string): boolean;
   /** Other environments' files, parsed once for the whole review (`side\0path` → the file, undefined when it does not parse). */
@@ -123,7 +125,8 @@ export function reviewContext(base: ReviewState, head: ReviewState, renamed: Rea
   }
   const inSecretsDir = (path: string): boolean => secretsDirs.has(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
   const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
-  return { base, head, renamed, inputs, baseConfig, headConfig, w, reword, whoIs, whoWasIn, whoWasEarlier, formerMemberOfKey, envRange, inSecretsDir, parsedOthers };
+  const envEarlierPush = (inputs.earlierPushVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
+  return { base, head, renamed, inputs, baseConfig, headConfig, w, reword, whoIs, whoWasIn, whoWasEarlier, formerMemberOfKey, envRange, envEarlierPush, inSecretsDir, parsedOthers };
 }
 
 /**

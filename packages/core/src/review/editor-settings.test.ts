@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
+import { automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -220,5 +220,14 @@ describe("VS Code's settings that choose the program a task or terminal runs", (
         { path: "a/.vscode/settings.json", before: "{}", after: '{ "terminal.integrated.fontSize": 13 }' },
       ]),
     ).toEqual([{ path: ".vscode/settings.json", settings: ["task.allowAutomaticTasks", "terminal.integrated.automationProfile.linux", "terminal.integrated.env.linux"] }]);
+  });
+});
+
+describe("git hook managers' files", () => {
+  it("isHookManagerFile: the pre-commit framework's config and lefthook's at the top, husky's hooks in any .husky folder (not its generated _ folder); the pathspecs are read with the settings", () => {
+    expect([".pre-commit-config.yaml", "lefthook.yml", ".lefthook.yaml", ".husky/pre-commit", "web/.husky/commit-msg", "../.pre-commit-config.yaml"].filter(isHookManagerFile)).toHaveLength(6);
+    expect(["docs/.pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".husky/_/pre-commit", "husky/pre-commit", "sub/lefthook.yml"].filter(isHookManagerFile)).toEqual([]);
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,literal).pre-commit-config.yaml", ":(top,glob)**/.husky/*", ":(top,literal)lefthook.yml"]));
+    expect(editorSettingsChanges([{ path: ".husky/pre-commit", before: "a\n", after: "b\n" }])).toEqual([{ path: ".husky/pre-commit", settings: ["changed"] }]);
   });
 });

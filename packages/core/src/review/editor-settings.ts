@@ -25,6 +25,31 @@
  */
 export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.toml"] as const;
 
+/**
+ * The git hook managers' files a member's next `git commit` (or other hook) reads from the working
+ * tree and runs, once the manager is installed in their clone, without asking again when they
+ * change: the pre-commit framework's `.pre-commit-config.yaml` (its hooks, a `repo: local` hook's
+ * `entry`, a remote hook repository and its `rev`, whose code it installs), husky's hook scripts
+ * (`.husky/pre-commit` and the like, which its generated `.husky/_/` hooks run; in a subfolder when
+ * husky was installed there) and lefthook's configuration (`lefthook.yml`, `.lefthook.yml`, and
+ * the `.yaml` spellings). Compared whole: every part of them names a program.
+ */
+export const HOOK_MANAGER_PATHSPECS: readonly string[] = [
+  ":(top,literal).pre-commit-config.yaml",
+  ":(top,glob)**/.husky/*",
+  ":(top,literal)lefthook.yml",
+  ":(top,literal).lefthook.yml",
+  ":(top,literal)lefthook.yaml",
+  ":(top,literal).lefthook.yaml",
+];
+
+/** Whether a path (from the top of the work tree) is one of {@link HOOK_MANAGER_PATHSPECS}'. */
+export function isHookManagerFile(path: string): boolean {
+  // (a project in a subfolder names the top's files from its root: ../.pre-commit-config.yaml)
+  const top = path.replace(/^(?:\.\.\/)+/, "");
+  return /^(?:\.pre-commit-config\.yaml|\.?lefthook\.ya?ml)$/.test(top) || /(?:^|\/)\.husky\/[^/]+$/.test(top);
+}
+
 /** Where VS Code reads a folder's settings, relative to that folder. */
 export const EDITOR_SETTINGS_FILE = ".vscode/settings.json";
 
@@ -47,6 +72,7 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ":(top,glob)**/.devcontainer/devcontainer.json",
   ":(top,glob)**/.devcontainer/*/devcontainer.json",
   ...PROGRAM_SETTINGS_FILES.map((f) => `:(top,glob)**/${f}`),
+  ...HOOK_MANAGER_PATHSPECS,
 ];
 
 /** The editor that reads a settings file (by its path), for the words of a finding. */
@@ -353,6 +379,11 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   const out: EditorSettingsChange[] = [];
   for (const f of files) {
     if (f.before === f.after) continue;
+    // a git hook manager's file: every part of it names a program a member's commit runs
+    if (isHookManagerFile(f.path)) {
+      out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
+      continue;
+    }
     const editor = editorOfSettings(f.path);
     const read = (t: string | undefined): Map<string, string> | undefined => (editor === "zed" ? zedProgramSettings(t) : editor === "helix" ? helixProgramSettings(t) : vscodeProgramSettings(t, f.path));
     const [b, a] = [read(f.before), read(f.after)];

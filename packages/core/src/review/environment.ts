@@ -131,7 +131,9 @@ export function reviewEnvironment(ctx: ReviewContext, environment: string): Envi
     `have an existing member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` on a branch without ` +
     `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
   const fix = { introduced, revert, byMember };
-  const found = accessProblems(ctx, change, access, { dataKeyRotated, uncertain: rotation.uncertain, sameKey, rewraps }, fix);
+  // (the data key's history first: a file under another environment's data key words a lost stanza by what it shows)
+  const history = dataKeyHistoryProblems(ctx, change, fix);
+  const found = accessProblems(ctx, change, access, { dataKeyRotated, uncertain: rotation.uncertain, sameKey, rewraps, sharedWith: history.sharedWith }, fix);
   const envProblems: ReviewProblem[] = [...found.problems, ...keyGroupsProblems(ctx, change, sameKey, fix)];
   // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
   const plaintextOf = (model: EnvironmentFile | undefined): Diagnostic[] => (model?.diagnostics ?? []).filter((d) => d.rule === "unencrypted-secrets-file");
@@ -142,7 +144,6 @@ export function reviewEnvironment(ctx: ReviewContext, environment: string): Envi
     if (hadPlaintext[i] === true) continue;
     envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: reword(d.message, d.file) });
   }
-  const history = dataKeyHistoryProblems(ctx, change, fix);
   envProblems.push(...history.problems);
   const dataKeyRestoredFrom = history.restoredFrom;
   const exposedDuring = exposedDuringOf(ctx, change, access);

@@ -18,7 +18,11 @@ import type { ReviewState } from "./state.js";
  * `change`'s data key (retired and brought back, left behind in a commit of the change, shared with
  * another environment), with the commit whose data key was brought back (`restoredFrom`).
  */
-export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentChange, fix: EnvironmentFix): { problems: ReviewProblem[]; restoredFrom: string | undefined } {
+export function dataKeyHistoryProblems(
+  ctx: ReviewContext,
+  change: EnvironmentChange,
+  fix: EnvironmentFix,
+): { problems: ReviewProblem[]; restoredFrom: string | undefined; sharedWith: SharedDataKey | undefined } {
   const { base, head, inputs, whoIs, w, envRange, parsedOthers } = ctx;
   const { environment, file, before, after, textBefore, textAfter, existedBefore, existsAfter, fileChange } = change;
   const { introduced, revert, byMember } = fix;
@@ -85,8 +89,10 @@ export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentCh
   // the data key of another environment: a file copied (or written) from another environment's
   // ciphertext opens with that environment's data key, so its members read this one now and every
   // value set here later (each environment has its own data key; a set keeps it)
+  let sharedWith: SharedDataKey | undefined;
   if (existsAfter && fileChange !== "unchanged" && typeof textAfter === "string") {
     const shared = sharedWithOtherEnvironment(environment, textAfter, textBefore, base, head, parsedOthers);
+    sharedWith = shared;
     if (shared !== undefined) {
       const who = shared.members.length === 0 ? "" : ` (its members: ${shared.members.join(", ")})`;
       envProblems.push({
@@ -101,21 +107,23 @@ export function dataKeyHistoryProblems(ctx: ReviewContext, change: EnvironmentCh
     }
   }
 
-  return { problems: envProblems, restoredFrom: dataKeyRestoredFrom };
+  return { problems: envProblems, restoredFrom: dataKeyRestoredFrom, sharedWith };
 }
 
 /** The recipients `change`'s file had only in a commit in the middle of the change: access given and taken back. */
 export function exposedDuringOf(ctx: ReviewContext, change: EnvironmentChange, access: Access): NonNullable<EnvironmentReview["exposedDuring"]> {
-  const { whoIs, whoWasIn, whoWasEarlier, envRange } = ctx;
+  const { whoIs, whoWasIn, whoWasEarlier, envRange, envEarlierPush } = ctx;
   const { environment, before, after, existedBefore, existsAfter } = change;
   const { recipientsBefore, recipientsAfter } = access;
   // recipients that the file had only in the middle of the change: access given and taken back
   const exposedDuring: NonNullable<EnvironmentReview["exposedDuring"]> = [];
   if (existsAfter || existedBefore) {
     // its path at either side, and its name in a secrets folder only the range's commits used
-    const own = new Set([after.path, before.path, ...envRange.map((v) => v.path).filter((p) => environmentOfFileName(p.slice(p.lastIndexOf("/") + 1)) === environment)].filter((p): p is string => p !== undefined));
+    const own = new Set([after.path, before.path, ...[...envRange, ...envEarlierPush].map((v) => v.path).filter((p) => environmentOfFileName(p.slice(p.lastIndexOf("/") + 1)) === environment)].filter((p): p is string => p !== undefined));
     const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
-    for (const v of envRange) {
+    // (then an earlier push's commits that the range no longer holds: a branch rebased and force-pushed)
+    const earlier = new Set(envEarlierPush);
+    for (const v of [...envRange, ...envEarlierPush]) {
       if (!own.has(v.path)) continue;
       let parsed: SecretsFile;
       try {
@@ -127,7 +135,7 @@ export function exposedDuringOf(ctx: ReviewContext, change: EnvironmentChange, a
         const recipient = s.recipient.trim();
         if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
         const member = whoIs(recipient) ?? whoWasIn(recipient, v.commit) ?? whoWasEarlier(recipient);
-        exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
+        exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort(), ...(earlier.has(v) ? { earlierPush: true as const } : {}) });
       }
     }
   }
@@ -142,6 +150,17 @@ export function exposedDuringOf(ctx: ReviewContext, change: EnvironmentChange, a
  * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
  * afresh under another environment's data key, with nothing copied, is not seen.
  */
+/** Another environment's file whose data key an environment's head file uses ({@link sharedWithOtherEnvironment}). */
+export interface SharedDataKey {
+  environment: string;
+  file: string;
+  side: "head" | "base";
+  /** What shows it, in words (a value's ciphertext or a wrapped key byte for byte the same). */
+  proof: string;
+  /** That environment's members (names). */
+  members: string[];
+}
+
 function sharedWithOtherEnvironment(
   environment: string,
   textAfter: string,
@@ -149,7 +168,7 @@ function sharedWithOtherEnvironment(
   base: ReviewState,
   head: ReviewState,
   parsed: Map<string, SecretsFile | undefined>,
-): { environment: string; file: string; side: "head" | "base"; proof: string; members: string[] } | undefined {
+): SharedDataKey | undefined {
   const parse = (text: string | null | undefined): SecretsFile | undefined => {
     if (typeof text !== "string") return undefined;
     try {
@@ -210,11 +229,11 @@ export function exposedValueProblems(ctx: ReviewContext, environment: string, fi
       file,
       commit: x.commit,
       message:
-        `${who} is no member of ${environment} at the head, but the version of ${w.path(file)} that commit ${x.commit.slice(0, 10)} of this change wrote was wrapped for that key too, ` +
+        `${who} is no member of ${environment} at the head, but the version of ${w.path(file)} that commit ${x.commit.slice(0, 10)} ${x.earlierPush === true ? "of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten)" : "of this change"} wrote was wrapped for that key too, ` +
         `and held ${names.join(", ")}, which this change ${names.length === 1 ? "adds or changes" : "add or change"}: the head holds ${them} under another data key, so without a key it cannot be told ` +
         `whether ${names.length === 1 ? "its value is" : "their values are"} still the one${names.length === 1 ? "" : "s"} that version held; if so, whoever that stanza was for can read ${them} ` +
-        `from commit ${x.commit.slice(0, 10)}, which merging this change keeps in the history (a rotation does not take that back; a branch cut before a member was removed that set a value ` +
-        `and then merged the base is such a change); change ${them} at ${names.length === 1 ? "its provider" : "their providers"} and set ${them} anew ` +
+        `from commit ${x.commit.slice(0, 10)}, ${x.earlierPush === true ? "which was pushed, and a force-push does not take it back (clones, forks and the pull request's history keep it)" : "which merging this change keeps in the history"} (a rotation does not take that back; a branch cut before a member was removed that set a value ` +
+        `and then merged the base${x.earlierPush === true ? ", or was rebased onto it," : ""} is such a change); change ${them} at ${names.length === 1 ? "its provider" : "their providers"} and set ${them} anew ` +
         `(\`${w.command(`stellar-secrets set ${names[0]} --env ${environment}`)}\`${names.length === 1 ? "" : ", …"}), then have a member confirm with \`${w.command("stellar-secrets review --verify")}\`, ` +
         `which compares the values with that version's`,
     });

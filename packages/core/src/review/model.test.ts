@@ -692,6 +692,83 @@ describe("buildReview over whole repositories", () => {
     expect(mixed?.message).toContain(`this change added ${mallory.recipient} there: revert that in .sops.yaml (never make them members to silence this); for the others (e.g. they were removed as members), stellar.yaml is the source of truth`);
   });
 
+  it("staging's and production's files swapped (one value each): the stanza bob lost in staging's file is told by what shows, production's data key, not as bob removed from staging with a rotation that cannot be told", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const files: Files = { "stellar.yaml": config({ staging: { alice: alice.recipient, bob: bob.recipient }, production: { alice: alice.recipient } }) };
+    files[STAGING] = await encryptSecrets(new Map([["api_key", "s"]]), { recipients: [alice.recipient, bob.recipient] });
+    files[PROD] = await encryptSecrets(new Map([["api_key", "p"]]), { recipients: [alice.recipient] });
+    const report = buildReview(at("HEAD", files), at("working tree", { ...files, [STAGING]: files[PROD]!, [PROD]: files[STAGING]! }));
+    const lost = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(lost.map((p) => p.environment)).toEqual(["staging"]);
+    expect(lost[0]?.message).toContain("bob has no stanza in secrets/staging.enc.yaml any more, and stellar.yaml still lists bob as a member of staging: the head's file is under production's data key (it shares it with production's file secrets/production.enc.yaml in the base");
+    expect(lost[0]?.message).toContain("not a rotation of staging's, so bob can no longer decrypt it, and whoever holds production's data key (production's members: alice) can: revert the change to secrets/staging.enc.yaml");
+    expect(lost[0]?.message).not.toContain("was removed from staging");
+    expect(lost[0]?.message).not.toContain("rotation cannot be told");
+    // production's side is unchanged: bob gained access there, and both files share a data key
+    expect(report.problems.filter((p) => p.kind === "non-member-recipient").map((p) => p.environment)).toEqual(["staging", "production", "production"]);
+    // bob also taken out of staging in stellar.yaml: said so
+    const gone = buildReview(
+      at("HEAD", files),
+      at("working tree", { ...files, "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient } }), [STAGING]: files[PROD]!, [PROD]: files[STAGING]! }),
+    );
+    expect(gone.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("bob has no stanza in secrets/staging.enc.yaml any more, and is no member of staging in stellar.yaml now");
+  });
+
+  it("a .sops.yaml change that takes members out of the rule plain sops uses for an environment's file (a rule without bob, a catch-all first, a path_regex that matches no more) is weakened-rule, not only the checker's warning", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const carol = await generateIdentity();
+    const files: Files = { "stellar.yaml": config({ staging: { alice: alice.recipient, carol: carol.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }) };
+    files[STAGING] = await encryptSecrets(new Map([["api_key", "s"]]), { recipients: [alice.recipient, carol.recipient] });
+    files[PROD] = await encryptSecrets(new Map([["api_key", "p"]]), { recipients: [alice.recipient, bob.recipient] });
+    const rule = (re: string, keys: string[]) => `  - path_regex: ${re}\n    age: ${keys.join(",")}\n`;
+    const stagingRule = rule("secrets/staging\\.enc\\.yaml$", [alice.recipient, carol.recipient]);
+    files[".sops.yaml"] = `creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient])}`;
+    const review = (sops: string | null) => buildReview(at("HEAD", files), at("working tree", { ...files, ".sops.yaml": sops }));
+    const dropped = (sops: string | null) => review(sops).problems.filter((p) => p.kind === "weakened-rule").map((p) => [p.environment, p.file, p.line, p.message]);
+
+    // bob left out of production's rule: the checker only warns (sops-config-drift), the review says what the change does
+    const noBob = review(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient])}`);
+    expect(noBob.diagnostics.filter((d) => d.rule === "sops-config-drift").map((d) => d.severity)).toEqual(["warning"]);
+    expect(noBob.clean).toBe(false);
+    expect(noBob.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: ".sops.yaml", line: 5 }]);
+    expect(noBob.problems[0]?.message).toContain(`creation rule 2 of .sops.yaml, which the plain sops CLI now uses for secrets/production.enc.yaml, does not name bob (${bob.recipient}), a member of production whom the base's rule named`);
+    expect(noBob.problems[0]?.message).toContain("git checkout BASE -- .sops.yaml");
+    // a catch-all put first: every environment's file now gets its keys
+    expect(dropped(`creation_rules:\n${rule(".*", [alice.recipient])}${files[".sops.yaml"]!.slice("creation_rules:\n".length)}`).map(([e, , line]) => [e, line])).toEqual([
+      ["staging", 3],
+      ["production", 3],
+    ]);
+    // the path_regex of production's rule made to match another file: sops refuses to update it
+    const noMatch = dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yml$", [alice.recipient, bob.recipient])}`);
+    expect(noMatch.map(([e, , line]) => [e, line])).toEqual([["production", 1]]);
+    expect(noMatch[0]?.[3]).toContain("no creation rule of .sops.yaml matches secrets/production.enc.yaml any more");
+    // no rules at all: the checker says nothing, the review names both environments
+    expect(dropped("creation_rules: []\n").map(([e]) => e)).toEqual(["staging", "production"]);
+    // carol (staging's) in place of bob: the checker's error about carol stays, beside bob's problem at the same rule
+    const swapped = review(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, carol.recipient])}`);
+    expect(swapped.problems.map((p) => p.kind).sort()).toEqual(["checker-error", "weakened-rule"]);
+    // not: the file deleted (the next members add or rm writes it anew), the rules unchanged, a member added, bob removed from stellar.yaml and the rule (members rm)
+    expect(dropped(null)).toEqual([]);
+    expect(dropped(files[".sops.yaml"]!)).toEqual([]);
+    // bob's key written in capitals (sops and age read it as the same key)
+    expect(dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient.toUpperCase()])}`)).toEqual([]);
+    const dave = await generateIdentity();
+    expect(dropped(`creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient, bob.recipient, dave.recipient])}`)).toHaveLength(0);
+    const bobRemoved: Files = {
+      ...files,
+      "stellar.yaml": config({ staging: { alice: alice.recipient, carol: carol.recipient }, production: { alice: alice.recipient } }),
+      [PROD]: await rotateDataKey(await decryptSecrets(files[PROD]!, [alice.identity]), { recipients: [alice.recipient] }),
+      ".sops.yaml": `creation_rules:\n${stagingRule}${rule("secrets/production\\.enc\\.yaml$", [alice.recipient])}`,
+    };
+    expect(buildReview(at("HEAD", files), at("working tree", bobRemoved)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+    // a secrets/.sops.yaml new in the change is compared with the root's that plain sops found from there before
+    const deeper = buildReview(at("HEAD", files), at("working tree", { ...files, "secrets/.sops.yaml": `creation_rules:\n${rule("staging\\.enc\\.yaml$", [alice.recipient, carol.recipient])}${rule("production\\.enc\\.yaml$", [alice.recipient])}` }));
+    expect(deeper.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["weakened-rule", "production", "secrets/.sops.yaml"]]);
+    expect(deeper.problems[0]?.message).toContain("git rm secrets/.sops.yaml");
+  });
+
   it("counts secrets in the summary, besides values: a secret added to two environments is one secret, two values", async () => {
     const { alice, base } = await project();
     const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
@@ -1633,6 +1710,38 @@ describe("a change to the stellarSecrets settings of a committed .vscode/setting
   });
 });
 
+describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husky/HOOK, lefthook.yml)", () => {
+  it("is weakened-rule at the file: a member's next commit runs what it names, with their age key in reach; the same text, or another file, is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const CONFIG = "repos:\n  - repo: https://github.com/YOUR-ORG/stellar-secrets\n    rev: v1\n    hooks:\n      - id: stellar-secrets-check\n";
+    const editorSettings = [
+      { path: ".pre-commit-config.yaml", before: CONFIG, after: `${CONFIG}  - repo: local\n    hooks:\n      - id: fmt\n        name: fmt\n        entry: ./tools/fmt.sh\n        language: system\n` },
+      { path: ".husky/pre-commit", before: "stellar-secrets pre-commit\n", after: undefined },
+      { path: "web/.husky/pre-push", before: undefined, after: "./tools/x.sh\n" },
+      { path: "../lefthook.yml", before: "pre-commit:\n  commands: {}\n", after: "pre-commit:\n  commands:\n    x:\n      run: ./x.sh\n" },
+      { path: ".husky/_/pre-commit", before: "a", after: "b" },
+      { path: "docs/.pre-commit-config.yaml", before: "a", after: "b" },
+      { path: "lefthook.yml", before: "same", after: "same" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "../lefthook.yml"],
+      ["weakened-rule", ".husky/pre-commit"],
+      ["weakened-rule", ".pre-commit-config.yaml"],
+      ["weakened-rule", "web/.husky/pre-push"],
+    ]);
+    expect(report.problems[0]?.message).toContain("../lefthook.yml changes: lefthook reads this file at every git hook it runs");
+    expect(report.problems[2]?.message).toBe(
+      ".pre-commit-config.yaml changes: the pre-commit framework reads this file at every git hook it runs in each member's clone where it is installed, from the working tree, without asking again when it changes, so the member's next commit runs what it names (a local hook's command, a hook repository at another revision, whose code it installs), as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately",
+    );
+    expect(report.problems[1]?.message).toContain(".husky/pre-commit is removed: husky runs this script as a git hook");
+    expect(report.problems[1]?.message).toContain("`stellar-secrets pre-commit` among them, may be gone");
+    expect(report.problems[3]?.message).toContain("web/.husky/pre-push is new: husky");
+    expect(report.clean).toBe(false);
+  });
+});
+
 describe("a change to a local action the gate workflow uses", () => {
   it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
     const { alice, base } = await setup();
@@ -1785,6 +1894,9 @@ describe("buildReview: a member added under a name that reads as another member'
     expect(nameSkeleton("kirn")).toBe(nameSkeleton("kim"));
     expect(nameSkeleton("dave")).not.toBe(nameSkeleton("carol"));
     expect(nameSkeleton("alice")).not.toBe(nameSkeleton("alice2"));
+    // a run of underscores, and one at either end
+    expect(["stripe__api_key", "stripe_api_key_", "stripe___api__key__"].map(nameSkeleton)).toEqual(Array(3).fill(nameSkeleton("stripe_api_key")));
+    expect(nameSkeleton("stripe_api_key")).not.toBe(nameSkeleton("stripeapi_key"));
   });
 });
 
@@ -1825,7 +1937,7 @@ describe("buildReview: a secret added under a name that reads as another secret'
     const base = await encryptSecrets(new Map([["openai_api_key", "real"], ["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
     const decrypted = await decryptSecrets(base, [alice.identity]);
     const baseState = at("a", alice.recipient, { [FILE]: base, "connectors/openai.yaml": connector("openai_api_key") });
-    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b"]) {
+    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b", "openai__api_key", "openai_api_key_"]) {
       const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "attacker"]]));
       const line = head.split("\n").findIndex((l) => l.replace(/^["']/, "").startsWith(name)) + 1;
       expect(line, name).toBeGreaterThan(0);

@@ -28,7 +28,7 @@ import { diffReferences, type ReferenceChange } from "./references.js";
 import { secretCounts, type EnvironmentReview, type ReviewCause, type ReviewInputs, type ReviewProblem, type ReviewReport } from "./report.js";
 import { reviewSignatures } from "./signatures.js";
 import { lookAlikeSecretProblems } from "./secret-names.js";
-import { aboveRootLinkProblems, aboveRootProjectProblems, aboveRootSopsProblems, sopsConfigLinkProblems, sopsRuleGroupsProblems } from "./sops-config-findings.js";
+import { aboveRootLinkProblems, aboveRootProjectProblems, aboveRootSopsProblems, sopsConfigLinkProblems, sopsRuleGroupsProblems, sopsRuleMemberProblems } from "./sops-config-findings.js";
 import type { ReviewState } from "./state.js";
 import { defaultFolderProblems, environmentLinkProblems, foldedStandInProblems, pathCollisionProblems, submoduleProblems } from "./tree-findings.js";
 import type { FindingWording } from "./wording.js";
@@ -87,7 +87,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the workflow that gates pull requests, and the editor settings a repository commits
   problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx));
   problems.push(...pathCollisionProblems(ctx), ...foldedStandInProblems(ctx), ...environmentLinkProblems(ctx));
-  problems.push(...sopsConfigLinkProblems(ctx), ...sopsRuleGroupsProblems(ctx), ...aboveRootSopsProblems(ctx));
+  problems.push(...sopsConfigLinkProblems(ctx), ...sopsRuleGroupsProblems(ctx), ...sopsRuleMemberProblems(ctx), ...aboveRootSopsProblems(ctx));
   const outside = aboveRootLinkProblems(ctx);
   problems.push(...outside.problems, ...aboveRootProjectProblems(ctx), ...submoduleProblems(ctx));
   const attributes = attributeProblems(ctx);

@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges } from "./editor-settings.js";
+import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, isHookManagerFile } from "./editor-settings.js";
 import { runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -27,6 +27,19 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
   const problems: ReviewProblem[] = [];
   // the editor settings a repository commits: VS Code applies them for every member who opens it
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
+    if (isHookManagerFile(c.path)) {
+      const manager = /\.husky\//.test(c.path) ? "husky" : /lefthook/.test(c.path) ? "lefthook" : "the pre-commit framework";
+      const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${what}: ${manager} ${manager === "husky" ? "runs this script as a git hook" : "reads this file at every git hook it runs"} in each member's clone where it is installed, from the working tree, without asking again when it changes, ` +
+          `so the member's next commit runs ${c.settings[0] === "removed" ? "without it (a check a hook ran, `stellar-secrets pre-commit` among them, may be gone)" : "what it names (a local hook's command, a hook repository at another revision, whose code it installs)"}, as the member, with their age key in reach; ` +
+          `review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     const named = c.settings.filter((s) => s !== "unreadable");
     const editor = editorOfSettings(c.path);
     const tasksFile = /(?:^|\/)\.vscode\/tasks\.json$/.test(c.path);

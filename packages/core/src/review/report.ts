@@ -175,8 +175,10 @@ export interface EnvironmentReview {
    * read `secrets`, the values that version held, when it was pushed; a rotation at the end does not
    * take that back. The first commit that had each. `member`: the name the base's or head's
    * stellar.yaml gives the key, else a stellar.yaml of the range (that commit's first). Absent when there is none.
+   * `earlierPush`: the commit is one of an earlier push of the change (`review --previous-head`)
+   * that the range no longer holds (the branch rebased and force-pushed), not a commit of the range.
    */
-  exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[] }[];
+  exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[]; earlierPush?: true }[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -320,6 +322,13 @@ export interface ReviewInputs {
    * later commit took out again is `plaintext`.
    */
   rangeVersions?: readonly PathVersion[];
+  /**
+   * The versions of environment files that the commits of an earlier push of the change wrote and
+   * the range no longer holds (`review --previous-head`: the branch was rebased or amended and
+   * force-pushed): whoever a stanza of one was for could read it once it was pushed. Read for
+   * {@link EnvironmentReview.exposedDuring} only (marked `earlierPush`).
+   */
+  earlierPushVersions?: readonly PathVersion[];
   /**
    * Every file of the head and of the base below the project root (project-relative, as git stores
    * them), when known: two that fold to one name on a case-insensitive or normalising checkout

@@ -12,8 +12,9 @@ import { PROJECT_FILE } from "../project.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
 import type { ReviewContext } from "./context.js";
 import { pathOpenedAs } from "./paths.js";
+import { listed } from "./words.js";
 import type { ReviewProblem } from "./report.js";
-import { sopsRuleGroupsChanges } from "./sops-rules.js";
+import { sopsRuleGroupsChanges, sopsRuleMembersDropped } from "./sops-rules.js";
 
 /** A `.sops.yaml` replaced by a symbolic link. */
 export function sopsConfigLinkProblems(ctx: ReviewContext): ReviewProblem[] {
@@ -70,6 +71,55 @@ export function sopsRuleGroupsProblems(ctx: ReviewContext): ReviewProblem[] {
             `revert the change to ${w.path(rel)} (\`git checkout ${baseRev} -- ${w.shellPath(rel)}\`), or make sure it is meant before merging`,
         });
       }
+    }
+  }
+  return problems;
+}
+
+/** The problems {@link sopsRuleMemberProblems} made: the checker's sops-config-drift at the same rule is another finding, never folded into them. */
+export const ruleMemberProblems = new WeakSet<ReviewProblem>();
+
+/**
+ * A `.sops.yaml` change that takes members out of the creation rule the plain sops CLI uses for an
+ * environment's file (`weakened-rule`): the rule no longer names them, another rule now comes first
+ * (a catch-all), or no rule matches the file any more. The checker calls such a rule a warning (a
+ * state may be between two steps); a change that makes it is one the team would only notice when
+ * `sops updatekeys` drops the members' stanzas, or refuses the file. Compared with the `.sops.yaml`
+ * plain sops found in the base from the same folder (the same file, or one above it for a new one).
+ */
+export function sopsRuleMemberProblems(ctx: ReviewContext): ReviewProblem[] {
+  const { base, head, headConfig, w } = ctx;
+  const problems: ReviewProblem[] = [];
+  if (headConfig === undefined) return problems;
+  const candidates = sopsConfigCandidates(headConfig.secretsDir);
+  for (const [i, rel] of candidates.entries()) {
+    const now = head.readText(rel);
+    if (typeof now !== "string") continue;
+    // what plain sops run from this file's folder found in the base: this file, else the nearest one above it
+    let basePath: string | undefined;
+    let was: string | undefined;
+    for (let j = i; j >= 0 && was === undefined; j--) {
+      const text = base.readText(candidates[j]!);
+      if (typeof text === "string") [basePath, was] = [candidates[j]!, text];
+    }
+    if (was === undefined || basePath === undefined || (basePath === rel && was === now)) continue;
+    const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+    for (const c of sopsRuleMembersDropped(rel, was, basePath, now, headConfig)) {
+      const who = c.dropped.map((m) => `${m.name} (${m.recipient})`);
+      const what =
+        c.rule === undefined
+          ? `no creation rule of ${w.path(rel)} matches ${w.path(c.file)} any more, while the base's${basePath === rel ? "" : ` ${w.path(basePath)}`} rule ${c.baseRule === 0 ? "" : `(line ${c.baseRule}) `}named ${listed(who)}: the plain sops CLI refuses to update or create that file ("no matching creation rules found"), and \`${w.command("stellar-secrets rotate-key")}\` cannot put the rule back in step`
+          : `creation rule ${c.rule.index} of ${w.path(rel)}, which the plain sops CLI now uses for ${w.path(c.file)}, does not name ${listed(who)}, ${c.dropped.length === 1 ? "a member" : "members"} of ${c.environment} whom the base's${basePath === rel ? "" : ` ${w.path(basePath)}`} rule named: the next \`sops updatekeys\` of that file (or a file sops creates there) is encrypted without them, so ${c.dropped.length === 1 ? "that member" : "those members"} can no longer decrypt it`;
+      const fix = basePath === rel ? `revert the change to ${w.path(rel)} (\`git checkout ${baseRev} -- ${w.shellPath(rel)}\`)` : `remove ${w.path(rel)} (\`git rm ${w.shellPath(rel)}\`), or make its rule for ${w.path(c.file)} name ${c.environment}'s members`;
+      const problem: ReviewProblem = {
+        kind: "weakened-rule",
+        environment: c.environment,
+        file: rel,
+        line: c.line,
+        message: `${w.path(rel)}: ${what}; stellar.yaml still has ${c.dropped.length === 1 ? "that member" : "them"} in ${c.environment}, so this takes access away at the next write by plain sops, which check only warns about (sops-config-drift) and which no later review sees as a change: ${fix}`,
+      };
+      ruleMemberProblems.add(problem);
+      problems.push(problem);
     }
   }
   return problems;

@@ -9,7 +9,7 @@
  */
 import { environmentFileName, normalizeRecipient, normalizeSecretsDir } from "@stellar-secrets/sops";
 import type { ProjectConfig } from "../project.js";
-import { matchSopsRule, parseSopsConfig, type SopsCreationRule } from "../sops-config.js";
+import { matchSopsRule, parseSopsConfig, sameKeyAsWritten, type SopsCreationRule } from "../sops-config.js";
 
 /** One rule change for one environment file: `weaker` when fewer groups of keys are needed together. */
 export interface SopsRuleGroupsChange {
@@ -77,6 +77,69 @@ export function sopsRuleGroupsChanges(
     const keys = [...new Set(after.groups.flat().map(normalizeRecipient))];
     const weaker = after.needed < before.needed || keys.some((k) => aloneAfter(k) && !aloneBefore(k));
     out.push({ environment: environment.name, file: path, line: head.lines.positionAt(now.range.start).line, weaker, before: describe(before), after: describe(after) });
+  }
+  return out;
+}
+
+/** Members of one environment that a `.sops.yaml` change takes out of the rule sops uses for its file. */
+export interface SopsRuleMembersDropped {
+  environment: string;
+  /** The environment file, relative to the project root. */
+  file: string;
+  /** The members (head's stellar.yaml) the base's rule named and the head's does not. */
+  dropped: { name: string; recipient: string }[];
+  /** The head's rule sops uses for the file (1-based index and line), or undefined when none matches it. */
+  rule: { index: number; line: number } | undefined;
+  /** 1-based line of the base's rule. */
+  baseRule: number;
+  /** 1-based line to report at: the head's rule, else its `creation_rules` key (else 1). */
+  line: number;
+}
+
+/** Every age key a rule names (its groups' too), as sops reads them; an entry of keys joined by spaces is each of them. */
+function ruleKeys(rule: SopsCreationRule): Set<string> {
+  const all = [...rule.age, ...(rule.groups ?? []).flat()];
+  return new Set(all.flatMap((k) => (/\s/.test(k) && k.split(/\s+/).every((w) => w === "" || /^age1/i.test(w)) ? k.split(/\s+/).filter((w) => w !== "") : [k])).map((k) => normalizeRecipient(sameKeyAsWritten(k))));
+}
+
+/**
+ * For every environment of `project` (the head's), the members the creation rule sops picks for its
+ * file in `baseText` named and the one it picks in `headText` does not name, or no rule of
+ * `headText` matching the file at all: plain sops then writes that file (`sops updatekeys`, a file
+ * created anew) without them, or refuses to. A member the base's rule did not name either is not
+ * counted (the checker's warning says it, and it is no change); a rule sops may use whose
+ * `path_regex` cannot be read is skipped (the checker reports it).
+ */
+export function sopsRuleMembersDropped(
+  path: string,
+  baseText: string,
+  basePath: string,
+  headText: string,
+  project: Pick<ProjectConfig, "environments" | "secretsDir">,
+): SopsRuleMembersDropped[] {
+  const base = parseSopsConfig(baseText, basePath);
+  const head = parseSopsConfig(headText, path);
+  if (base.problem !== undefined || head.problem !== undefined) return [];
+  const dir = normalizeSecretsDir(project.secretsDir);
+  const out: SopsRuleMembersDropped[] = [];
+  for (const environment of project.environments) {
+    const file = `${dir}/${environmentFileName(environment.name)}`;
+    const was = matchSopsRule(base, file);
+    const now = matchSopsRule(head, file);
+    if (was.rule === undefined || was.undetermined !== undefined || now.undetermined !== undefined) continue;
+    const before = ruleKeys(was.rule);
+    const after = now.rule === undefined ? new Set<string>() : ruleKeys(now.rule);
+    const key = (m: { recipient: string }): string => normalizeRecipient(sameKeyAsWritten(m.recipient));
+    const dropped = environment.members.filter((m) => before.has(key(m)) && !after.has(key(m))).map((m) => ({ name: m.name, recipient: m.recipient }));
+    if (dropped.length === 0) continue;
+    out.push({
+      environment: environment.name,
+      file,
+      dropped,
+      rule: now.rule === undefined ? undefined : { index: now.rule.index + 1, line: head.lines.positionAt(now.rule.range.start).line },
+      baseRule: base.lines.positionAt(was.rule.range.start).line,
+      line: head.lines.positionAt((now.rule?.range ?? head.rulesKeyRange ?? { start: 0 }).start).line,
+    });
   }
   return out;
 }
