@@ -127,8 +127,7 @@ export function accessProblems(
   const { baseConfig, headConfig, whoIs, w } = ctx;
   const { environment, file, before, after, textAfter, existedBefore, existsAfter } = change;
   const { recipients, recipientsBefore, recipientsAfter } = access;
-  const { dataKeyRotated, uncertain, sameKey, rewraps } = proof;
-  const proofOf = proof;
+  const { dataKeyRotated, uncertain, sameKey, rewraps, sharedWith } = proof;
   const { introduced, revert, byMember } = fix;
   const envProblems: ReviewProblem[] = [];
   const removedByHand = new Map<ReviewProblem, { member: string; recipient: string }>();
@@ -148,7 +147,7 @@ export function accessProblems(
       const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
       // the head's file is under another environment's data key (copied or swapped from there): what is shown is
       // the stanza gone and that data key, not a removal from this environment nor a rotation of its data key
-      const shared = proof === "" && lost.heldShare === undefined ? sharedKeyWords(ctx, who, environment, file, proof === "" ? proofOf.sharedWith : undefined, revert) : undefined;
+      const shared = proof === "" && lost.heldShare === undefined ? sharedKeyWords(ctx, who, environment, file, sharedWith, revert) : undefined;
       // a label that held only a key group's share in the base (the threshold needs other groups): true words for it
       envProblems.push({
         kind: "unrotated-removal",
@@ -341,10 +340,6 @@ function lineOfMember(text: string | null | undefined, environment: DeclarationS
 }
 
 /**
- * How a finding names a lost recipient: its member's name, or "carol's old key (age1…)" when the
- * member stays and only their key changed (carol was not removed), or the key itself.
- */
-/**
  * What a stanza gone from `file` shows when the head's file is under another environment's data key
  * (`shared`): the stanza is gone and the file opens with that environment's data key. Not that the
  * member was removed from `environment` (stellar.yaml says whether they still are), nor that the
@@ -361,6 +356,10 @@ function sharedKeyWords(ctx: ReviewContext, who: string, environment: string, fi
   );
 }
 
+/**
+ * How a finding names a lost recipient: its member's name, or "carol's old key (age1…)" when the
+ * member stays and only their key changed (carol was not removed), or the key itself.
+ */
 export function lostName(lost: RecipientRef, members: EnvironmentReview["members"]): string {
   if (lost.member === undefined) return lost.recipient;
   return members.keyChanged.some((m) => m.name === lost.member && m.before === lost.recipient) ? `${lost.member}'s old key (${shortKey(lost.recipient)})` : lost.member;

@@ -142,14 +142,6 @@ export function exposedDuringOf(ctx: ReviewContext, change: EnvironmentChange, a
   return exposedDuring;
 }
 
-/**
- * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`
- * of `environment` provably uses — it shares a value ciphertext under the same name or a wrapped
- * data key with it ({@link sharedCiphertext}; not the MAC alone, which a hand edit can paste: that
- * is `stale-mac`) — while the base's version of
- * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
- * afresh under another environment's data key, with nothing copied, is not seen.
- */
 /** Another environment's file whose data key an environment's head file uses ({@link sharedWithOtherEnvironment}). */
 export interface SharedDataKey {
   environment: string;
@@ -161,6 +153,14 @@ export interface SharedDataKey {
   members: string[];
 }
 
+/**
+ * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`
+ * of `environment` provably uses — it shares a value ciphertext under the same name or a wrapped
+ * data key with it ({@link sharedCiphertext}; not the MAC alone, which a hand edit can paste: that
+ * is `stale-mac`) — while the base's version of
+ * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
+ * afresh under another environment's data key, with nothing copied, is not seen.
+ */
 function sharedWithOtherEnvironment(
   environment: string,
   textAfter: string,
