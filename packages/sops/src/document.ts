@@ -13,7 +13,7 @@ import { MacBuilder, verifyMac } from "./mac.js";
 import { unsupportedRuleError, metadataFromObject, sopsEncryptsPath } from "./metadata.js";
 import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
-import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
+import { decodeUtf8, DEFAULT_MAX_BYTES, plainTag, requireVersion, taggedError } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
 import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
@@ -95,6 +95,8 @@ function fromYaml(node: Node | null, doc: Document.Parsed, budget: { n: number; 
   if (isScalar(node)) {
     const s = node as Scalar;
     const v = s.value;
+    // a type tag on an encrypted string (`!!int ENC[...]`): sops cannot decode it, as in a flat file
+    if (!plainTag(s.tag) && s.range != null && text.startsWith("ENC[", s.range[0])) throw taggedError("an encrypted value", s.tag!, file, new LineIndex(text).positionAt(s.range[0]));
     if (v instanceof Uint8Array) return { kind: "scalar", value: Buffer.from(v).toString("utf8") };
     if (v !== null && typeof v === "object") throw new SopsError("MALFORMED_FILE", "unsupported YAML value", { file });
     const intLike = typeof v === "number" && s.source !== undefined && /^[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0[0-7_]+)$/.test(s.source);

@@ -290,6 +290,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
       throw new SopsError("MALFORMED_FILE", "a key is not a plain name", { file, ...at });
     }
     const name = typeof key.value === "string" ? key.value : (key.source ?? String(key.value));
+    if (!plainTag(key.tag)) throw taggedError(`the key "${name}"`, key.tag!, file, at);
     if (name === "sops") {
       metadata = metadataFromNode(doc, pair, text, file);
       metadataRange = { start: keyStart, end: (pair.value as { range?: [number, number, number] } | null)?.range?.[2] ?? text.length };
@@ -297,6 +298,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     }
     const value = pair.value;
     if (isAlias(value)) throw new SopsError("MALFORMED_FILE", `secret "${name}" uses a YAML alias; values must be written out`, { file, ...at });
+    if ((isScalar(value) || isMap(value) || isSeq(value)) && !plainTag(value.tag)) throw taggedError(`secret "${name}"'s value`, value.tag!, file, lines.positionAt(value.range?.[0] ?? keyStart));
     if (isMap(value) || isSeq(value)) {
       throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at, reason: "nested-value" });
     }
@@ -330,6 +332,30 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
   }
   const comments = format === "yaml" ? findFlatComments(text, entries, metadataRange.start) : undefined;
   return { format, entries, metadata, recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)), metadataRange, ...(comments ? { comments } : {}) };
+}
+
+/** No tag, or one that means what no tag means here (`!!str`, the non-specific `!`). */
+export function plainTag(tag: string | undefined): boolean {
+  return tag === undefined || tag === "tag:yaml.org,2002:str" || tag === "!";
+}
+
+/**
+ * A YAML tag on a secret's name or value (`name: !!int ENC[...]`). Neither sops nor this package
+ * writes one. sops decodes the whole file into Go values first, and `!!int`, `!!bool`, `!!float`,
+ * `!!null` or `!!timestamp` on an `ENC[...]` string cannot be decoded, so it refuses the file;
+ * `!!binary` turns the value into bytes; another reader may fail on a tag it does not know. Reading
+ * past the tag, as the value it tags, would certify a file the team's sops cannot open.
+ */
+export function taggedError(what: string, tag: string, file: string | undefined, at: Position): SopsError {
+  const written = tag.startsWith("tag:yaml.org,2002:") ? `!!${tag.slice("tag:yaml.org,2002:".length)}` : tag;
+  const why = /^!!(int|bool|float|null|timestamp)$/.test(written)
+    ? `sops refuses the file (it cannot decode a string as ${written})`
+    : "no SOPS writer puts one there, and readers differ on what it means";
+  return new SopsError("MALFORMED_FILE", `${what} has a YAML tag (${written}): ${why}`, {
+    file,
+    ...at,
+    hint: `remove "${written} " from that line (or restore the file from git); values are written as plain ENC[...] strings`,
+  });
 }
 
 /**

@@ -243,6 +243,26 @@ describe("bad input is refused", () => {
     expect(e.line).toBe(lineOf(nested, "SHORT:"));
   });
 
+  it("a YAML tag on a value or a name (`SHORT: !!int ENC[...]`, which sops cannot decode; `!!binary`; a local tag) → MALFORMED_FILE at its line, on every reader", async () => {
+    for (const tag of ["!!int", "!!bool", "!!float", "!!null", "!!binary", "!custom", "!<tag:example.com,2000:x>"]) {
+      const tagged = text.replace(/^SHORT: /m, `SHORT: ${tag} `);
+      const e = await refused(() => parseSecretsFile(tagged, { path: "p.enc.yaml" }), "MALFORMED_FILE");
+      expect(e.line, tag).toBe(lineOf(tagged, "SHORT:"));
+      expect(e.message, tag).toContain(`secret "SHORT"'s value has a YAML tag (${tag.startsWith("!<") ? "tag:example.com,2000:x" : tag})`);
+      expect(e.hint, tag).toContain("values are written as plain ENC[...] strings");
+      await refused(decryptSecrets(tagged, [alice.identity]), "MALFORMED_FILE");
+      await refused(decryptDocument(tagged, [alice.identity]), "MALFORMED_FILE");
+    }
+    expect((await refused(() => parseSecretsFile(text.replace(/^SHORT: /m, "SHORT: !!int ")), "MALFORMED_FILE")).message).toContain("sops refuses the file (it cannot decode a string as !!int)");
+    // a tag on the name
+    await refused(() => parseSecretsFile(text.replace(/^SHORT: /m, "!!int SHORT: ")), "MALFORMED_FILE");
+    // `!!str` (and the non-specific `!`) mean what no tag means: read as before
+    for (const same of ["!!str", "!"]) {
+      const plain = await decryptSecrets(text.replace(/^SHORT: /m, `SHORT: ${same} `).replace(/^API_KEY: /m, `!!str API_KEY: `), [alice.identity]);
+      expect(plain.values.get("SHORT"), same).toBe(SECRETS.get("SHORT"));
+    }
+  });
+
   it("a bad ENC grammar → MALFORMED_FILE (or NOT_ENCRYPTED), never a crash", async () => {
     const bad = setRaw(text, "SHORT", "ENC[AES256_GCM,data:abc]");
     const err = await decryptSecrets(bad, [alice.identity]).then(() => undefined, (e: unknown) => e);
