@@ -5,6 +5,7 @@
  * them (`unresolved-merge`), and a merge that was aborted never blocks anyone.
  */
 import { describe, expect, it, vi } from "vitest";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { editSecretsFile } from "../packages/sops/src/index.js";
 import { createSandbox, tryGit, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -508,5 +509,63 @@ describe("unresolved merge conflicts", () => {
     expect(outside.stderr).not.toContain("use --ours");
     expect(outside.stderr).toContain("git checkout HEAD -- secrets/production.enc.yaml");
     expect(s.read(PROD)).toBe(edited);
+  });
+});
+
+describe("operations that keep no commit of their side: resolve --theirs reads it from the index's stage 3", () => {
+  it("`git am -3` of a format-patch: the driver says it is `git am` (not a rebase), resolve --theirs takes the patch's value, and a stage 3 that is not the recorded side is refused", async () => {
+    const s = await conflicting("zendesk_api_token");
+    const patch = s.git(["format-patch", "-1", "--stdout", "feature"]);
+    s.write("feature.patch", patch);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    expect(am.out).toContain("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied");
+    expect(am.out).not.toContain("this is a rebase");
+    expect(am.out).toContain("`git am --continue` runs no pre-commit hook");
+    // the patch also added zendesk: the file differs from HEAD, so check reports the name
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+
+    // a record whose other side is not the index's stage 3 (another conflict's): no "theirs"
+    const recordDir = join(s.repo, ".git", "stellar-secrets", "unresolved");
+    const [recordFile] = readdirSync(recordDir);
+    const recordText = readFileSync(join(recordDir, recordFile as string), "utf8");
+    writeFileSync(join(recordDir, recordFile as string), recordText.replace(/"theirs": "[0-9a-f]{64}"/, `"theirs": "${"0".repeat(64)}"`));
+    const wrong = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toContain("NOT_FOUND");
+    writeFileSync(join(recordDir, recordFile as string), recordText);
+
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("from theirs (the index's stage 3): changed");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
+    expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
+  });
+
+  it("`git stash pop` with a conflicting change: resolve NAME --theirs takes the stash's value; the whole-file form keeps the stash's file", async () => {
+    const s = await conflicting();
+    // a throwaway repository of the test (never this project's stash)
+    await set(s, "stripe_api_key", "sk_live_STASHED");
+    s.git(["stash", "-q"]);
+    await set(s, "stripe_api_key", "sk_live_HEAD");
+    s.commit("head changes stripe");
+    const stashed = s.git(["show", `stash@{0}:${PROD}`]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("the index's stage 3");
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_STASHED");
+
+    s.git(["checkout", "-q", "-f", "HEAD"]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    const whole = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stdout).toContain("from theirs (the index's stage 3): replaced");
+    expect(s.read(PROD)).toBe(stashed);
   });
 });

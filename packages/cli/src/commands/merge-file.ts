@@ -657,11 +657,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);
-  // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
-  if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
+  // `git am -3` keeps its state in rebase-apply too (with an `applying` file): it is no rebase, and
+  // no commit names the patch's side (resolve --theirs reads it from the index until `git add`)
+  const applying = location !== undefined && existsSync(join(location.gitDir, "rebase-apply", "applying"));
+  if (applying) {
+    lines.push("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied (--theirs takes the patch's value, from the index: run it before `git add`)");
+  } else if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
+    // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
   }
-  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
+  if (applying) {
+    lines.push("`git am --continue` runs no pre-commit hook and no commit names the patch's side, so nothing refuses our side committed as it is: resolve each name before `git add` and `git am --continue`");
+  } else if (location !== undefined && recordAs !== undefined) {
+    lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
+  }
   for (const l of lines) say(l);
   return 1;
 }
