@@ -569,3 +569,41 @@ describe("operations that keep no commit of their side: resolve --theirs reads i
     expect(s.read(PROD)).toBe(stashed);
   });
 });
+
+describe("git rebase --rebase-merges", () => {
+  it("`git rebase --rebase-merges` re-creating a merge that conflicted: the driver names the merge's sides (not a replayed commit's), and --theirs takes the merged branch's value", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "topic"]);
+    await set(s, "stripe_api_key", "sk_live_TOPIC");
+    s.commit("topic changes stripe");
+    s.git(["checkout", "-q", "-b", "feature", "main"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    s.commit("feature changes stripe");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "zendesk_api_token", "zd_MAIN");
+    s.commit("main adds zendesk");
+    // feature merged the topic branch, keeping the topic's value
+    s.git(["checkout", "-q", "feature"]);
+    expect(tryGit(s, ["merge", "topic"]).ok).toBe(false);
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"])).code).toBe(0);
+    s.git(["add", PROD]);
+    s.git(["commit", "-q", "--no-edit"]);
+    const rebase = tryGit(s, ["rebase", "--rebase-merges", "main"]);
+    expect(rebase.ok).toBe(false);
+    expect(rebase.out).toContain("this is a merge that `git rebase --rebase-merges` re-creates: ours is the rebased branch (HEAD), theirs is the branch it merges");
+    expect(rebase.out).not.toContain("theirs is your commit being replayed");
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("MERGE_HEAD");
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["-c", "core.editor=true", "rebase", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_TOPIC");
+  });
+});

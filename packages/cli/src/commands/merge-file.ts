@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import {
   DecryptCache,
@@ -662,6 +662,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const applying = location !== undefined && existsSync(join(location.gitDir, "rebase-apply", "applying"));
   if (applying) {
     lines.push("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied (--theirs takes the patch's value, from the index: run it before `git add`)");
+  } else if (location !== undefined && recreatesMerge(location.gitDir)) {
+    // `git rebase --rebase-merges` redoing a merge commit: the sides are those of a merge, not of a replayed commit
+    lines.push(
+      "this is a merge that `git rebase --rebase-merges` re-creates: ours is the rebased branch (HEAD), theirs is the branch it merges (--theirs takes that branch's value); " +
+        "the original merge commit (REBASE_HEAD) is not a side: to keep the value it had, take the side it took or give it with --from-stdin",
+    );
   } else if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
     // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
@@ -673,6 +679,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   for (const l of lines) say(l);
   return 1;
+}
+
+/**
+ * True while `git rebase --rebase-merges` (or a `merge` line of `git rebase -i`) re-creates a merge
+ * commit: the last step the rebase did (`rebase-merge/done`) is a `merge` (`m`) command. The
+ * driver runs before git writes MERGE_HEAD, so the todo list is what says it.
+ */
+export function recreatesMerge(gitDir: string): boolean {
+  let done: string;
+  try {
+    done = readFileSync(join(gitDir, "rebase-merge", "done"), "utf8");
+  } catch {
+    return false;
+  }
+  const last = done.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).pop();
+  return last !== undefined && /^(merge|m)\s/.test(last);
 }
 
 const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run, helpOnlyAlone: true };
