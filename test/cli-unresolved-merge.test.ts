@@ -607,3 +607,28 @@ describe("git rebase --rebase-merges", () => {
     expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_TOPIC");
   });
 });
+
+describe("the CLI's own writes during an unresolved merge", () => {
+  it("`set` or `rm` of another secret keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
+    const s = await conflicting("zendesk_api_token");
+    expect(tryGit(s, ["merge", "feature"]).ok).toBe(false);
+    // before: the write made the record stale, and the commit kept our stripe_api_key silently
+    await set(s, "hubspot_api_token", "hs_DURING_MERGE");
+    const note = await s.run(["rm", "zendesk_api_token", "--env", "production", "--yes"]);
+    expect(note.code, note.stderr).toBe(0);
+    expect(note.stderr).toContain("is in an unresolved merge, still unresolved: stripe_api_key");
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    const given = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_CHOSEN" });
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toContain("had an unresolved merge of stripe_api_key: this write gave it a value");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_DURING_MERGE");
+  });
+});
