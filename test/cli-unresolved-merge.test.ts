@@ -609,7 +609,7 @@ describe("git rebase --rebase-merges", () => {
 });
 
 describe("the CLI's own writes during an unresolved merge", () => {
-  it("`set` or `rm` of another secret keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
+  it("`set`, `rm` of another secret or `rotate-key` keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
     const s = await conflicting("zendesk_api_token");
     expect(tryGit(s, ["merge", "feature"]).ok).toBe(false);
     // before: the write made the record stale, and the commit kept our stripe_api_key silently
@@ -621,6 +621,10 @@ describe("the CLI's own writes during an unresolved merge", () => {
     const refused = tryGit(s, ["commit", "-q", "--no-edit"]);
     expect(refused.ok).toBe(false);
     expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    // a rotation rewrites every line of the file: the conflict still holds after it
+    const rotated = await s.run(["rotate-key", "--env", "production"]);
+    expect(rotated.code, rotated.stderr).toBe(0);
     expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
     const given = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_CHOSEN" });
     expect(given.code, given.stderr).toBe(0);
