@@ -609,7 +609,7 @@ describe("git rebase --rebase-merges", () => {
 });
 
 describe("the CLI's own writes during an unresolved merge", () => {
-  it("`set`, `rm` of another secret or `rotate-key` keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
+  it("`set`, `rm`, `inbox apply` of another secret or `rotate-key` keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
     const s = await conflicting("zendesk_api_token");
     expect(tryGit(s, ["merge", "feature"]).ok).toBe(false);
     // before: the write made the record stale, and the commit kept our stripe_api_key silently
@@ -625,6 +625,13 @@ describe("the CLI's own writes during an unresolved merge", () => {
     // a rotation rewrites every line of the file: the conflict still holds after it
     const rotated = await s.run(["rotate-key", "--env", "production"]);
     expect(rotated.code, rotated.stderr).toBe(0);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    // a proposal from a non-member, applied by a member during the merge: the same
+    const outsider = s.keygen("outsider");
+    const proposed = await s.run(["set", "openai_api_key", "--env", "production", "--from-stdin"], { input: "sk-proposed", env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const applied = await s.run(["inbox", "apply", "openai_api_key", "--env", "production"]);
+    expect(applied.code, applied.stderr).toBe(0);
     expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
     const given = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_CHOSEN" });
     expect(given.code, given.stderr).toBe(0);
