@@ -288,4 +288,32 @@ describe(".pre-commit-hooks.yaml", () => {
     expect(hook).toMatchObject({ entry: "stellar-secrets pre-commit", language: "system", pass_filenames: false, always_run: true });
     expect(Object.hasOwn(COMMANDS, String(hook?.entry).split(" ")[1])).toBe(true);
   });
+
+  it("an environment file only partly staged (`git add -p` of the value line, not the mac): refused as stale-mac, and told to stage it whole, not to restore it", async () => {
+    const s = await project();
+    const file = "secrets/production.enc.yaml";
+    const committed = s.read(file);
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_NEW" })).code).toBe(0);
+    const written = s.read(file);
+    // what `git add -p` stages when only the value's hunk is taken: the new ENC line under the committed mac
+    const valueLine = written.split("\n").find((l) => l.startsWith("stripe_api_key:")) as string;
+    s.write(file, committed.replace(/^stripe_api_key:.*$/m, valueLine));
+    s.git(["add", file]);
+    s.write(file, written);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("error stale-mac");
+    expect(r.stderr).toContain(`${file} is only partly staged`);
+    expect(r.stderr).toContain(`stage it whole with \`git add ${file}\``);
+    // staged whole: nothing to say
+    s.git(["add", file]);
+    const whole = await preCommit(s);
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    // a hand edit staged as it is in the working tree (no newer write beside it): no such note
+    s.write(file, committed.replace(/^stripe_api_key:.*$/m, valueLine));
+    s.git(["add", file]);
+    const hand = await preCommit(s);
+    expect(hand.code).toBe(1);
+    expect(hand.stderr).not.toContain("partly staged");
+  });
 });

@@ -27,7 +27,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural } from "../format.js";
-import { GitRepo, readCommittedVersions, readUnresolvedMerges } from "../git.js";
+import { GitRepo, readCommittedVersions, readUnresolvedMerges, readWorkingText } from "../git.js";
 import { aboveRootFiles, readState } from "../states.js";
 import { allowOutsideLinks } from "../repository.js";
 
@@ -296,6 +296,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
     throw unresolvedMergeError([...byFile.values()], outerWords, errors.length - unresolved.length, skip);
   }
+  // `git add -p` of an environment file (or a write after `git add`): the staged text has values changed under
+  // the committed mac, while the working file is a whole, newer write. stale-mac's "restore it" would drop that write
+  for (const note of partlyStaged(root, staged.index, errors, outerWords)) ctx.stderr.write(escapeControlCharacters(note) + "\n");
   ctx.stderr.write(
     merging
       ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the result of the merge: merge commit refused (the merge is still in progress). ` +
@@ -305,6 +308,38 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           "then commit again; `git commit --no-verify` skips this check.\n",
   );
   return 1;
+}
+
+/** The `mac:` line of an environment file's text (a real write always changes it), or undefined. */
+function macLine(text: string): string | undefined {
+  return /^\s*mac:.*$/m.exec(text)?.[0].trim();
+}
+
+/**
+ * A note per staged environment file of the outer project that `stale-mac` flags while the working
+ * file differs from it with a mac of its own: only part of a real write was staged (`git add -p`,
+ * or the file written again after `git add`). An environment file is committed whole (its mac
+ * covers every value): the way out is to stage it whole or unstage it, never to restore it, which
+ * would drop the working file's change. Pure but for reading the working files.
+ */
+export function partlyStaged(root: string, index: WorkspaceIndex, errors: readonly Diagnostic[], words: FindingWording): string[] {
+  const flagged = new Set(errors.filter((d) => d.rule === "stale-mac").map((d) => d.file));
+  const notes: string[] = [];
+  for (const file of index.environmentFiles.values()) {
+    if (!flagged.has(file.path) || file.text === undefined) continue;
+    const working = readWorkingText(root, file.path);
+    if (typeof working !== "string" || working === file.text) continue;
+    const stagedMac = macLine(file.text);
+    const workingMac = macLine(working);
+    if (workingMac === undefined || workingMac === stagedMac) continue;
+    const shown = words.path(file.path);
+    const word = words.shellPath(file.path);
+    notes.push(
+      `stellar-secrets pre-commit: ${shown} is only partly staged (\`git add -p\` staged some of its lines): the working file is a newer write with a mac of its own, and the staged one has values changed under the committed mac. ` +
+        `An environment file is committed whole (its mac covers every value): stage it whole with \`git add ${word}\`, or unstage it with \`git restore --staged ${word}\`; do not restore it with \`git checkout\`, which drops the working file's change.`,
+    );
+  }
+  return notes;
 }
 
 const command: Command = { summary: "check the staged content before a commit (git pre-commit hook); exit 1 on errors", help, run };
