@@ -643,3 +643,47 @@ describe("the CLI's own writes during an unresolved merge", () => {
     expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_DURING_MERGE");
   });
 });
+
+describe("a merge driver that is killed part way", () => {
+  it("leaves the file refused whole (MERGE_INTERRUPTED) instead of a conflict that `git add && git commit` drops unseen; `git checkout -m` redoes it", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "hubspot_api_token", "hs_MAIN");
+    s.commit("main adds hubspot");
+    // TEST-ONLY preload: the driver is killed (SIGKILL, nothing to catch) as it is about to write the merged file
+    const preload = join(s.dir, "kill-on-write.cjs");
+    writeFileSync(
+      preload,
+      'const fsp = require("fs").promises;\nconst rename = fsp.rename;\nfsp.rename = async (from, to) => {\n  if (!String(to).includes("stellar-secrets/unresolved")) process.kill(process.pid, "SIGKILL");\n  return rename(from, to);\n};\n',
+    );
+    let merged = true;
+    try {
+      s.git(["merge", "feature"], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    } catch {
+      merged = false;
+    }
+    expect(merged).toBe(false);
+    expect(s.read(PROD)).toBe(s.git(["show", `HEAD:${PROD}`])); // git keeps our side as it was
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toContain("the merge driver stopped before it finished");
+    expect(refused.out).toContain(`git checkout -m -- ${PROD}`);
+    s.git(["checkout", "-m", "--", PROD]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
+    expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_MAIN");
+  });
+});

@@ -574,6 +574,21 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // where a record of what is left unresolved goes (under the git directory, never committed)
   const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
   const recordAs = given?.split("\\").join("/");
+  // recorded whole before anything is merged, and replaced (or removed) once the driver knows the outcome: a
+  // driver killed part way (Ctrl-C, out of memory, a crash of node) leaves git's conflict with OURS as it was
+  // and, without a record, nothing would stop `git add && git commit` from dropping their side unseen
+  if (location !== undefined && recordAs !== undefined) {
+    await writeUnresolvedMerge(location.gitDir, {
+      version: 1,
+      path: recordAs,
+      environment,
+      names: [],
+      whole: { reason: "failed", code: "MERGE_INTERRUPTED", members: [] },
+      file: sha256Text(oursText),
+      theirs: sha256Text(theirsText),
+      recordedAt: new Date().toISOString(),
+    }).catch(() => undefined); // (the outcome's record is tried again below, and says so when it cannot be written)
+  }
   let result: MergeResult;
   try {
     result = await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText);
