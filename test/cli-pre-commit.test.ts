@@ -316,4 +316,31 @@ describe(".pre-commit-hooks.yaml", () => {
     expect(hand.code).toBe(1);
     expect(hand.stderr).not.toContain("partly staged");
   });
+
+  it("`git am` of a format-patch that adds a plaintext value: git runs no pre-commit hook for it, the pre-applypatch hook that git setup installs refuses it", async () => {
+    const s = await project();
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    expect(s.read(".git/hooks/pre-applypatch")).toMatch(/\nSTELLAR_SECRETS_HOOK=pre-applypatch\nexport STELLAR_SECRETS_HOOK\n.*stellar-secrets\.js pre-commit "\$@"\n$/s);
+    s.commit("setup");
+    s.git(["checkout", "-q", "-b", "contributor"]);
+    const file = "secrets/production.enc.yaml";
+    s.write(file, s.read(file).replace(/^stripe_api_key:.*$/m, `stripe_api_key: ${PLAIN}`));
+    s.git(["add", file]);
+    s.git(["commit", "-q", "--no-verify", "-m", "paste the key"]);
+    s.write("plain.patch", s.git(["format-patch", "-1", "--stdout"]));
+    s.git(["checkout", "-q", "main"]);
+    const head = s.git(["rev-parse", "HEAD"]).trim();
+    let out = "";
+    try {
+      s.git(["am", "plain.patch"]);
+    } catch (e) {
+      out = String((e as { stderr?: unknown }).stderr ?? e) + String((e as { stdout?: unknown }).stdout ?? "");
+    }
+    expect(s.git(["rev-parse", "HEAD"]).trim()).toBe(head);
+    expect(out).toContain("error unencrypted-secrets-file");
+    expect(out).toContain("in the patch `git am` applied: not committed");
+    expect(out).toContain("`git am --no-verify` skips this check");
+    expect(out).not.toContain(PLAIN);
+    s.git(["am", "--abort"]);
+  });
 });

@@ -272,7 +272,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (errors.length === 0) return 0;
   // run as the pre-merge-commit hook (`git setup` writes it): the escape is `git merge --no-verify`
   const merging = ctx.env.STELLAR_SECRETS_HOOK === "pre-merge-commit";
-  const skip = merging ? "git merge --no-verify" : "git commit --no-verify";
+  // run as the pre-applypatch hook: the commit of a patch `git am` applies (no pre-commit hook runs for it)
+  const applying = ctx.env.STELLAR_SECRETS_HOOK === "pre-applypatch";
+  const skip = merging ? "git merge --no-verify" : applying ? "git am --no-verify" : "git commit --no-verify";
   // names come from the staged files: never a raw control character to the terminal (as `check` prints them)
   const texts = new Map(found.flatMap((f) => [...f.text]));
   ctx.stdout.write(errors.map((d) => escapeControlCharacters(texts.get(d) ?? `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
@@ -300,7 +302,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // the committed mac, while the working file is a whole, newer write. stale-mac's "restore it" would drop that write
   for (const note of partlyStaged(root, staged.index, errors, outerWords)) ctx.stderr.write(escapeControlCharacters(note) + "\n");
   ctx.stderr.write(
-    merging
+    applying
+      ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the patch \`git am\` applied: not committed (the patch is applied to the index and the work tree, and \`git am\` is still in progress). ` +
+          "Fix them and `git add` the fixes, then `git am --continue` (or `git am --abort`); `git am --no-verify` skips this check.\n"
+      : merging
       ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the result of the merge: merge commit refused (the merge is still in progress). ` +
           "Fix them and `git add` the fixes, then `git commit` (or `git merge --abort`); `git merge --no-verify` skips this check.\n"
       : `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
