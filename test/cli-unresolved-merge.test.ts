@@ -522,7 +522,7 @@ describe("operations that keep no commit of their side: resolve --theirs reads i
     expect(am.out).toContain("stellar-secrets resolve stripe_api_key --env production");
     expect(am.out).toContain("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied");
     expect(am.out).not.toContain("this is a rebase");
-    expect(am.out).toContain("`git am --continue` runs no pre-commit hook");
+    expect(am.out).toContain("`git am --continue` runs the pre-applypatch hook");
     // the patch also added zendesk: the file differs from HEAD, so check reports the name
     expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
 

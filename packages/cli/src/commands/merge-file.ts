@@ -688,7 +688,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
   }
   if (applying) {
-    lines.push("`git am --continue` runs no pre-commit hook and no commit names the patch's side, so nothing refuses our side committed as it is: resolve each name before `git add` and `git am --continue`");
+    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook, and no commit names the patch's side: while the file is our side byte for byte nothing refuses committing it, so resolve each name before `git add` and `git am --continue`");
   } else if (location !== undefined && recordAs !== undefined) {
     lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   }
