@@ -210,8 +210,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     let text = await repo.show(commit, file.split("\\").join("/"));
     // git leaves SQUASH_MSG behind when a squash is abandoned by restoring files (and `git stash pop`
     // keeps it): the conflict the merge driver recorded must be with the version it names (else the index's stage 3 may)
-    const staged = ref === "SQUASH_MSG" && recorded !== undefined && (typeof text !== "string" || sha256Text(text) !== recorded.theirs) ? await theirStage(repo, file.split("\\").join("/"), recorded) : undefined;
-    if (staged !== undefined) {
+    // (git holds the file unmerged with another version as theirs: that is the conflict's other side, SQUASH_MSG is left over)
+    const staged = ref === "SQUASH_MSG" ? await theirStage(repo, file.split("\\").join("/"), recorded) : undefined;
+    if (staged !== undefined && (await repo.show(staged.commit, file.split("\\").join("/"))) !== text) {
       ({ ref, commit } = staged);
       their = staged;
       text = await repo.show(commit, file.split("\\").join("/"));
@@ -332,9 +333,9 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
   let { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
   let text = await repo.show(commit, gitPath);
   // a SQUASH_MSG left behind (`git stash pop` keeps it) names no side of this conflict: the index's stage 3 may
-  if (theirs && ref === "SQUASH_MSG" && record !== undefined && (typeof text !== "string" || sha256Text(text) !== record.theirs)) {
+  if (theirs && ref === "SQUASH_MSG") {
     const staged = await theirStage(repo, gitPath, record);
-    if (staged !== undefined) {
+    if (staged !== undefined && (await repo.show(staged.commit, gitPath)) !== text) {
       ({ ref, commit } = staged);
       text = await repo.show(commit, gitPath);
     }
