@@ -687,3 +687,23 @@ describe("a merge driver that is killed part way", () => {
     expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_MAIN");
   });
 });
+
+describe("a sparse checkout without the secrets folder", () => {
+  it("the driver and resolve say `git add --sparse FILE` (git refuses a plain `git add` of a path outside the sparse patterns), and that finishes the merge", async () => {
+    const s = await conflicting();
+    s.write("app/README", "app\n");
+    s.commit("app");
+    s.git(["sparse-checkout", "set", "--no-cone", "/app/", "/*.yaml", "/.git*"]);
+    const merge = tryGit(s, ["merge", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain(`then: git add --sparse ${PROD}`);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`git add --sparse ${PROD}`);
+    expect(tryGit(s, ["add", PROD]).ok).toBe(false); // what git does with the plain form
+    s.git(["add", "--sparse", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
+  });
+});

@@ -671,7 +671,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
-  lines.push(`then: git add ${display}`);
+  // a sparse checkout: git refuses a plain `git add` of a path outside its patterns (where the secrets folder often is)
+  const sparse = location !== undefined && existsSync(join(location.gitDir, "info", "sparse-checkout"));
+  lines.push(`then: git add ${sparse ? "--sparse " : ""}${display}${sparse ? " (a sparse checkout: git refuses a plain `git add` of a path outside its patterns)" : ""}`);
   // `git am -3` keeps its state in rebase-apply too (with an `applying` file): it is no rebase, and
   // no commit names the patch's side (resolve --theirs reads it from the index until `git add`)
   const applying = location !== undefined && existsSync(join(location.gitDir, "rebase-apply", "applying"));

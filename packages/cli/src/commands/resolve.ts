@@ -3,7 +3,8 @@
  * the merge driver reported as changed on both sides, by writing one side's value (or a new one)
  * into the working environment file with stable ciphertext. Never prints a value.
  */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
 import { secretsFilePath, shellPathWord } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
 import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic, type DecryptedSecrets, type VersionText } from "@stellar-secrets/sops";
@@ -284,7 +285,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       ctx.stdout.write(escapeControlCharacters(`still unresolved in ${file}: ${left.join(", ")} (stellar-secrets resolve NAME --env ${env.name} --ours|--theirs|--from-stdin)`) + "\n");
     }
   }
-  ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
+  const sparse = location !== undefined && existsSync(join(location.gitDir, "info", "sparse-checkout"));
+  ctx.stdout.write(`when every conflicting secret is resolved: git add ${sparse ? "--sparse " : ""}${file}\n`);
   return 0;
 }
 
