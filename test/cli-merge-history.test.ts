@@ -168,7 +168,7 @@ describe("git's merge machinery and environment files", () => {
     expect((await s.run(["check"])).code).toBe(0);
   });
 
-  it("a SQUASH_MSG left from an abandoned git merge --squash is not the other side of a later conflict (git stash pop): resolve --theirs refuses it", async () => {
+  it("a SQUASH_MSG left from an abandoned git merge --squash is not the other side of a later conflict (git stash pop): resolve --theirs takes the stash's side from the index, never the squashed branch's", async () => {
     const { s, alice } = await project();
     // a change stashed for later
     await set(s, "stripe_api_key", "sk_LOCAL");
@@ -184,16 +184,17 @@ describe("git's merge machinery and environment files", () => {
     s.git(["restore", "--staged", "--worktree", "."]);
     expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
     expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
+    // (before the index's stage 3 was read, --theirs refused here: there was no other side to take)
     const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
-    expect(r.code, r.stdout + r.stderr).not.toBe(0);
-    expect(r.stderr).toContain("SQUASH_MSG");
-    // nor the whole file
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("from theirs (the index's stage 3)");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_LOCAL" });
+    // the whole file too: the stash's version, not the squashed branch's
     const whole = await s.run(["resolve", "--env", "production", "--theirs"]);
-    expect(whole.code, whole.stdout + whole.stderr).not.toBe(0);
-    expect(whole.stderr).toContain("SQUASH_MSG");
-    // nothing was taken from the squashed branch
-    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
-    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"])).code).toBe(0);
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    expect(whole.stdout).toContain("the index's stage 3");
+    expect(s.read(PROD)).toBe(s.git(["show", `stash@{0}:${PROD}`]));
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_LOCAL" });
   });
 
   it("on a clone with core.autocrlf=true (the merged file checked out with CRLF), an unresolved secret is still reported and resolved", async () => {

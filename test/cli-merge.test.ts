@@ -62,7 +62,7 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
@@ -111,7 +111,7 @@ describe("git setup with a shared hooks folder", () => {
     const r = await s.run(["git", "setup", "--json"]);
     expect(r.code).toBe(1);
     const items = JSON.parse(r.stdout).items as { id: string; state: string; reason?: string }[];
-    expect(items.filter((i) => i.id.endsWith("-hook")).map((i) => i.state)).toEqual(["refused", "refused"]);
+    expect(items.filter((i) => i.id.endsWith("-hook")).map((i) => i.state)).toEqual(["refused", "refused", "refused"]);
     expect(items.find((i) => i.id === "pre-commit-hook")?.reason).toContain("outside this repository");
     expect(existsSync(join(shared, "pre-commit"))).toBe(false);
     expect(existsSync(join(shared, "pre-merge-commit"))).toBe(false);

@@ -288,4 +288,59 @@ describe(".pre-commit-hooks.yaml", () => {
     expect(hook).toMatchObject({ entry: "stellar-secrets pre-commit", language: "system", pass_filenames: false, always_run: true });
     expect(Object.hasOwn(COMMANDS, String(hook?.entry).split(" ")[1])).toBe(true);
   });
+
+  it("an environment file only partly staged (`git add -p` of the value line, not the mac): refused as stale-mac, and told to stage it whole, not to restore it", async () => {
+    const s = await project();
+    const file = "secrets/production.enc.yaml";
+    const committed = s.read(file);
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_NEW" })).code).toBe(0);
+    const written = s.read(file);
+    // what `git add -p` stages when only the value's hunk is taken: the new ENC line under the committed mac
+    const valueLine = written.split("\n").find((l) => l.startsWith("stripe_api_key:")) as string;
+    s.write(file, committed.replace(/^stripe_api_key:.*$/m, valueLine));
+    s.git(["add", file]);
+    s.write(file, written);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("error stale-mac");
+    expect(r.stderr).toContain(`${file} is only partly staged`);
+    expect(r.stderr).toContain(`stage it whole with \`git add ${file}\``);
+    // staged whole: nothing to say
+    s.git(["add", file]);
+    const whole = await preCommit(s);
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    // a hand edit staged as it is in the working tree (no newer write beside it): no such note
+    s.write(file, committed.replace(/^stripe_api_key:.*$/m, valueLine));
+    s.git(["add", file]);
+    const hand = await preCommit(s);
+    expect(hand.code).toBe(1);
+    expect(hand.stderr).not.toContain("partly staged");
+  });
+
+  it("`git am` of a format-patch that adds a plaintext value: git runs no pre-commit hook for it, the pre-applypatch hook that git setup installs refuses it", async () => {
+    const s = await project();
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    expect(s.read(".git/hooks/pre-applypatch")).toMatch(/\nSTELLAR_SECRETS_HOOK=pre-applypatch\nexport STELLAR_SECRETS_HOOK\n.*stellar-secrets\.js pre-commit "\$@"\n$/s);
+    s.commit("setup");
+    s.git(["checkout", "-q", "-b", "contributor"]);
+    const file = "secrets/production.enc.yaml";
+    s.write(file, s.read(file).replace(/^stripe_api_key:.*$/m, `stripe_api_key: ${PLAIN}`));
+    s.git(["add", file]);
+    s.git(["commit", "-q", "--no-verify", "-m", "paste the key"]);
+    s.write("plain.patch", s.git(["format-patch", "-1", "--stdout"]));
+    s.git(["checkout", "-q", "main"]);
+    const head = s.git(["rev-parse", "HEAD"]).trim();
+    let out = "";
+    try {
+      s.git(["am", "plain.patch"]);
+    } catch (e) {
+      out = String((e as { stderr?: unknown }).stderr ?? e) + String((e as { stdout?: unknown }).stdout ?? "");
+    }
+    expect(s.git(["rev-parse", "HEAD"]).trim()).toBe(head);
+    expect(out).toContain("error unencrypted-secrets-file");
+    expect(out).toContain("in the patch `git am` applied: not committed");
+    expect(out).toContain("`git am --no-verify` skips this check");
+    expect(out).not.toContain(PLAIN);
+    s.git(["am", "--abort"]);
+  });
 });

@@ -5,6 +5,7 @@
  * them (`unresolved-merge`), and a merge that was aborted never blocks anyone.
  */
 import { describe, expect, it, vi } from "vitest";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { editSecretsFile } from "../packages/sops/src/index.js";
 import { createSandbox, tryGit, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -508,5 +509,201 @@ describe("unresolved merge conflicts", () => {
     expect(outside.stderr).not.toContain("use --ours");
     expect(outside.stderr).toContain("git checkout HEAD -- secrets/production.enc.yaml");
     expect(s.read(PROD)).toBe(edited);
+  });
+});
+
+describe("operations that keep no commit of their side: resolve --theirs reads it from the index's stage 3", () => {
+  it("`git am -3` of a format-patch: the driver says it is `git am` (not a rebase), resolve --theirs takes the patch's value, and a stage 3 that is not the recorded side is refused", async () => {
+    const s = await conflicting("zendesk_api_token");
+    const patch = s.git(["format-patch", "-1", "--stdout", "feature"]);
+    s.write("feature.patch", patch);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    expect(am.out).toContain("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied");
+    expect(am.out).not.toContain("this is a rebase");
+    expect(am.out).toContain("`git am --continue` runs the pre-applypatch hook");
+    // the patch also added zendesk: the file differs from HEAD, so check reports the name
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+
+    // a record whose other side is not the index's stage 3 (another conflict's): no "theirs"
+    const recordDir = join(s.repo, ".git", "stellar-secrets", "unresolved");
+    const [recordFile] = readdirSync(recordDir);
+    const recordText = readFileSync(join(recordDir, recordFile as string), "utf8");
+    writeFileSync(join(recordDir, recordFile as string), recordText.replace(/"theirs": "[0-9a-f]{64}"/, `"theirs": "${"0".repeat(64)}"`));
+    const wrong = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toContain("NOT_FOUND");
+    writeFileSync(join(recordDir, recordFile as string), recordText);
+
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("from theirs (the index's stage 3): changed");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
+    expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
+  });
+
+  it("`git stash pop` with a conflicting change: resolve NAME --theirs takes the stash's value; the whole-file form keeps the stash's file", async () => {
+    const s = await conflicting();
+    // a throwaway repository of the test (never this project's stash)
+    await set(s, "stripe_api_key", "sk_live_STASHED");
+    s.git(["stash", "-q"]);
+    await set(s, "stripe_api_key", "sk_live_HEAD");
+    s.commit("head changes stripe");
+    const stashed = s.git(["show", `stash@{0}:${PROD}`]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("the index's stage 3");
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_STASHED");
+
+    s.git(["checkout", "-q", "-f", "HEAD"]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    const whole = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stdout).toContain("from theirs (the index's stage 3): replaced");
+    expect(s.read(PROD)).toBe(stashed);
+  });
+});
+
+describe("git rebase --rebase-merges", () => {
+  it("`git rebase --rebase-merges` re-creating a merge that conflicted: the driver names the merge's sides (not a replayed commit's), and --theirs takes the merged branch's value", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "topic"]);
+    await set(s, "stripe_api_key", "sk_live_TOPIC");
+    s.commit("topic changes stripe");
+    s.git(["checkout", "-q", "-b", "feature", "main"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    s.commit("feature changes stripe");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "zendesk_api_token", "zd_MAIN");
+    s.commit("main adds zendesk");
+    // feature merged the topic branch, keeping the topic's value
+    s.git(["checkout", "-q", "feature"]);
+    expect(tryGit(s, ["merge", "topic"]).ok).toBe(false);
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"])).code).toBe(0);
+    s.git(["add", PROD]);
+    s.git(["commit", "-q", "--no-edit"]);
+    const rebase = tryGit(s, ["rebase", "--rebase-merges", "main"]);
+    expect(rebase.ok).toBe(false);
+    expect(rebase.out).toContain("this is a merge that `git rebase --rebase-merges` re-creates: ours is the rebased branch (HEAD), theirs is the branch it merges");
+    expect(rebase.out).not.toContain("theirs is your commit being replayed");
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("MERGE_HEAD");
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["-c", "core.editor=true", "rebase", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_TOPIC");
+  });
+});
+
+describe("the CLI's own writes during an unresolved merge", () => {
+  it("`set`, `rm`, `inbox apply` of another secret or `rotate-key` keeps the conflict refused (the record follows the write); `set` of the conflicting name finishes it", async () => {
+    const s = await conflicting("zendesk_api_token");
+    expect(tryGit(s, ["merge", "feature"]).ok).toBe(false);
+    // before: the write made the record stale, and the commit kept our stripe_api_key silently
+    await set(s, "hubspot_api_token", "hs_DURING_MERGE");
+    const note = await s.run(["rm", "zendesk_api_token", "--env", "production", "--yes"]);
+    expect(note.code, note.stderr).toBe(0);
+    expect(note.stderr).toContain("is in an unresolved merge, still unresolved: stripe_api_key");
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    // a rotation rewrites every line of the file: the conflict still holds after it
+    const rotated = await s.run(["rotate-key", "--env", "production"]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    // a proposal from a non-member, applied by a member during the merge: the same
+    const outsider = s.keygen("outsider");
+    const proposed = await s.run(["set", "openai_api_key", "--env", "production", "--from-stdin"], { input: "sk-proposed", env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const applied = await s.run(["inbox", "apply", "openai_api_key", "--env", "production"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    const given = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_CHOSEN" });
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toContain("had an unresolved merge of stripe_api_key: this write gave it a value");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_DURING_MERGE");
+  });
+});
+
+describe("a merge driver that is killed part way", () => {
+  it("leaves the file refused whole (MERGE_INTERRUPTED) instead of a conflict that `git add && git commit` drops unseen; `git checkout -m` redoes it", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "hubspot_api_token", "hs_MAIN");
+    s.commit("main adds hubspot");
+    // TEST-ONLY preload: the driver is killed (SIGKILL, nothing to catch) as it is about to write the merged file
+    const preload = join(s.dir, "kill-on-write.cjs");
+    writeFileSync(
+      preload,
+      'const fsp = require("fs").promises;\nconst rename = fsp.rename;\nfsp.rename = async (from, to) => {\n  if (!String(to).includes("stellar-secrets/unresolved")) process.kill(process.pid, "SIGKILL");\n  return rename(from, to);\n};\n',
+    );
+    let merged = true;
+    try {
+      s.git(["merge", "feature"], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    } catch {
+      merged = false;
+    }
+    expect(merged).toBe(false);
+    expect(s.read(PROD)).toBe(s.git(["show", `HEAD:${PROD}`])); // git keeps our side as it was
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toContain("the merge driver stopped before it finished");
+    expect(refused.out).toContain(`git checkout -m -- ${PROD}`);
+    s.git(["checkout", "-m", "--", PROD]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
+    expect((await s.run(["get", "hubspot_api_token", "--env", "production"])).stdout.trim()).toBe("hs_MAIN");
+  });
+});
+
+describe("a sparse checkout without the secrets folder", () => {
+  it("the driver and resolve say `git add --sparse FILE` (git refuses a plain `git add` of a path outside the sparse patterns), and that finishes the merge", async () => {
+    const s = await conflicting();
+    s.write("app/README", "app\n");
+    s.commit("app");
+    s.git(["sparse-checkout", "set", "--no-cone", "/app/", "/*.yaml", "/.git*"]);
+    const merge = tryGit(s, ["merge", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain(`then: git add --sparse ${PROD}`);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`git add --sparse ${PROD}`);
+    expect(tryGit(s, ["add", PROD]).ok).toBe(false); // what git does with the plain form
+    s.git(["add", "--sparse", PROD]);
+    const done = tryGit(s, ["commit", "-q", "--no-edit"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
   });
 });

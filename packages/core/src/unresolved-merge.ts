@@ -136,6 +136,7 @@ export function wholeFileProblem(whole: UnresolvedWholeFile, environment: string
     case "needs-key":
       return `the merge needed a key of ${environment} that the user who merged does not have, so nothing of it was merged`;
     default:
+      if (whole.code === "MERGE_INTERRUPTED") return "the merge driver stopped before it finished (killed, or it crashed), so nothing of it was merged";
       return `the merge driver could not merge it (${whole.code}), so nothing of it was merged`;
   }
 }
@@ -163,6 +164,7 @@ export function wholeFileFinish(whole: UnresolvedWholeFile, environment: string,
       return `only ${who} can merge it: abort (\`git merge --abort\`, \`git rebase --abort\` or \`git cherry-pick --abort\`) and ask them to do this merge; or ${keepSide}`;
     }
     default:
+      if (whole.code === "MERGE_INTERRUPTED") return `redo the merge of the file with \`git checkout -m -- ${word}\` (it runs the merge driver again); or ${keepSide}`;
       return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${word}\`; or ${keepSide}`;
   }
 }

@@ -13,6 +13,7 @@ import { basename, join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
 import { LineIndex, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
 import { decodeUtf8, editSecretsFile, findExcessiveNesting } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -106,10 +107,18 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       return 0;
     }
     const applied = changes;
-    await editSecretsFile(secretsFilePath(config, env.name), identitiesFor(ctx), (values) => {
-      for (const name of applied.deleted) values.delete(name);
-      for (const [name, value] of applied.set) values.set(name, value);
-    });
+    const target = secretsFilePath(config, env.name);
+    await followMergeRecord(
+      ctx,
+      config.root,
+      target,
+      () =>
+        editSecretsFile(target, identitiesFor(ctx), (values) => {
+          for (const name of applied.deleted) values.delete(name);
+          for (const [name, value] of applied.set) values.set(name, value);
+        }),
+      () => [...applied.deleted, ...applied.set.keys()],
+    );
     const added = [...applied.set.keys()].filter((n) => !original.has(n));
     const changed = [...applied.set.keys()].filter((n) => original.has(n));
     if (f.json) {

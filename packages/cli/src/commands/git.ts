@@ -50,6 +50,10 @@ well (run it once per clone; running it again changes nothing):
                       result breaks a rule (a reference to a secret the other branch removed)
                       is refused; \`git merge --no-verify\` skips it (also skipped with
                       --no-hook; never replaces a hook it did not write)
+  pre-applypatch hook the same check for the commit \`git am\` makes of each patch (git runs
+                      no pre-commit hook for it): a patch that adds a plaintext value, or
+                      an environment file it left unresolved, is not committed; \`git am
+                      --no-verify\` skips it (also skipped with --no-hook)
 git config and the hooks name this CLI by absolute paths (node and its script), so they work from
 any folder of the repository; run setup again after moving the CLI. When that CLI is gone (moved,
 reinstalled elsewhere, removed, or nvm switched node) each of them says so, names the path it
@@ -58,7 +62,7 @@ tried and exits 1: the hooks refuse the commit, the merge driver leaves the file
 
 Options:
   --check     report what is and is not configured; change nothing (exit 1 when something is missing)
-  --no-hook   neither install nor require the pre-commit and pre-merge-commit hooks
+  --no-hook   neither install nor require the pre-commit, pre-merge-commit and pre-applypatch hooks
 ${SIGNING_SETUP_HELP}
   --json      print the state of each item as JSON
 
@@ -73,9 +77,12 @@ export const HOOK_MARKER = "# stellar-secrets pre-commit hook (written by `stell
 /** Marks a pre-merge-commit hook written by this command. */
 export const MERGE_HOOK_MARKER = "# stellar-secrets pre-merge-commit hook (written by `stellar-secrets git setup`)";
 
+/** Marks a pre-applypatch hook written by this command. */
+export const APPLYPATCH_HOOK_MARKER = "# stellar-secrets pre-applypatch hook (written by `stellar-secrets git setup`)";
+
 /** One thing setup configures. */
 export interface SetupItem {
-  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`, `pre-merge-commit-hook`). */
+  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`, `pre-merge-commit-hook`, `pre-applypatch-hook`). */
   id: string;
   /** What it is, for people. */
   label: string;
@@ -116,6 +123,7 @@ export interface GoneWording {
 const FIX = "run 'stellar-secrets git setup' in this repository with the CLI you use now";
 const HOOK_GONE: GoneWording = { who: "the pre-commit hook", then: `The commit is refused: ${FIX} (git commit --no-verify skips the check once)` };
 const MERGE_HOOK_GONE: GoneWording = { who: "the pre-merge-commit hook", then: `The merge commit is refused: ${FIX} (git merge --no-verify skips the check once)` };
+const APPLYPATCH_HOOK_GONE: GoneWording = { who: "the pre-applypatch hook", then: `git am does not commit the patch: ${FIX} (git am --no-verify skips the check once)` };
 const MERGE_DRIVER_GONE: GoneWording = {
   who: "the merge driver (merge.stellar.driver)",
   then: `git reports the file as a conflict and leaves your branch's version in it, not merged: ${FIX}, then merge again (git merge --abort, or git rebase --abort, and start over)`,
@@ -181,6 +189,15 @@ export function hookScript(cli: string): string {
  */
 export function mergeHookScript(cli: string): string {
   return `#!/bin/sh\n${MERGE_HOOK_MARKER}\n# checks the merge result before git merge commits it; a non-zero exit stops the merge commit\nSTELLAR_SECRETS_HOOK=pre-merge-commit\nexport STELLAR_SECRETS_HOOK\n${guardedRun(MERGE_HOOK_GONE)}\n${GUARD_NAME} ${cli} pre-commit "$@"\n`;
+}
+
+/**
+ * The pre-applypatch hook script: the same check for the commit `git am` makes of each patch, once
+ * the patch is applied to the index (git runs no pre-commit hook for it: a format-patch that adds a
+ * plaintext value would otherwise be committed unchecked). The variable words a refusal for `git am`.
+ */
+export function applypatchHookScript(cli: string): string {
+  return `#!/bin/sh\n${APPLYPATCH_HOOK_MARKER}\n# checks what git am is about to commit (it runs no pre-commit hook); a non-zero exit stops git am\nSTELLAR_SECRETS_HOOK=pre-applypatch\nexport STELLAR_SECRETS_HOOK\n${guardedRun(APPLYPATCH_HOOK_GONE)}\n${GUARD_NAME} ${cli} pre-commit "$@"\n`;
 }
 
 /** The pre-commit hook of setups before {@link guardedRun} (a CLI gone ended in a stack trace): still ours, replaced by setup. */
@@ -251,6 +268,7 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
   if (options.hook) {
     items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));
     items.push(hookItem(repo, cli, "pre-merge-commit", mergeHookScript(cli), mergeHookScript));
+    items.push(hookItem(repo, cli, "pre-applypatch", applypatchHookScript(cli), applypatchHookScript));
   }
   return items;
 }
@@ -344,7 +362,7 @@ export function isInside(path: string, folders: readonly string[]): boolean {
 }
 
 /** A hook this command writes (`<name>-hook` in --json); one it did not write, or one edited since, is never replaced. */
-function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, scriptFor: (cli: string) => string): SetupItem {
+function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit" | "pre-applypatch", script: string, scriptFor: (cli: string) => string): SetupItem {
   const hookPath = (): Promise<string> => repo.gitPath(`hooks/${name}`);
   const current = async (): Promise<{ path: string; text: string | undefined; executable: boolean; kind: HookKind }> => {
     const p = await hookPath();
@@ -374,7 +392,7 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
         return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellWord(path, { path: true })})`;
       }
       if (kind === "foreign" || kind === "runs-us") {
-        const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : MERGE_HOOK_MARKER);
+        const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : name === "pre-merge-commit" ? MERGE_HOOK_MARKER : APPLYPATCH_HOOK_MARKER);
         return `${path} already exists and ${edited ? "was edited since stellar-secrets wrote it" : "was not written by stellar-secrets"}; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
       }
       if (text !== script) {

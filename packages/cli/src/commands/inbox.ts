@@ -8,6 +8,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import { relative } from "node:path";
 import { proposalRecipientDrift, secretsFilePath, validateSecretName, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
 import { createSecretsFile, editSecretsFile, openProposal, parseProposal, type Identities } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -211,13 +212,20 @@ async function apply(argv: string[], ctx: CommandContext): Promise<number> {
     if (created) for (const o of opened) results.push({ name: o.name, id: o.entry.label, action: "created", file: relative(config.root, path) });
   }
   if (!created) {
-    await editSecretsFile(path, identities, (values) => {
-      results.length = 0;
-      for (const o of opened) {
-        results.push({ name: o.name, id: o.entry.label, action: actionOf(values.get(o.name), o.value), file: relative(config.root, path) });
-        values.set(o.name, o.value);
-      }
-    });
+    await followMergeRecord(
+      ctx,
+      config.root,
+      path,
+      () =>
+        editSecretsFile(path, identities, (values) => {
+          results.length = 0;
+          for (const o of opened) {
+            results.push({ name: o.name, id: o.entry.label, action: actionOf(values.get(o.name), o.value), file: relative(config.root, path) });
+            values.set(o.name, o.value);
+          }
+        }),
+      () => opened.map((o) => o.name),
+    );
   }
   for (const o of opened) removeFile(o.entry.abs);
   removeEmptyInboxFolder(config, env.name);

@@ -206,7 +206,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push(`Member "${member}" (${recipient}) can decrypt: ${envNames.join(", ")}`);
   lines.push("", "Next: stellar-secrets set NAME --env " + envNames[0] + "   (prompts for the value)");
   if (gitWorkTreeOf(root) === undefined) lines.push("      git init && git add -A && git commit -m 'Add secrets repository'");
-  lines.push("      stellar-secrets git setup   (per clone: keyless git diff, per-secret merges, pre-commit and pre-merge-commit hooks)");
+  lines.push("      stellar-secrets git setup   (per clone: keyless git diff, per-secret merges, pre-commit, pre-merge-commit and pre-applypatch hooks)");
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, shellWord, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
 import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, isSshEd25519Recipient, looksLikeKeyMaterial, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -484,13 +485,13 @@ async function grant(
     const next = [...new Set([...recipientsOf(env), recipient])];
     const dropped = [...new Set(file.recipients)].filter((r) => !next.includes(r));
     if (dropped.length === 0) {
-      await updateKeysFile(path, identities, next);
+      await followMergeRecord(ctx, config.root, path, () => updateKeysFile(path, identities, next), () => []);
       continue;
     }
     // the file is also encrypted to keys that are no longer members (recipient drift): they
     // know the current data key, so re-wrapping it would keep them able to read every future
     // value. Replace the data key instead, and say what they could read.
-    await rotateFile(path, identities, { recipients: next });
+    await followMergeRecord(ctx, config.root, path, () => rotateFile(path, identities, { recipients: next }), () => []);
     rotated.push(env.name);
     lostAccess.push({ environment: env.name, recipients: dropped });
     exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
@@ -539,7 +540,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
       const removedKeys = env.members.filter((m) => m.name === name).map((m) => m.recipient);
       const drifted = [...new Set(file?.recipients ?? [])].filter((r) => !next.includes(r) && !removedKeys.includes(r));
       if (drifted.length > 0) alsoLost.push({ environment: env.name, recipients: drifted });
-      if (file !== undefined) await rotateFile(path, identities, { recipients: next });
+      if (file !== undefined) await followMergeRecord(ctx, config.root, path, () => rotateFile(path, identities, { recipients: next }), () => []);
       exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
     }
     let text = await readFile(config.configPath, "utf8");

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import {
   DecryptCache,
@@ -574,6 +574,21 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // where a record of what is left unresolved goes (under the git directory, never committed)
   const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
   const recordAs = given?.split("\\").join("/");
+  // recorded whole before anything is merged, and replaced (or removed) once the driver knows the outcome: a
+  // driver killed part way (Ctrl-C, out of memory, a crash of node) leaves git's conflict with OURS as it was
+  // and, without a record, nothing would stop `git add && git commit` from dropping their side unseen
+  if (location !== undefined && recordAs !== undefined) {
+    await writeUnresolvedMerge(location.gitDir, {
+      version: 1,
+      path: recordAs,
+      environment,
+      names: [],
+      whole: { reason: "failed", code: "MERGE_INTERRUPTED", members: [] },
+      file: sha256Text(oursText),
+      theirs: sha256Text(theirsText),
+      recordedAt: new Date().toISOString(),
+    }).catch(() => undefined); // (the outcome's record is tried again below, and says so when it cannot be written)
+  }
   let result: MergeResult;
   try {
     result = await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText);
@@ -656,14 +671,47 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
-  lines.push(`then: git add ${display}`);
-  // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
-  if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
+  // a sparse checkout: git refuses a plain `git add` of a path outside its patterns (where the secrets folder often is)
+  const sparse = location !== undefined && existsSync(join(location.gitDir, "info", "sparse-checkout"));
+  lines.push(`then: git add ${sparse ? "--sparse " : ""}${display}${sparse ? " (a sparse checkout: git refuses a plain `git add` of a path outside its patterns)" : ""}`);
+  // `git am -3` keeps its state in rebase-apply too (with an `applying` file): it is no rebase, and
+  // no commit names the patch's side (resolve --theirs reads it from the index until `git add`)
+  const applying = location !== undefined && existsSync(join(location.gitDir, "rebase-apply", "applying"));
+  if (applying) {
+    lines.push("this is `git am`: ours is your branch (HEAD), theirs is the patch being applied (--theirs takes the patch's value, from the index: run it before `git add`)");
+  } else if (location !== undefined && recreatesMerge(location.gitDir)) {
+    // `git rebase --rebase-merges` redoing a merge commit: the sides are those of a merge, not of a replayed commit
+    lines.push(
+      "this is a merge that `git rebase --rebase-merges` re-creates: ours is the rebased branch (HEAD), theirs is the branch it merges (--theirs takes that branch's value); " +
+        "the original merge commit (REBASE_HEAD) is not a side: to keep the value it had, take the side it took or give it with --from-stdin",
+    );
+  } else if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
+    // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
   }
-  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
+  if (applying) {
+    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook, and no commit names the patch's side: while the file is our side byte for byte nothing refuses committing it, so resolve each name before `git add` and `git am --continue`");
+  } else if (location !== undefined && recordAs !== undefined) {
+    lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
+  }
   for (const l of lines) say(l);
   return 1;
+}
+
+/**
+ * True while `git rebase --rebase-merges` (or a `merge` line of `git rebase -i`) re-creates a merge
+ * commit: the last step the rebase did (`rebase-merge/done`) is a `merge` (`m`) command. The
+ * driver runs before git writes MERGE_HEAD, so the todo list is what says it.
+ */
+export function recreatesMerge(gitDir: string): boolean {
+  let done: string;
+  try {
+    done = readFileSync(join(gitDir, "rebase-merge", "done"), "utf8");
+  } catch {
+    return false;
+  }
+  const last = done.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).pop();
+  return last !== undefined && /^(merge|m)\s/.test(last);
 }
 
 const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run, helpOnlyAlone: true };

@@ -27,7 +27,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural } from "../format.js";
-import { GitRepo, readCommittedVersions, readUnresolvedMerges } from "../git.js";
+import { GitRepo, readCommittedVersions, readUnresolvedMerges, readWorkingText } from "../git.js";
 import { aboveRootFiles, readState } from "../states.js";
 import { allowOutsideLinks } from "../repository.js";
 
@@ -272,7 +272,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (errors.length === 0) return 0;
   // run as the pre-merge-commit hook (`git setup` writes it): the escape is `git merge --no-verify`
   const merging = ctx.env.STELLAR_SECRETS_HOOK === "pre-merge-commit";
-  const skip = merging ? "git merge --no-verify" : "git commit --no-verify";
+  // run as the pre-applypatch hook: the commit of a patch `git am` applies (no pre-commit hook runs for it)
+  const applying = ctx.env.STELLAR_SECRETS_HOOK === "pre-applypatch";
+  const skip = merging ? "git merge --no-verify" : applying ? "git am --no-verify" : "git commit --no-verify";
   // names come from the staged files: never a raw control character to the terminal (as `check` prints them)
   const texts = new Map(found.flatMap((f) => [...f.text]));
   ctx.stdout.write(errors.map((d) => escapeControlCharacters(texts.get(d) ?? `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
@@ -296,8 +298,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
     throw unresolvedMergeError([...byFile.values()], outerWords, errors.length - unresolved.length, skip);
   }
+  // `git add -p` of an environment file (or a write after `git add`): the staged text has values changed under
+  // the committed mac, while the working file is a whole, newer write. stale-mac's "restore it" would drop that write
+  for (const note of partlyStaged(root, staged.index, errors, outerWords)) ctx.stderr.write(escapeControlCharacters(note) + "\n");
   ctx.stderr.write(
-    merging
+    applying
+      ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the patch \`git am\` applied: not committed (the patch is applied to the index and the work tree, and \`git am\` is still in progress). ` +
+          "Fix them and `git add` the fixes, then `git am --continue` (or `git am --abort`); `git am --no-verify` skips this check.\n"
+      : merging
       ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the result of the merge: merge commit refused (the merge is still in progress). ` +
           "Fix them and `git add` the fixes, then `git commit` (or `git merge --abort`); `git merge --no-verify` skips this check.\n"
       : `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
@@ -305,6 +313,38 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           "then commit again; `git commit --no-verify` skips this check.\n",
   );
   return 1;
+}
+
+/** The `mac:` line of an environment file's text (a real write always changes it), or undefined. */
+function macLine(text: string): string | undefined {
+  return /^\s*mac:.*$/m.exec(text)?.[0].trim();
+}
+
+/**
+ * A note per staged environment file of the outer project that `stale-mac` flags while the working
+ * file differs from it with a mac of its own: only part of a real write was staged (`git add -p`,
+ * or the file written again after `git add`). An environment file is committed whole (its mac
+ * covers every value): the way out is to stage it whole or unstage it, never to restore it, which
+ * would drop the working file's change. Pure but for reading the working files.
+ */
+export function partlyStaged(root: string, index: WorkspaceIndex, errors: readonly Diagnostic[], words: FindingWording): string[] {
+  const flagged = new Set(errors.filter((d) => d.rule === "stale-mac").map((d) => d.file));
+  const notes: string[] = [];
+  for (const file of index.environmentFiles.values()) {
+    if (!flagged.has(file.path) || file.text === undefined) continue;
+    const working = readWorkingText(root, file.path);
+    if (typeof working !== "string" || working === file.text) continue;
+    const stagedMac = macLine(file.text);
+    const workingMac = macLine(working);
+    if (workingMac === undefined || workingMac === stagedMac) continue;
+    const shown = words.path(file.path);
+    const word = words.shellPath(file.path);
+    notes.push(
+      `stellar-secrets pre-commit: ${shown} is only partly staged (\`git add -p\` staged some of its lines): the working file is a newer write with a mac of its own, and the staged one has values changed under the committed mac. ` +
+        `An environment file is committed whole (its mac covers every value): stage it whole with \`git add ${word}\`, or unstage it with \`git restore --staged ${word}\`; do not restore it with \`git checkout\`, which drops the working file's change.`,
+    );
+  }
+  return notes;
 }
 
 const command: Command = { summary: "check the staged content before a commit (git pre-commit hook); exit 1 on errors", help, run };

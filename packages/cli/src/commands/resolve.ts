@@ -3,7 +3,8 @@
  * the merge driver reported as changed on both sides, by writing one side's value (or a new one)
  * into the working environment file with stable ciphertext. Never prints a value.
  */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
 import { secretsFilePath, shellPathWord } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
 import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic, type DecryptedSecrets, type VersionText } from "@stellar-secrets/sops";
@@ -13,6 +14,7 @@ import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
 import { chooseValueSource, readValue } from "../input.js";
 import { findGitLocation, readUnresolvedMerge, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
+import type { UnresolvedMergeRecord } from "@stellar-secrets/core";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets resolve NAME --env ENV (--ours | --theirs | --from-stdin [--keep-newlines])
@@ -25,8 +27,10 @@ ciphertext for every other secret, fresh MAC):
   --ours        the value NAME has at HEAD (or no NAME, when HEAD has none)
   --theirs      the value NAME has in the commit being merged: MERGE_HEAD, else REBASE_HEAD,
                 else CHERRY_PICK_HEAD, else REVERT_HEAD^ during a revert, else the
-                tip a \`git merge --squash\` merges (SQUASH_MSG) (or no NAME, when that
-                commit has none)
+                tip a \`git merge --squash\` merges (SQUASH_MSG), else, while git holds
+                the file unmerged, the index's stage 3 of it (\`git am -3\`, \`git stash
+                pop\`, \`git cherry-pick -n\`: run resolve before \`git add\`) (or no NAME,
+                when that side has none)
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 When the resolved file is one side's committed version in meaning (same values, order, types,
 data key, stanzas and comments), that side's text is written byte for byte (no new lastmodified).
@@ -96,6 +100,29 @@ async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string
   });
 }
 
+/** What {@link theirStage} names their side by (the index's conflict stage 3 of the file). */
+const STAGE_REF = "the index's stage 3";
+
+/**
+ * Their side of the file from the index while git holds it unmerged: stage 3 is the version git
+ * gave the merge driver as theirs (%B). Operations that keep no commit of their side — `git am -3`,
+ * `git apply --3way`, `git stash pop|apply`, `git cherry-pick -n`, `git revert -n`,
+ * `git checkout -m` — still leave it there until the file is `git add`ed. Taken only when the
+ * driver's record of the file (when there is one) names that very version as theirs, so a stage
+ * of another conflict is never read as this one's other side. Undefined when there is none.
+ */
+async function theirStage(repo: GitRepo, gitPath: string, record: UnresolvedMergeRecord | undefined): Promise<{ ref: string; commit: string } | undefined> {
+  const text = await repo.show(":3", gitPath).catch(() => undefined);
+  if (typeof text !== "string") return undefined;
+  if (record !== undefined && sha256Text(text) !== record.theirs) return undefined;
+  return { ref: STAGE_REF, commit: ":3" };
+}
+
+/** "REF 1234567890" for messages (the stage has no commit id to show). */
+function sideLabel(ref: string, commit: string): string {
+  return ref === STAGE_REF ? ref : `${ref} ${commit.slice(0, 10)}`;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("resolve", argv, flags, {
     min: 0,
@@ -126,13 +153,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const identities = identitiesFor(ctx);
   // which commit is "theirs" first: an octopus merge is refused before anything else
   const repo = await GitRepo.open(config.root, ctx.env, "resolve finishes a merge, rebase or cherry-pick: it reads their state from git");
-  const their = f.theirs ? await theirCommit(repo) : undefined;
+  const theirRef = f.theirs ? await theirCommit(repo).catch((error: unknown) => error) : undefined;
   // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
   const location = findGitLocation(config.root, ctx.env);
   const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
   const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
   const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
   const recorded = record !== undefined && textBefore !== undefined && sha256Text(textBefore) === record.file ? record : undefined;
+  // no commit names their side (`git am -3`, `git stash pop`, `git cherry-pick -n`, ...): the index's stage 3 of the file does, while unmerged
+  let their: { ref: string; commit: string } | undefined;
+  if (theirRef instanceof Error) {
+    if (!(theirRef instanceof CliError) || theirRef.code !== "NOT_FOUND") throw theirRef;
+    their = await theirStage(repo, file.split("\\").join("/"), recorded);
+    if (their === undefined) throw theirRef;
+  } else their = theirRef as { ref: string; commit: string } | undefined;
   const unresolved = recorded?.names.includes(name) === true;
   // nothing of the file was merged (recipients it could not merge as a set, no key, a version that does not verify):
   // one name cannot finish it, and finishing "the last name" must not drop the record of the whole file
@@ -173,10 +207,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     value = await readValue(ctx, chooseValueSource(ctx, f, ""));
     source = "the value from stdin";
   } else {
-    const { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
-    const text = await repo.show(commit, file.split("\\").join("/"));
+    let { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
+    let text = await repo.show(commit, file.split("\\").join("/"));
     // git leaves SQUASH_MSG behind when a squash is abandoned by restoring files (and `git stash pop`
-    // keeps it): the conflict the merge driver recorded must be with the version it names
+    // keeps it): the conflict the merge driver recorded must be with the version it names (else the index's stage 3 may)
+    // (git holds the file unmerged with another version as theirs: that is the conflict's other side, SQUASH_MSG is left over)
+    const staged = ref === "SQUASH_MSG" ? await theirStage(repo, file.split("\\").join("/"), recorded) : undefined;
+    if (staged !== undefined && (await repo.show(staged.commit, file.split("\\").join("/"))) !== text) {
+      ({ ref, commit } = staged);
+      their = staged;
+      text = await repo.show(commit, file.split("\\").join("/"));
+    }
     if (ref === "SQUASH_MSG" && recorded !== undefined && (typeof text !== "string" || sha256Text(text) !== recorded.theirs)) {
       throw new CliError("NOT_FOUND", `the conflict recorded in ${file} is not with the commit SQUASH_MSG names (${commit.slice(0, 10)}): that SQUASH_MSG is left from an earlier \`git merge --squash\`, so there is no "theirs" to take`, {
         hint: `keep our value (\`stellar-secrets resolve ${name} --env ${env.name} --ours\`) or give the value (\`--from-stdin\`); \`git reset\` or the next commit removes the stale SQUASH_MSG`,
@@ -191,7 +232,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       chosenVersion = await decryptSecrets(text, identities, { path: `${file} (${ref})` });
       value = chosenVersion.values.get(name);
     }
-    source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
+    source = `${f.theirs ? "theirs" : "ours"} (${sideLabel(ref, commit)})`;
   }
 
   // both sides' committed versions: when the resolved file is one of them in meaning, its text is
@@ -244,7 +285,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       ctx.stdout.write(escapeControlCharacters(`still unresolved in ${file}: ${left.join(", ")} (stellar-secrets resolve NAME --env ${env.name} --ours|--theirs|--from-stdin)`) + "\n");
     }
   }
-  ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
+  const sparse = location !== undefined && existsSync(join(location.gitDir, "info", "sparse-checkout"));
+  ctx.stdout.write(`when every conflicting secret is resolved: git add ${sparse ? "--sparse " : ""}${file}\n`);
   return 0;
 }
 
@@ -255,7 +297,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
  */
 async function committedSides(repo: GitRepo, gitPath: string, identities: ReturnType<typeof identitiesFor>, their: { commit: string } | undefined): Promise<VersionText[]> {
   const commits = [await repo.resolve("HEAD")];
-  const other = their ?? (await theirCommit(repo).catch(() => undefined));
+  const other = their ?? (await theirCommit(repo).catch(() => theirStage(repo, gitPath, undefined)));
   if (other !== undefined && other.commit !== commits[0]) commits.push(other.commit);
   const sides: VersionText[] = [];
   for (const commit of commits) {
@@ -276,27 +318,38 @@ async function committedSides(repo: GitRepo, gitPath: string, identities: Return
  */
 async function resolveWholeFile(ctx: CommandContext, root: string, environment: string, path: string, file: string, theirs: boolean): Promise<number> {
   const repo = await GitRepo.open(root, ctx.env, "--ours and --theirs read the versions from git");
-  // only during a merge, rebase or cherry-pick: outside one, --ours would silently undo the file's uncommitted changes
-  const their = await theirCommit(repo).catch((error: unknown) => {
-    if (!(error instanceof CliError) || error.code !== "NOT_FOUND") throw error;
-    throw new CliError("NOT_FOUND", `no merge, rebase or cherry-pick is in progress: there is no side of ${file} to keep`, {
-      hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${shellPathWord(file.split("\\").join("/"))}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
-    });
-  });
-  const { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
   const gitPath = file.split("\\").join("/");
-  const text = await repo.show(commit, gitPath);
-  if (text === null) {
-    throw new CliError("MALFORMED_FILE", `${file} at ${ref} is not valid UTF-8 text`, { hint: `take the other side, or fix ${file} by hand with a key of ${environment}` });
-  }
-  if (text === undefined) {
-    throw new CliError("NOT_FOUND", `${file} does not exist at ${ref} (${commit.slice(0, 10)}): there is no ${theirs ? "theirs" : "ours"} to keep`, {
-      hint: `to delete the file on purpose: \`git rm ${file}\`; or keep the other side (${theirs ? "--ours" : "--theirs"})`,
-    });
-  }
   const location = findGitLocation(root, ctx.env);
   const recordAs = location === undefined ? undefined : topRelative(location, root, gitPath);
   const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  // only during a merge, rebase or cherry-pick (or while git holds the file unmerged: `git am -3`, `git stash pop`, ...):
+  // outside one, --ours would silently undo the file's uncommitted changes
+  const their = await theirCommit(repo).catch(async (error: unknown) => {
+    if (!(error instanceof CliError) || error.code !== "NOT_FOUND") throw error;
+    const staged = await theirStage(repo, gitPath, record);
+    if (staged !== undefined) return staged;
+    throw new CliError("NOT_FOUND", `no merge, rebase or cherry-pick is in progress: there is no side of ${file} to keep`, {
+      hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${shellPathWord(gitPath)}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
+    });
+  });
+  let { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
+  let text = await repo.show(commit, gitPath);
+  // a SQUASH_MSG left behind (`git stash pop` keeps it) names no side of this conflict: the index's stage 3 may
+  if (theirs && ref === "SQUASH_MSG") {
+    const staged = await theirStage(repo, gitPath, record);
+    if (staged !== undefined && (await repo.show(staged.commit, gitPath)) !== text) {
+      ({ ref, commit } = staged);
+      text = await repo.show(commit, gitPath);
+    }
+  }
+  if (text === null) {
+    throw new CliError("MALFORMED_FILE", `${file} at ${sideLabel(ref, commit)} is not valid UTF-8 text`, { hint: `take the other side, or fix ${file} by hand with a key of ${environment}` });
+  }
+  if (text === undefined) {
+    throw new CliError("NOT_FOUND", `${file} does not exist at ${sideLabel(ref, commit)}: there is no ${theirs ? "theirs" : "ours"} to keep`, {
+      hint: `to delete the file on purpose: \`git rm ${file}\`; or keep the other side (${theirs ? "--ours" : "--theirs"})`,
+    });
+  }
   // a SQUASH_MSG left from an abandoned `git merge --squash` is not the other side of the conflict the driver recorded
   if (theirs && ref === "SQUASH_MSG" && record !== undefined && sha256Text(text) !== record.theirs) {
     throw new CliError("NOT_FOUND", `the conflict recorded in ${file} is not with the commit SQUASH_MSG names (${commit.slice(0, 10)}): that SQUASH_MSG is left from an earlier \`git merge --squash\`, so there is no "theirs" to keep`, {
@@ -309,7 +362,7 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
   const other = theirs ? "our" : "their";
   ctx.stdout.write(
     escapeControlCharacters(
-      `resolved ${file} (the whole file) in ${environment} from ${theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)}): ${before === text ? "unchanged" : "replaced"}; ` +
+      `resolved ${file} (the whole file) in ${environment} from ${theirs ? "theirs" : "ours"} (${sideLabel(ref, commit)}): ${before === text ? "unchanged" : "replaced"}; ` +
         `${other} side's changes to it are not kept${record?.whole !== undefined ? ` (the merge driver had not merged it: ${record.whole.code})` : record !== undefined ? ` (unresolved: ${record.names.join(", ")})` : ""}`,
     ) + "\n",
   );

@@ -5,6 +5,7 @@
 import { relative } from "node:path";
 import { removeCatalogEntry } from "@stellar-secrets/core";
 import { editSecretsFile } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -96,9 +97,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   const identities = identitiesFor(ctx);
   for (const target of targets) {
-    await editSecretsFile(target.path, identities, (values) => {
-      values.delete(name);
-    });
+    await followMergeRecord(
+      ctx,
+      config.root,
+      target.path,
+      () =>
+        editSecretsFile(target.path, identities, (values) => {
+          values.delete(name);
+        }),
+      () => [name],
+    );
   }
   const remaining = setIn.filter((e) => !targetNames.includes(e));
   let catalogRemoved = false;

@@ -4,6 +4,7 @@
  */
 import { relative } from "node:path";
 import { ageStanzaTypeFor, inspectAgeEnvelope, rotateFile, type SecretsFile } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
@@ -55,7 +56,7 @@ async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean;
     // keys the file was encrypted to that are not members: they lose access now
     const lostAccess = [...new Set(file.recipients)].filter((r) => !recipients.includes(r));
     const hiddenReader = hasHiddenReader(file);
-    await rotateFile(path, identities, { recipients });
+    await followMergeRecord(ctx, config.root, path, () => rotateFile(path, identities, { recipients }), () => []);
     rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length, lostAccess, hiddenReader });
     if (lostAccess.length > 0 || hiddenReader) exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
   }

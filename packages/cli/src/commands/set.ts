@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry, type ProjectConfig } from "@stellar-secrets/core";
 import { createSecretsFile, DecryptCache, editSecretsFile, escapeControlCharacters, isSopsError } from "@stellar-secrets/sops";
+import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -239,15 +240,23 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       // the same value again leaves the file untouched (no new mac/lastmodified in git):
       // editSecretsFile writes nothing when the values did not change (one decrypt, under the lock)
       let action: Action = "created";
-      await editSecretsFile(
+      // during a conflicted merge the driver's record of the file follows this write (else it went stale and the conflict could be committed unseen)
+      await followMergeRecord(
+        ctx,
+        config.root,
         path,
-        identities,
-        (values) => {
-          const previous = values.get(name);
-          action = previous === undefined ? "created" : previous === value ? "unchanged" : "updated";
-          values.set(name, value);
-        },
-        { cache: verified },
+        () =>
+          editSecretsFile(
+            path,
+            identities,
+            (values) => {
+              const previous = values.get(name);
+              action = previous === undefined ? "created" : previous === value ? "unchanged" : "updated";
+              values.set(name, value);
+            },
+            { cache: verified },
+          ),
+        () => [name],
       );
       results.push({ environment: env.name, action, file });
     }
