@@ -650,6 +650,14 @@ function stanzasOf(rev, env) {
   if (!text) return {};
   return Object.fromEntries((YAML.parse(text)?.sops?.age ?? []).map((a) => [a.recipient, a.enc]));
 }
+/**
+ * A replayed commit that is itself a revert of `members rm` (rebase or cherry-pick of it): the member
+ * it brings back is in no stellar.yaml the driver sees, so a file changed since on our side is the
+ * same documented whole-file conflict as the revert itself (stepRevert).
+ */
+function replaysRevertOfMembersRm(c) {
+  return /^Revert "members rm/.test(gitOk(["log", "-1", "--format=%s", c]));
+}
 function replayAddsMemberAfterRotation(baseRev, oursRev, base, ours, theirs) {
   return ENVS.some((e) => {
     const added = Object.keys(theirs[e].members).some((m) => !(m in base[e].members));
@@ -678,6 +686,7 @@ async function stepCherryPick() {
   const fin = finishConflicts(conflicts, ours, theirs, state, what, r.code, r.out);
   if (fin.whole || fin.others) {
     if (fin.whole && replayAddsMemberAfterRotation(`${c}^`, "HEAD", base, ours, theirs)) count("documented whole-file conflicts (a replayed commit adds a member after a rotation)");
+    else if (fin.whole && replaysRevertOfMembersRm(c)) count("documented whole-file conflicts (a replayed revert of members rm)");
     else finding("conflict", `${what}: ${fin.whole ? `nothing of a file merged: ${fin.whole}` : `unmerged ${fin.others}`}`);
     gitOk(["cherry-pick", "--abort"]);
     return `${what}: abandoned`;
@@ -732,6 +741,7 @@ async function stepRebase() {
     const fin = finishConflicts(conflicts, cur, theirs, state, `${what} at ${c.slice(0, 10)}`, r.code, r.out);
     if (fin.whole || fin.others) {
       if (fin.whole && replayAddsMemberAfterRotation(`${c}^`, "HEAD", base, cur, theirs)) count("documented whole-file conflicts (a replayed commit adds a member after a rotation)");
+      else if (fin.whole && replaysRevertOfMembersRm(c)) count("documented whole-file conflicts (a replayed revert of members rm)");
       else finding("conflict", `${what} at ${c.slice(0, 10)}: ${fin.whole ? `nothing of a file merged: ${fin.whole}` : `unmerged ${fin.others}`}`);
       gitOk(["rebase", "--abort"]);
       return `${what}: abandoned`;
@@ -955,7 +965,8 @@ async function stepRevert() {
   const done = fin.state;
   for (const env of ENVS) {
     const back = showFile("HEAD", fileOf(env));
-    const oldKeyBack = /^rotate-key/.test(subject) && back === showFile(parent, fileOf(env)) && back !== showFile(c, fileOf(env));
+    // (`members rm` rotates too: its revert with nothing changed since puts the retired data key back as well)
+    const oldKeyBack = /^(rotate-key|members rm)/.test(subject) && back === showFile(parent, fileOf(env)) && back !== showFile(c, fileOf(env));
     const lost = Object.keys(ours[env].members).filter((m) => !(m in done[env].members));
     const before = stanzasOf(tip, env);
     const after = stanzasOf("HEAD", env);
