@@ -27,7 +27,7 @@ import type { OtherProject } from "./other-projects.js";
 import { caseMissedYaml, isJsonFile, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, secretsFileOf, type EnvironmentFile } from "./secrets-dir.js";
-import { checkSecretsDir } from "./secrets-folder.js";
+import { checkSecretsDir, misnamedSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
 
@@ -1287,6 +1287,9 @@ function checkReference(
         proposed === undefined ? undefined : { suggestion: proposed },
       );
     }
+    // secrets_dir names no folder, and a folder of environment files is beside it (Secrets/): its
+    // missing-secrets-dir error says which; every reference is not "unknown, create it" meanwhile
+    if (index.environmentFiles.size === 0 && misnamedSecretsDir(index.secretsDirSurvey, { environmentFiles: 0, catalog: index.catalog !== undefined }) !== undefined) return undefined;
     // only another project of the monorepo has it: say so, never "did you mean" an unrelated name of this one
     const elsewhere = validateSecretName(ref.secret).ok ? index.otherProjectWithSecret(ref.secret) : undefined;
     if (elsewhere !== undefined) {
