@@ -364,6 +364,25 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Per-file diagnostics computed at parse time.
   for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
+  // a declared environment's file kept in the secrets folder under another name that is no
+  // environment file's (production.enc.yml, Production.yaml, production.enc.json): one error at it,
+  // in place of a missing value at every reference used in that environment
+  for (const env of declared) {
+    const found = misnamedFilePath(index, env);
+    if (found === undefined || !index.otherSecretsFiles.has(found)) continue;
+    const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+    out.push(
+      diagnosticAt(
+        "missing-environment-value",
+        sev("missing-environment-value"),
+        found,
+        new LineIndex(""),
+        { start: 0, end: 0 },
+        `${found} is probably ${env}'s file under another name: ${path} does not exist, and nothing reads ${found} as ${env}'s (check, the resolver and \`set\` read only ${path}), so no secret has a value in ${env} until it is renamed; ` +
+          `rename it: \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``,
+      ),
+    );
+  }
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
   // Environment files: encryption, undeclared environments, recipients.
@@ -1347,9 +1366,9 @@ function checkReference(
     // (an unreadable or empty file: its own error is the finding, and `set` refuses it)
     if (file !== undefined && (!file.readable || file.empty === true)) continue;
     if (def === undefined) {
-      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml):
-      // one finding at that file says to rename it, not one at every reference used there
-      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined && isReportedAsMisnamed(index, env)) continue;
+      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml,
+      // production.enc.yml): one finding at that file says to rename it, not one at every reference used there
+      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined) continue;
       (missing ??= []).push(env);
     } else (empty ??= []).push(env);
   }
@@ -1452,19 +1471,6 @@ function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefine
   if (found === undefined) return undefined;
   const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
   return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
-}
-
-/**
- * True when the file {@link misnamedFilePath} finds for `env` is an environment file of an
- * undeclared environment (Production.enc.yaml, prod.enc.yaml): its `unknown-environment` error
- * says to rename it to `env`'s. (A file of another extension, production.enc.yml, is reported as
- * a file of the secrets folder: the references keep saying why their value is missing.)
- */
-function isReportedAsMisnamed(index: WorkspaceIndex, env: string): boolean {
-  const found = misnamedFilePath(index, env);
-  if (found === undefined) return false;
-  for (const file of index.environmentFiles.values()) if (file.path === found) return true;
-  return false;
 }
 
 /** The file {@link misnamedFileNote} names for `env`, or undefined. */
