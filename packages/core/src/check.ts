@@ -1376,26 +1376,17 @@ function checkReference(
   missing ??= [];
   empty ??= [];
   const parts: string[] = [];
-  // environments whose file is kept under another name (production.enc.yml): renamed, not created anew
-  const misnamedEnvs = new Map<string, string>();
-  for (const e of missing) {
-    const note = misnamedFileNote(index, e);
-    if (note !== undefined) misnamedEnvs.set(e, note);
-  }
+  // (an environment whose file is kept under another name is not in `missing`: one finding at that file says so)
   if (missing.length > 0) {
     // a declared environment without any file yet (a new one): say so once, where the value is missing
-    const noFile = missing.filter((e) => !index.environmentFiles.has(e));
-    const misnamed = [...misnamedEnvs.values()];
-    const fresh = noFile.filter((e) => !misnamedEnvs.has(e));
+    const fresh = missing.filter((e) => !index.environmentFiles.has(e));
     const what = `${fresh.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${fresh.length === 1 ? "does" : "do"} not exist yet`;
-    const notes = [...misnamed, ...(fresh.length === 0 ? [] : [`${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it`])];
-    const where = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+    const where = fresh.length === 0 ? "" : ` (${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it)`;
     parts.push(`no value in ${missing.join(", ")}${where}`);
   }
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
-  const toSet = envs.filter((e) => !misnamedEnvs.has(e));
   return diagnosticAt(
     "missing-environment-value",
     defaultSeverity("missing-environment-value"),
@@ -1403,11 +1394,9 @@ function checkReference(
     lines,
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
-      toSet.length === 0
-        ? "once that file is renamed, its value there is read"
-        : validateSecretName(ref.secret).ok
-          ? `set it with \`stellar-secrets set ${ref.secret} --env ${toSet.join(",")}\`${renamedFrom(index, ref.secret, toSet)}`
-          : renameHint(ref.secret, needed, "it breaks the naming rules")
+      validateSecretName(ref.secret).ok
+        ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`
+        : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
