@@ -1065,3 +1065,16 @@ describe("the secrets folder renamed in another case (Secrets/, as a case-insens
     expect(fresh.map((d) => d.rule)).toEqual(["unknown-secret", "missing-secrets-dir"]);
   });
 });
+
+describe("many JSON files beside a config file the default globs miss (checker session 5)", () => {
+  it("do not crowd the Refund.YAML out of the files a message may name (JSON files are counted apart and read after)", () => {
+    const files: Record<string, string> = {
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "zz/Refund.YAML": "kind: action\nname: refund\nmethod: POST\npath: /r\n",
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [refund]\n",
+    };
+    for (let i = 0; i < 250; i++) files[`aa/p${String(i).padStart(3, "0")}/package.json`] = '{ "name": "p" }\n';
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "unknown-reference")?.message).toContain("zz/Refund.YAML:2 defines it");
+  });
+});
