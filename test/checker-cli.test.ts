@@ -151,11 +151,14 @@ describe("stellar-secrets check", () => {
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
     cpSync(join(dir, "secrets", "production.enc.yaml"), join(dir, "secrets", "production.enc.yml"));
     rmSync(join(dir, "secrets", "production.enc.yaml"));
-    const rename = "rename it, `git mv secrets/production.enc.yml secrets/production.enc.yaml`";
+    const rename = "`git mv secrets/production.enc.yml secrets/production.enc.yaml`";
     const json = JSON.parse(cli(["check", "--json"], dir).stdout) as { diagnostics: { rule: string; file: string; message: string }[] };
     const found = json.diagnostics.filter((d) => d.message.includes(rename));
-    expect(found.map((d) => d.rule)).toContain("environment-without-file");
-    expect(found.map((d) => d.rule)).toContain("missing-environment-value");
+    // one missing-environment-value, at the misnamed file (not one per reference), and the info at the declaration
+    expect(found.map((d) => [d.rule, d.file])).toEqual([
+      ["missing-environment-value", "secrets/production.enc.yml"],
+      ["environment-without-file", "stellar.yaml"],
+    ]);
     // from a subfolder: both paths of the command relative to it, as every other path of the text output
     const sub = cli(["check", ".."], join(dir, "agents"));
     expect(sub.stdout).toContain("rename it, `git mv ../secrets/production.enc.yml ../secrets/production.enc.yaml`");

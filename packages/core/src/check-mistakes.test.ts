@@ -1046,3 +1046,35 @@ describe("a document of a multi-document config file whose kind line was left ou
     expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "tools/x.yaml").diagnostics).toEqual([]);
   });
 });
+
+describe("the secrets folder renamed in another case (Secrets/, as a case-insensitive disk hides) (checker session 5, planted)", () => {
+  const env = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+  it("is the one missing-secrets-dir error naming that folder, not also an unknown-secret 'create it with set' at every reference", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({ "stellar.yaml": "version: 1\nsecrets_dir: secrets\nenvironments:\n  development:\n    members: {}\n", "Secrets/development.enc.yaml": env, "connectors/stripe.yaml": connector }),
+        atRoot: true,
+      }).index,
+    );
+    expect(ds.map((d) => [d.rule, d.file, d.suggestion])).toEqual([["missing-secrets-dir", "stellar.yaml", "Secrets"]]);
+    // with no folder of environment files anywhere (a new project), the references still say to create the secret
+    const fresh = checkWorkspace(
+      loadWorkspace("/mem", { fs: memoryFs({ "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n", "connectors/stripe.yaml": connector }), atRoot: true }).index,
+    );
+    expect(fresh.map((d) => d.rule)).toEqual(["unknown-secret", "missing-secrets-dir"]);
+  });
+});
+
+describe("many JSON files beside a config file the default globs miss (checker session 5)", () => {
+  it("do not crowd the Refund.YAML out of the files a message may name (JSON files are counted apart and read after)", () => {
+    const files: Record<string, string> = {
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "zz/Refund.YAML": "kind: action\nname: refund\nmethod: POST\npath: /r\n",
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [refund]\n",
+    };
+    for (let i = 0; i < 250; i++) files[`aa/p${String(i).padStart(3, "0")}/package.json`] = '{ "name": "p" }\n';
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "unknown-reference")?.message).toContain("zz/Refund.YAML:2 defines it");
+  });
+});

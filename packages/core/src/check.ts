@@ -27,7 +27,7 @@ import type { OtherProject } from "./other-projects.js";
 import { caseMissedYaml, isJsonFile, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, secretsFileOf, type EnvironmentFile } from "./secrets-dir.js";
-import { checkSecretsDir } from "./secrets-folder.js";
+import { checkSecretsDir, misnamedSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
 
@@ -364,6 +364,25 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Per-file diagnostics computed at parse time.
   for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
+  // a declared environment's file kept in the secrets folder under another name that is no
+  // environment file's (production.enc.yml, Production.yaml, production.enc.json): one error at it,
+  // in place of a missing value at every reference used in that environment
+  for (const env of declared) {
+    const found = misnamedFilePath(index, env);
+    if (found === undefined || !index.otherSecretsFiles.has(found)) continue;
+    const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+    out.push(
+      diagnosticAt(
+        "missing-environment-value",
+        sev("missing-environment-value"),
+        found,
+        new LineIndex(""),
+        { start: 0, end: 0 },
+        `${found} is probably ${env}'s file under another name: ${path} does not exist, and nothing reads ${found} as ${env}'s (check, the resolver and \`set\` read only ${path}), so no secret has a value in ${env} until it is renamed; ` +
+          `rename it: \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``,
+      ),
+    );
+  }
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
   // Environment files: encryption, undeclared environments, recipients.
@@ -1287,6 +1306,9 @@ function checkReference(
         proposed === undefined ? undefined : { suggestion: proposed },
       );
     }
+    // secrets_dir names no folder, and a folder of environment files is beside it (Secrets/): its
+    // missing-secrets-dir error says which; every reference is not "unknown, create it" meanwhile
+    if (index.environmentFiles.size === 0 && misnamedSecretsDir(index.secretsDirSurvey, { environmentFiles: 0, catalog: index.catalog !== undefined }) !== undefined) return undefined;
     // only another project of the monorepo has it: say so, never "did you mean" an unrelated name of this one
     const elsewhere = validateSecretName(ref.secret).ok ? index.otherProjectWithSecret(ref.secret) : undefined;
     if (elsewhere !== undefined) {
@@ -1344,9 +1366,9 @@ function checkReference(
     // (an unreadable or empty file: its own error is the finding, and `set` refuses it)
     if (file !== undefined && (!file.readable || file.empty === true)) continue;
     if (def === undefined) {
-      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml):
-      // one finding at that file says to rename it, not one at every reference used there
-      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined && isReportedAsMisnamed(index, env)) continue;
+      // an environment whose file is kept under another name (Production.enc.yaml, prod.enc.yaml,
+      // production.enc.yml): one finding at that file says to rename it, not one at every reference used there
+      if (!index.environmentFiles.has(env) && misnamedFilePath(index, env) !== undefined) continue;
       (missing ??= []).push(env);
     } else (empty ??= []).push(env);
   }
@@ -1354,26 +1376,17 @@ function checkReference(
   missing ??= [];
   empty ??= [];
   const parts: string[] = [];
-  // environments whose file is kept under another name (production.enc.yml): renamed, not created anew
-  const misnamedEnvs = new Map<string, string>();
-  for (const e of missing) {
-    const note = misnamedFileNote(index, e);
-    if (note !== undefined) misnamedEnvs.set(e, note);
-  }
+  // (an environment whose file is kept under another name is not in `missing`: one finding at that file says so)
   if (missing.length > 0) {
     // a declared environment without any file yet (a new one): say so once, where the value is missing
-    const noFile = missing.filter((e) => !index.environmentFiles.has(e));
-    const misnamed = [...misnamedEnvs.values()];
-    const fresh = noFile.filter((e) => !misnamedEnvs.has(e));
+    const fresh = missing.filter((e) => !index.environmentFiles.has(e));
     const what = `${fresh.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${fresh.length === 1 ? "does" : "do"} not exist yet`;
-    const notes = [...misnamed, ...(fresh.length === 0 ? [] : [`${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it`])];
-    const where = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+    const where = fresh.length === 0 ? "" : ` (${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it)`;
     parts.push(`no value in ${missing.join(", ")}${where}`);
   }
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
-  const toSet = envs.filter((e) => !misnamedEnvs.has(e));
   return diagnosticAt(
     "missing-environment-value",
     defaultSeverity("missing-environment-value"),
@@ -1381,11 +1394,9 @@ function checkReference(
     lines,
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
-      toSet.length === 0
-        ? "once that file is renamed, its value there is read"
-        : validateSecretName(ref.secret).ok
-          ? `set it with \`stellar-secrets set ${ref.secret} --env ${toSet.join(",")}\`${renamedFrom(index, ref.secret, toSet)}`
-          : renameHint(ref.secret, needed, "it breaks the naming rules")
+      validateSecretName(ref.secret).ok
+        ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`
+        : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
@@ -1449,19 +1460,6 @@ function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefine
   if (found === undefined) return undefined;
   const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
   return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
-}
-
-/**
- * True when the file {@link misnamedFilePath} finds for `env` is an environment file of an
- * undeclared environment (Production.enc.yaml, prod.enc.yaml): its `unknown-environment` error
- * says to rename it to `env`'s. (A file of another extension, production.enc.yml, is reported as
- * a file of the secrets folder: the references keep saying why their value is missing.)
- */
-function isReportedAsMisnamed(index: WorkspaceIndex, env: string): boolean {
-  const found = misnamedFilePath(index, env);
-  if (found === undefined) return false;
-  for (const file of index.environmentFiles.values()) if (file.path === found) return true;
-  return false;
 }
 
 /** The file {@link misnamedFileNote} names for `env`, or undefined. */

@@ -201,7 +201,9 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig, caseM
   const missed = (): ExcludedFiles => {
     const definitions: ExcludedDefinition[] = [];
     const references: ExcludedReference[] = [];
-    for (const rel of caseMissed.slice(0, EXCLUDED_SCAN_MAX_FILES)) {
+    // the YAML files first: JSON files (most of them package.json and the like) after, within the same bound
+    const ordered = [...caseMissed.filter((r) => !isJsonFile(r)), ...caseMissed.filter(isJsonFile)];
+    for (const rel of ordered.slice(0, EXCLUDED_SCAN_MAX_FILES)) {
       if (isJsonFile(rel) ? filter.includes(rel) : !notIncludedYaml(filter, rel)) continue;
       try {
         const abs = join(project.root, rel);

@@ -10,7 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
-import { EXCLUDED_SCAN_MAX_FILES, passedOverConfig, readExcludedFiles } from "./excluded.js";
+import { EXCLUDED_SCAN_MAX_FILES, isJsonFile, passedOverConfig, readExcludedFiles } from "./excluded.js";
 import { readOtherProjects } from "./other-projects.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
@@ -246,6 +246,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   // read only if an unknown-reference message asks (excluded.ts): a load never reads excluded files
   // (and the YAML files the walk passes over for their extension's case, `Refund.YAML`)
   const caseMissed: string[] = [];
+  let jsonMissed = 0;
   index.setExcludedReader(() => readExcludedFiles(fs, project, caseMissed));
   // likewise the other projects of a monorepo, only for an unknown name's message (other-projects.ts)
   index.setOtherProjectsReader(() => readOtherProjects(fs, project));
@@ -446,7 +447,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         continue;
       }
       const role = classifyPath(project, rel, filter);
-      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && passedOverConfig(rel)) caseMissed.push(rel);
+      // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
+      if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
         index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));

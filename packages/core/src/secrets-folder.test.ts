@@ -9,7 +9,7 @@ describe("missing-secrets-dir", () => {
     const survey: SecretsDirSurvey = { dir: "secrtes", exists: false, candidates: [{ dir: "other", files: 1 }, { dir: "secrets", files: 3 }], at: AT };
     const d = checkSecretsDir(survey, NONE, "error");
     expect(d).toMatchObject({ rule: "missing-secrets-dir", severity: "error", file: "stellar.yaml", line: 3, column: 14, endLine: 3, endColumn: 21, suggestion: "secrets" });
-    expect(d?.message).toMatchInlineSnapshot(`"secrets_dir "secrtes" does not exist: no environment file is read, so every secret reference is reported as unknown; did you mean "secrets" (it holds 3 environment files)? fix secrets_dir in stellar.yaml"`);
+    expect(d?.message).toMatchInlineSnapshot(`"secrets_dir "secrtes" does not exist: no environment file is read, so no secret is found (the references are not reported one by one meanwhile); did you mean "secrets" (it holds 3 environment files)? fix secrets_dir in stellar.yaml"`);
   });
 
   it("reports an existing folder with no environment file and no catalog, and says how to fix it without a candidate", () => {

@@ -104,10 +104,22 @@ export function checkSecretsDir(survey: SecretsDirSurvey, found: { environmentFi
     column: at.start.column,
     endLine: at.end.line,
     endColumn: at.end.column,
-    message: `${what}: no environment file is read, so every secret reference is reported as unknown; ${fix}`,
+    // (with a folder of environment files beside it, the references are not reported one by one: misnamedSecretsDir)
+    message: `${what}: no environment file is read, so ${near === undefined ? "every secret reference is reported as unknown" : "no secret is found (the references are not reported one by one meanwhile)"}; ${fix}`,
   };
   if (near !== undefined && survey.at !== undefined) d.suggestion = near.dir;
   return d;
+}
+
+/**
+ * The folder of environment files that `secrets_dir` probably means (`Secrets` for `secrets`, as a
+ * case-insensitive disk hides), when {@link checkSecretsDir} reports the folder missing and offers
+ * one: every `unknown-secret` would then say to create a secret that is there, so the check leaves
+ * them to that one finding. Undefined otherwise.
+ */
+export function misnamedSecretsDir(survey: SecretsDirSurvey | undefined, found: { environmentFiles: number; catalog: boolean }): string | undefined {
+  if (survey === undefined || found.environmentFiles > 0 || found.catalog) return undefined;
+  return nearestCandidate(survey)?.dir;
 }
 
 /** The candidate folder nearest in spelling to the secrets folder (the only one when there is one). */
