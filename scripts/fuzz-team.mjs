@@ -320,6 +320,17 @@ function reviewBranch(into, from) {
     json.problems = json.problems.filter((p) => !exposures.includes(p));
     if (json.problems.length === 0 && !json.summary?.newErrors && r.code === 1) r.code = 0;
   }
+  // One member added on two branches (members add on each, under the same data key): the driver keeps
+  // one of the two wraps, and the other stays in the history the change brings. Keyless, no one can
+  // tell whom a stanza was wrapped for, so review reports the dropped one (unrotated-removal naming the
+  // commit that wrote it, docs/branches.md); the model confirms the commit added that member and the
+  // member is one with the same key at both ends.
+  const twice = (json.problems ?? []).filter((p) => addedOnTwoBranches(p, b, h));
+  if (twice.length > 0) {
+    count("review: a member added on two branches, the wrap the merge dropped reported (unrotated-removal, confirmed by the model)");
+    json.problems = json.problems.filter((p) => !twice.includes(p));
+    if (json.problems.length === 0 && !json.summary?.newErrors && r.code === 1) r.code = 0;
+  }
   // keyless, one kept value cannot tell a rotation from a change (rotationUncertain, docs/cli.md): the
   // review reports it as a possible unrotated removal, and a member's key (`--verify`) must clear it
   const uncertain = (json.problems ?? []).length > 0 && (json.problems ?? []).every((p) => p.kind === "unrotated-removal" && (json.environments ?? []).find((e) => e.environment === p.environment)?.rotationUncertain);
@@ -404,6 +415,21 @@ function staleExposure(json, p, b, h) {
   return (e?.exposedDuring ?? []).some(
     (x) => x.commit === p.commit && x.member !== undefined && mid[env].members[x.member] === x.recipient && !(x.member in b[env].members) && !(x.member in h[env].members) && x.secrets.some(setHere),
   );
+}
+
+/** {@link reviewBranch}: `p` names a commit that added a member who is one, with the same key, at both ends. */
+function addedOnTwoBranches(p, b, h) {
+  if (p.kind !== "unrotated-removal" || typeof p.commit !== "string") return false;
+  const env = p.environment;
+  let mid;
+  let before;
+  try {
+    mid = stateOf(p.commit);
+    before = stateOf(gitOk(["rev-parse", `${p.commit}^`]));
+  } catch {
+    return false;
+  }
+  return Object.entries(mid[env].members).some(([m, key]) => !(m in before[env].members) && b[env].members[m] === key && h[env].members[m] === key && p.message.includes(`for ${m} (`));
 }
 
 // ---------------------------------------------------------------- conflicts
