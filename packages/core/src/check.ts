@@ -342,6 +342,24 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
+  const steps = checkWorkspaceSteps(index, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link checkWorkspace} cut into steps: a generator that yields (nothing) between two pieces of
+ * the check (the index's derived maps, each environment file, each secret name, each config file's
+ * cross-file diagnostics) and returns what {@link checkWorkspace} returns, which is this run to
+ * its end. An editor runs the steps a slice of time at a time and handles its messages between two
+ * slices (a project of thousands of config files held its thread for most of a second). The index
+ * must not change while the steps run: a caller whose index changed meanwhile stops them
+ * (`return()`) and checks again; the cache given is then left as it was, or marked to check every
+ * file again.
+ */
+export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOptions = {}): Generator<void, Diagnostic[], void> {
   const rules = options.rules ?? index.project.rules;
   const out: Diagnostic[] = [...index.projectDiagnostics];
   if (!index.projectUsable) return out.sort(compareDiagnostics);
@@ -351,6 +369,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // When an environment file cannot be read its names are unknown: "unknown secret" would be a guess.
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
+  // the derived maps (secrets, objects, links), built a piece at a time when not built yet
+  yield* index.buildSteps();
+
   // Per-file diagnostics computed at parse time.
   for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
@@ -358,6 +379,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
+    yield;
     out.push(...(declaredSet.has(file.environment) ? file.diagnostics : file.diagnostics.map((d) => withDeclaredEnvironment(d, file.environment, declared))));
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
@@ -476,6 +498,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   let strays: Strays | undefined;
   let mentions: Map<string, string> | undefined; // the words of the config files' comments, read once when an unused secret has no other hint
   for (const name of index.secretNames()) {
+    yield;
     const info = index.secret(name);
     if (info === undefined) continue;
     let named = options.crossFileCache?.names.get(name);
@@ -541,6 +564,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const catalog = index.catalog;
   if (catalog !== undefined) {
     for (const [name, range] of catalog.keyRanges) {
+      yield;
       if (credentialAsName(name) !== undefined) hidden.add(name);
       const valid = validateSecretName(name);
       if (!valid.ok) {
@@ -579,6 +603,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const cache = options.crossFileCache;
   if (cache === undefined) {
     for (const file of index.configFiles.values()) {
+      yield;
       const diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
@@ -587,6 +612,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     for (const file of index.configFiles.values()) {
       let diagnostics = cache.get(file);
       if (diagnostics === undefined) {
+        yield;
         diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
         entries.set(file.path, { file, diagnostics });
       }
@@ -597,9 +623,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   }
 
   // Values older than their catalog rotate_every, when a history says when they were set.
+  yield;
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
   for (const text of configCredentialNames(index)) hidden.add(text);
+  yield;
   return withoutCredentialNames(withoutRepeatedFindings(applySeverities(out, rules)), hidden).sort(compareDiagnostics);
 }
 

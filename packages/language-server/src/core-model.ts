@@ -11,6 +11,8 @@ import {
   CONFIG_KINDS,
   excludedDefinitionNote,
   checkWorkspace,
+  checkWorkspaceSteps,
+  type CheckOptions,
   classifyPath,
   configEditAffects,
   CrossFileCache,
@@ -178,6 +180,7 @@ class CoreModel implements ProjectModel {
    * thrown past it: the other files keep their diagnostics.
    */
   private apply(rel: string, text: string | undefined): void {
+    this.changes++;
     // a config file: the files it can change, found at the next check; anything else (environment files, catalog): all of them
     if (this.roleOf(rel).role !== "config") this.crossFile.invalidateAll();
     else if (!this.replaced.has(rel)) this.replaced.set(rel, this.index.configFiles.get(rel));
@@ -257,19 +260,64 @@ class CoreModel implements ProjectModel {
     }
   }
 
-  /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
-  private recheck(): Set<string> {
-    this.checked = true;
+  /**
+   * Counts the changes of the index (files applied, history, committed versions, the secrets
+   * folder's survey, excluded files, the files above the root): the first check cut into pieces
+   * ({@link firstCheckSteps}) stops when it moved between two pieces.
+   */
+  private changes = 0;
+
+  /** What core's checker is given: the git history, the committed versions, the cross-file cache. */
+  private checkOptions(): CheckOptions {
     // An open environment file is checked as its buffer: unsaved edits are compared with HEAD too.
     const committed = this.committed;
-    this.invalidateReplaced();
-    const all = checkWorkspace(this.index, {
+    return {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
       ...(committed?.unresolved === undefined || committed.unresolved.size === 0 ? {} : { unresolvedMerges: (rel: string) => committed.unresolved?.get(rel) }),
       ...(committed?.earlier === undefined || committed.earlier.size === 0 ? {} : { earlier: (rel: string) => committed.earlier?.get(rel) }),
       crossFileCache: this.crossFile,
-    });
+    };
+  }
+
+  /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
+  private recheck(): Set<string> {
+    this.checked = true;
+    this.invalidateReplaced();
+    return this.keep(checkWorkspace(this.index, this.checkOptions()));
+  }
+
+  firstCheckSteps(): Iterator<void, void, void> | undefined {
+    return this.checked ? undefined : this.firstCheckInSteps();
+  }
+
+  /**
+   * The first check with core's {@link checkWorkspaceSteps}: the same diagnostics as {@link recheck},
+   * kept only when the index did not change between two pieces and no check ran meanwhile.
+   */
+  private *firstCheckInSteps(): Generator<void, void, void> {
+    const start = this.changes;
+    this.invalidateReplaced();
+    const steps = checkWorkspaceSteps(this.index, this.checkOptions());
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        this.checked = true;
+        this.keep(step.value);
+        return;
+      }
+      yield;
+      if (this.checked || this.changes !== start) {
+        // (the cache is left as it was: no check has settled it yet, so the next one fills it whole;
+        // or the check that ran meanwhile settled it)
+        steps.return([]);
+        return;
+      }
+    }
+  }
+
+  /** Keeps the diagnostics of a check (sorted by file); returns the absolute paths whose diagnostics changed. */
+  private keep(all: readonly Diagnostic[]): Set<string> {
     const next = new Map<string, Diagnostic[]>();
     // sorted by file: one absolute path per run of a file's diagnostics (a file can have tens of thousands)
     let rel: string | undefined;
@@ -310,6 +358,7 @@ class CoreModel implements ProjectModel {
 
   setHistory(history: ValueHistory | undefined): Set<string> {
     if (history === undefined && this.history === undefined) return new Set();
+    this.changes++;
     this.history = history;
     this.crossFile.invalidateAll();
     return this.recheck();
@@ -345,6 +394,7 @@ class CoreModel implements ProjectModel {
   setCommitted(committed: CommittedTexts | undefined): Set<string> {
     const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0 && (c.earlier?.size ?? 0) === 0);
     if (none(committed) && none(this.committed)) return new Set();
+    this.changes++;
     this.committed = committed;
     this.crossFile.invalidateAll();
     return this.recheck();
@@ -439,6 +489,7 @@ class CoreModel implements ProjectModel {
     const before = this.index.secretsDirSurvey;
     const after = secretsDirSurveyOf(this.index, nodeWorkspaceFs, projectText);
     if (JSON.stringify(before) === JSON.stringify(after)) return new Set();
+    this.changes++;
     this.index.setSecretsDirSurvey(after);
     // not checked yet: the first check will see it
     return this.checked ? this.recheck() : new Set();
@@ -447,6 +498,7 @@ class CoreModel implements ProjectModel {
   excludedFilesChanged(paths: readonly string[]): Set<string> {
     const rels = paths.map((p) => this.rel(p)).filter((rel) => rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
     if (rels.length === 0 || !this.index.excludedFilesChanged(rels)) return new Set();
+    this.changes++;
     // unknown-reference messages of any config file may name them: none of the cached ones stands
     this.crossFile.invalidateAll();
     return this.checked ? this.recheck() : new Set();
@@ -477,6 +529,7 @@ class CoreModel implements ProjectModel {
       (before.outside?.size ?? 0) === (after.outside?.size ?? 0) &&
       [...(after.outside ?? [])].every(([rel, target]) => before.outside?.get(rel) === target);
     if (same) return new Set();
+    this.changes++;
     this.index.setAboveRoot(after);
     // not checked yet: the first check will see it
     return this.checked ? this.recheck() : new Set();
