@@ -99,8 +99,14 @@ export class ProjectLoader {
       if (config !== undefined) this.outside.add(config);
     }
     const t0 = Date.now();
-    const failures = await state.workspace.loadFolders(list, [...this.outside]);
+    // stops at `shutdown`: a workspace of many projects (a client started in / or the home folder)
+    // is no longer indexed to its end before the answer goes out
+    const failures = await state.workspace.loadFolders(list, [...this.outside], { stop: () => state.shuttingDown });
     for (const f of failures) state.logFailure(`loading the project of ${f.configPath} (the other projects are loaded)`, f.error);
+    if (state.shuttingDown) {
+      state.log(`the index stopped at shutdown (${state.workspace.all().length} project(s) indexed, in ${Date.now() - t0} ms)`);
+      return;
+    }
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
     this.published = this.checkAndPublish(++this.generation);
   }

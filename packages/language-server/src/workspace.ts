@@ -51,13 +51,18 @@ export const WALK_SLICE_MS = 20;
  * round trip through the thread pool per folder only made the first answer later; a long walk
  * still lets other messages through every {@link WALK_SLICE_MS}.
  */
-export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>, sliceMs = WALK_SLICE_MS): Promise<string[]> {
+export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>, sliceMs = WALK_SLICE_MS, stop?: () => boolean): Promise<string[]> {
   const found: string[] = [];
   let sliceStart = Date.now();
+  let stopped = false;
   async function walk(d: string, level: number): Promise<void> {
+    if (stopped) return;
     if (Date.now() - sliceStart >= sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = Date.now();
+      // (`shutdown` came meanwhile: the folders not listed yet are left)
+      if (stop?.() === true) stopped = true;
+      if (stopped) return;
     }
     let entries: Dirent[];
     try {
@@ -127,6 +132,17 @@ export function pathUnderRoots(path: string, roots: readonly string[]): string {
   return path;
 }
 
+/** Options of {@link Workspace.loadFolders}. */
+export interface LoadFoldersOptions {
+  /**
+   * Asked between two pieces of the work (folders listed, projects loaded): true stops it there
+   * (`shutdown` came). The projects loaded so far stay; none is forgotten for not being found.
+   */
+  stop?: () => boolean;
+  /** How long the work runs before it lets the messages that came meanwhile be handled (ms); default {@link WALK_SLICE_MS}. */
+  sliceMs?: number;
+}
+
 /** The projects of a workspace and the open buffers. */
 export class Workspace implements TextSource {
   private readonly projects = new Map<string, ProjectModel>(); // by root
@@ -183,7 +199,8 @@ export class Workspace implements TextSource {
    * folder); forgets every other project. Returns the projects that could not be loaded, with why
    * (each is skipped; the others are loaded).
    */
-  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<{ configPath: string; error: unknown }[]> {
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = [], options: LoadFoldersOptions = {}): Promise<{ configPath: string; error: unknown }[]> {
+    const { stop, sliceMs = WALK_SLICE_MS } = options;
     const configs = new Set<string>();
     for (const c of extraConfigs) if (existsSync(c)) configs.add(resolve(c));
     for (const f of folders) {
@@ -191,15 +208,28 @@ export class Workspace implements TextSource {
         const p = isAbsolute(f.configPath) ? f.configPath : join(f.path, f.configPath);
         if (existsSync(p)) configs.add(resolve(p));
       } else {
-        for (const c of await findConfigFiles(f.path, undefined, this.listings)) configs.add(c);
+        for (const c of await findConfigFiles(f.path, undefined, this.listings, sliceMs, stop)) configs.add(c);
+      }
+      // stopped (`shutdown`): the projects found so far are not all of them, and none is forgotten for it
+      if (stop?.() === true) {
+        this.listings.clear();
+        return [];
       }
     }
     for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
     // one project that cannot be loaded (its stellar.yaml deleted or made unreadable since it was
     // found) is reported, and the others are still loaded: it no longer ends the whole index
     const failures: { configPath: string; error: unknown }[] = [];
+    let sliceStart = Date.now();
     try {
       for (const c of [...configs].sort()) {
+        // a load resolves in a microtask: without a turn of the event loop between two projects,
+        // a workspace of many projects was loaded without reading a message (`shutdown` waited for all)
+        if (Date.now() - sliceStart >= sliceMs) {
+          await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+          sliceStart = Date.now();
+        }
+        if (stop?.() === true) break;
         try {
           await this.load(c);
         } catch (error) {
