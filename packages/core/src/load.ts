@@ -219,6 +219,22 @@ export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, e
  * @throws CoreError NO_PROJECT when there is no stellar.yaml; IO_ERROR when it cannot be read.
  */
 export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
+  const steps = loadWorkspaceSteps(cwd, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link loadWorkspace} cut into steps: a generator that yields (nothing) after each entry of a
+ * folder it walks (a file read and parsed, a folder entered) and returns what {@link loadWorkspace}
+ * returns, which is this run to its end. An editor runs the steps a slice of time at a time and
+ * handles its messages between two slices (a project of thousands of config files held its thread
+ * for a second or more, `shutdown` waiting); stopping them (`return()`) leaves nothing behind.
+ * @throws as {@link loadWorkspace}, from the first step
+ */
+export function* loadWorkspaceSteps(cwd: string, options: LoadOptions = {}): Generator<void, LoadedWorkspace, void> {
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
   const maxSecretsBytes = options.maxFileBytes ?? MAX_SECRETS_FILE_BYTES;
@@ -309,7 +325,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     if (role.role === "config" || role.role === "catalog" || role.role === "secrets-other") setUnreadable(index, role.role, rel, why);
   };
 
-  const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
+  const walk = function* (absDir: string, relDir: string, inSecrets: boolean): Generator<void, void, void> {
     let real: string;
     try {
       real = fs.realpath(absDir);
@@ -351,6 +367,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
     const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;
     for (const entry of entries) {
+      yield;
       const abs = dirPrefix === undefined ? join(absDir, entry.name) : dirPrefix + entry.name;
       const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
       let isDir = entry.isDirectory();
@@ -406,13 +423,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         if (!inSecrets) {
           if (entry.name === ".git" || entry.name === "node_modules") continue;
           if (rel === secretsRel) {
-            walk(abs, rel, true);
+            yield* walk(abs, rel, true);
             continue;
           }
           const holdsSecrets = secretsRel.startsWith(`${rel}/`);
           if (!holdsSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) continue;
         }
-        walk(abs, rel, inSecrets);
+        yield* walk(abs, rel, inSecrets);
         continue;
       }
       if (!isFile) {
@@ -468,7 +485,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       }
     }
   };
-  walk(root, "", false);
+  yield* walk(root, "", false);
   // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
   index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
   for (const rel of sopsConfigCandidates(project.secretsDir)) {

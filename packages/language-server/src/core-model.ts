@@ -22,7 +22,8 @@ import {
   type CompletionContext,
   findAt,
   GlobFilter,
-  loadWorkspace,
+  loadWorkspaceSteps,
+  type LoadedWorkspace,
   nodeWorkspaceFs,
   parseCatalog,
   parseConfigFile,
@@ -56,7 +57,7 @@ import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, S
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
 import type { ProjectIndexCache } from "./index-cache.js";
-import type { TextSource } from "./workspace.js";
+import { LoadStopped, type TextSource } from "./workspace.js";
 
 /**
  * The environment of the server's git processes. The server reads git in the background for any
@@ -83,7 +84,22 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   // config files whose text is unchanged since an earlier run take their models from the on-disk cache (index-cache.ts)
   const cache = source.indexCache?.open(dirname(configPath));
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
-  const { index } = loadWorkspace(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
+  // a piece at a time: between two, the source may let the messages that came meanwhile be handled, or stop the load (`shutdown`)
+  const steps = loadWorkspaceSteps(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
+  let loaded: LoadedWorkspace;
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) {
+      loaded = step.value;
+      break;
+    }
+    const pause = source.pause?.();
+    if (pause !== undefined && (await pause)) {
+      steps.return({ index: undefined as never, skipped: [] });
+      throw new LoadStopped(configPath);
+    }
+  }
+  const { index } = loaded;
   cache?.loaded(index.configFiles.size);
   // (a stellar.yaml that does not parse gives no config files: its empty index never replaces the cache)
   return new CoreModel(configPath, index, source, index.projectUsable ? cache : undefined);

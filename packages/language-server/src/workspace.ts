@@ -23,6 +23,25 @@ export interface TextSource {
   takeListing?(path: string): Dirent[] | undefined;
   /** The on-disk cache of config files' models between runs, when the server keeps one (index-cache.ts). */
   readonly indexCache?: IndexCache | undefined;
+  /**
+   * Asked between two pieces of a project's load (a folder entry read): undefined to go on at once,
+   * or a promise to wait for (the messages that came meanwhile are handled) that resolves to true
+   * when the load is to stop (`shutdown`): the model factory then throws {@link LoadStopped}.
+   */
+  pause?(): Promise<boolean> | undefined;
+}
+
+/** Thrown by a model factory whose load was stopped ({@link TextSource.pause}): no model, and no failure to report. */
+export class LoadStopped extends Error {
+  constructor(configPath: string) {
+    super(`the load of ${configPath} was stopped`);
+    this.name = "LoadStopped";
+  }
+}
+
+/** Two turns of the event loop: the first lets the client's pipe be read, the second the messages read be dispatched. */
+function twoTurns(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** Builds the model of the project whose stellar.yaml is `configPath`. */
@@ -220,26 +239,39 @@ export class Workspace implements TextSource {
     // one project that cannot be loaded (its stellar.yaml deleted or made unreadable since it was
     // found) is reported, and the others are still loaded: it no longer ends the whole index
     const failures: { configPath: string; error: unknown }[] = [];
-    let sliceStart = Date.now();
+    // the loads pause every sliceMs, between two projects and inside one ({@link pause}): a load
+    // resolves in a microtask, and one project's load is synchronous, so without a turn of the event
+    // loop a workspace of many projects, or of one of thousands of files, was loaded without reading
+    // a message (`shutdown` waited for all of it)
+    this.pausing = { stop, sliceMs, sliceStart: Date.now() };
     try {
       for (const c of [...configs].sort()) {
-        // a load resolves in a microtask: without a turn of the event loop between two projects,
-        // a workspace of many projects was loaded without reading a message (`shutdown` waited for all)
-        if (Date.now() - sliceStart >= sliceMs) {
-          await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
-          sliceStart = Date.now();
-        }
-        if (stop?.() === true) break;
+        const pause = this.pause();
+        if ((pause !== undefined && (await pause)) || stop?.() === true) break;
         try {
           await this.load(c);
         } catch (error) {
+          if (error instanceof LoadStopped) break;
           failures.push({ configPath: c, error });
         }
       }
       return failures;
     } finally {
+      this.pausing = undefined;
       this.listings.clear(); // only the loads that follow the listing at once may use it
     }
+  }
+
+  /** While {@link loadFolders} loads: when it last let messages through, how often it does, and whether to stop. */
+  private pausing: { stop: (() => boolean) | undefined; sliceMs: number; sliceStart: number } | undefined;
+
+  pause(): Promise<boolean> | undefined {
+    const p = this.pausing;
+    if (p === undefined || Date.now() - p.sliceStart < p.sliceMs) return undefined;
+    return twoTurns().then(() => {
+      p.sliceStart = Date.now();
+      return p.stop?.() === true;
+    });
   }
 
   /** Folder listings read while finding the projects, for the loads that follow ({@link takeListing}). */
