@@ -342,24 +342,6 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
-  const steps = checkWorkspaceSteps(index, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
-/**
- * {@link checkWorkspace} cut into steps: a generator that yields (nothing) between two pieces of
- * the check (the index's derived maps, each environment file, each secret name, each config file's
- * cross-file diagnostics) and returns what {@link checkWorkspace} returns, which is this run to
- * its end. An editor runs the steps a slice of time at a time and handles its messages between two
- * slices (a project of thousands of config files held its thread for most of a second). The index
- * must not change while the steps run: a caller whose index changed meanwhile stops them
- * (`return()`) and checks again; the cache given is then left as it was, or marked to check every
- * file again.
- */
-export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOptions = {}): Generator<void, Diagnostic[], void> {
   const rules = options.rules ?? index.project.rules;
   const out: Diagnostic[] = [...index.projectDiagnostics];
   if (!index.projectUsable) return out.sort(compareDiagnostics);
@@ -369,9 +351,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
   // When an environment file cannot be read its names are unknown: "unknown secret" would be a guess.
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
-  // the derived maps (secrets, objects, links), built a piece at a time when not built yet
-  yield* index.buildSteps();
-
   // Per-file diagnostics computed at parse time.
   for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
@@ -379,7 +358,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
 
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
-    yield;
     out.push(...(declaredSet.has(file.environment) ? file.diagnostics : file.diagnostics.map((d) => withDeclaredEnvironment(d, file.environment, declared))));
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
@@ -498,7 +476,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
   let strays: Strays | undefined;
   let mentions: Map<string, string> | undefined; // the words of the config files' comments, read once when an unused secret has no other hint
   for (const name of index.secretNames()) {
-    yield;
     const info = index.secret(name);
     if (info === undefined) continue;
     let named = options.crossFileCache?.names.get(name);
@@ -564,7 +541,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
   const catalog = index.catalog;
   if (catalog !== undefined) {
     for (const [name, range] of catalog.keyRanges) {
-      yield;
       if (credentialAsName(name) !== undefined) hidden.add(name);
       const valid = validateSecretName(name);
       if (!valid.ok) {
@@ -603,7 +579,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
   const cache = options.crossFileCache;
   if (cache === undefined) {
     for (const file of index.configFiles.values()) {
-      yield;
       const diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
@@ -612,7 +587,6 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
     for (const file of index.configFiles.values()) {
       let diagnostics = cache.get(file);
       if (diagnostics === undefined) {
-        yield;
         diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
         entries.set(file.path, { file, diagnostics });
       }
@@ -623,12 +597,33 @@ export function* checkWorkspaceSteps(index: WorkspaceIndex, options: CheckOption
   }
 
   // Values older than their catalog rotate_every, when a history says when they were set.
-  yield;
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
   for (const text of configCredentialNames(index)) hidden.add(text);
-  yield;
   return withoutCredentialNames(withoutRepeatedFindings(applySeverities(out, rules)), hidden).sort(compareDiagnostics);
+}
+
+/**
+ * The part of a first check an editor runs a piece at a time before {@link checkWorkspace} (a
+ * project of thousands of config files held its thread for most of a second): the index's derived
+ * maps (a config file's share per step: {@link WorkspaceIndex.buildSteps}), then each config file's
+ * cross-file diagnostics into `cache` (a file per step), as {@link checkWorkspace} computes them.
+ * `checkWorkspace` with that cache then takes them from it, and its result is the same as without
+ * these steps. Yields (nothing) between two pieces. The index must not change while they run: a
+ * caller whose index changed stops them (`return()`): the cache is then left as it was.
+ */
+export function* crossFileCheckSteps(index: WorkspaceIndex, cache: CrossFileCache): Generator<void, void, void> {
+  if (!index.projectUsable) return;
+  yield* index.buildSteps();
+  const declared = index.environmentNames();
+  const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
+  const entries = cache.filling();
+  for (const file of index.configFiles.values()) {
+    if (cache.get(file) !== undefined) continue;
+    yield;
+    entries.set(file.path, { file, diagnostics: crossFileDiagnostics(index, file, namesComplete, declared) });
+  }
+  cache.settle(entries, index);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   CONFIG_KINDS,
   excludedDefinitionNote,
   checkWorkspace,
-  checkWorkspaceSteps,
+  crossFileCheckSteps,
   type CheckOptions,
   classifyPath,
   configEditAffects,
@@ -308,28 +308,25 @@ class CoreModel implements ProjectModel {
   }
 
   /**
-   * The first check with core's {@link checkWorkspaceSteps}: the same diagnostics as {@link recheck},
-   * kept only when the index did not change between two pieces and no check ran meanwhile.
+   * The first check in pieces: core's {@link crossFileCheckSteps} (the index's maps, then each config
+   * file's cross-file diagnostics into the cache, a piece at a time), then {@link recheck}, which takes
+   * those from the cache: the same diagnostics as {@link recheck} alone. It stops without effect
+   * when the index changed between two pieces or a check ran meanwhile (the cache is left as it was:
+   * unsettled, the next check fills it whole; or settled by the check that ran).
    */
   private *firstCheckInSteps(): Generator<void, void, void> {
     const start = this.changes;
     this.invalidateReplaced();
-    const steps = checkWorkspaceSteps(this.index, this.checkOptions());
-    for (;;) {
-      const step = steps.next();
-      if (step.done) {
-        this.checked = true;
-        this.keep(step.value);
-        return;
-      }
+    const steps = crossFileCheckSteps(this.index, this.crossFile);
+    while (steps.next().done !== true) {
       yield;
       if (this.checked || this.changes !== start) {
-        // (the cache is left as it was: no check has settled it yet, so the next one fills it whole;
-        // or the check that ran meanwhile settled it)
-        steps.return([]);
+        steps.return();
         return;
       }
     }
+    // the rest at once (its largest part, the config files' cross-file diagnostics, from the cache)
+    this.recheck();
   }
 
   /** Keeps the diagnostics of a check (sorted by file); returns the absolute paths whose diagnostics changed. */
