@@ -1,5 +1,5 @@
 /**
- * A project's first check cut into pieces (core's `checkWorkspaceSteps`, `firstCheckSteps` of
+ * A project's first check cut into pieces (core's `crossFileCheckSteps`, `firstCheckSteps` of
  * core-model.ts): the same diagnostics as the check at once, on the checker's realistic fixtures;
  * pieces stopped by an edit or by a request that checked at once leave nothing half-done; and the
  * server's check after the initial index lets `shutdown` through inside one project's check.

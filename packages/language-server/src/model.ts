@@ -101,7 +101,8 @@ export interface ProjectModel {
   diagnostics(path: string): readonly Diagnostic[];
   /**
    * The project's first check a piece at a time, when it has not run yet (undefined otherwise): each
-   * `next()` runs one piece (a config file's cross-file check, a secret name's), and the last one
+   * `next()` runs one piece (a config file's share of the index's maps, a config file's cross-file
+   * diagnostics: core's `crossFileCheckSteps`), and the last one runs the rest of the check and
    * keeps the diagnostics {@link diagnostics} then returns, the same as checked at once. Stops without
    * effect when the project changed between two pieces or was checked meanwhile (a request that
    * needs diagnostics checks at once): {@link diagnostics} then checks at once. Optional: a model

@@ -38,7 +38,7 @@ export function initialFolders(params: Pick<InitializeParams, "workspaceFolders"
 /**
  * How long the check after the projects were (re)loaded runs before it lets the messages that came
  * meanwhile be handled (ms; between two projects, and between two pieces of one project's check:
- * a config file's, a secret name's). With `/` or the
+ * a config file's share of the index, a config file's cross-file diagnostics). With `/` or the
  * home folder as the workspace folder (a hundred projects and more) it held the thread for seconds,
  * and every request, `shutdown` included, waited for it.
  */
@@ -139,8 +139,8 @@ export class ProjectLoader {
       // a project replaced meanwhile (its stellar.yaml changed) is checked when its own change is reported
       if (state.workspace.get(model.root) !== model) continue;
       try {
-        // the project's first check, a piece at a time (a config file's, a secret name's: core's
-        // checkWorkspaceSteps), with the same pauses as between projects: a project of thousands of
+        // the project's first check, a piece at a time (the index's maps and each config file's
+        // cross-file diagnostics, core's crossFileCheckSteps; the rest of the check at once), with the same pauses as between projects: a project of thousands of
         // config files held the thread for most of a second, `shutdown` and hovers waiting
         // config files; steps stopped by an edit of the project between two pieces start again
         // (none once a request needing diagnostics checked it at once)
