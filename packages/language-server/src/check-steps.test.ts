@@ -108,6 +108,34 @@ describe("the first check in pieces", () => {
   });
 });
 
+describe("a git read arriving after the first check (the value history, the committed versions)", () => {
+  it("re-checks with the config files' cross-file diagnostics from the cache, and gives what a check with them from the start gives", async () => {
+    const dir = join(FIXTURES, "rotation");
+    const fake = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as { lastValueChange: Record<string, { date: string; commit: string }> };
+    const history = { lastValueChange: (env: string, name: string) => fake.lastValueChange[`${env}/${name}`] };
+    const production = readFileSync(join(dir, "secrets/production.enc.yaml"), "utf8");
+    // the committed version of an environment file: its text with another MAC (stale-mac compares them)
+    const committed = Object.assign(new Map<string, string[]>([["secrets/production.enc.yaml", [production.replace(/mac: ENC\[AES256_GCM,data:[A-Za-z0-9+/=]{4}/, "mac: ENC[AES256_GCM,data:AAAA")]]]), {});
+
+    const fresh = await load(dir);
+    fresh.setHistory!(history);
+    fresh.setCommitted!(committed);
+    const want = everything(fresh);
+
+    const model = await load(dir);
+    everything(model); // the first check
+    const cache = (model as unknown as { crossFile: { entries: Map<string, { diagnostics: unknown[] }> } }).crossFile;
+    const before = new Map([...cache.entries].map(([p, e]) => [p, e.diagnostics]));
+    expect(before.size).toBeGreaterThan(3);
+    model.setHistory!(history);
+    model.setCommitted!(committed);
+    expect(everything(model)).toEqual(want);
+    expect([...want.values()].flat().some((d) => (d as { rule: string }).rule === "rotation-overdue")).toBe(true);
+    // each config file's cross-file diagnostics are the cached ones (not checked again)
+    for (const [p, ds] of before) expect(cache.entries.get(p)?.diagnostics, p).toBe(ds);
+  });
+});
+
 describe("the check after the initial index, inside one project", () => {
   it("answers shutdown during one project's own check, and stops that check there (nothing published)", async () => {
     const files: Record<string, string> = {};

@@ -373,7 +373,8 @@ class CoreModel implements ProjectModel {
     if (history === undefined && this.history === undefined) return new Set();
     this.changes++;
     this.history = history;
-    this.crossFile.invalidateAll();
+    // (the config files' cross-file diagnostics do not depend on the history: they stay cached, and
+    // the re-check is the check's rest, not a whole check of every file at once)
     return this.recheck();
   }
 
@@ -409,7 +410,7 @@ class CoreModel implements ProjectModel {
     if (none(committed) && none(this.committed)) return new Set();
     this.changes++;
     this.committed = committed;
-    this.crossFile.invalidateAll();
+    // (nor on the committed versions: stale-mac has a cache of its own, keyed by them)
     return this.recheck();
   }
 
