@@ -655,6 +655,29 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 }
 
 /**
+ * The part of a first check an editor runs a piece at a time before {@link checkWorkspace} (a
+ * project of thousands of config files held its thread for most of a second): the index's derived
+ * maps (a config file's share per step: {@link WorkspaceIndex.buildSteps}), then each config file's
+ * cross-file diagnostics into `cache` (a file per step), as {@link checkWorkspace} computes them.
+ * `checkWorkspace` with that cache then takes them from it, and its result is the same as without
+ * these steps. Yields (nothing) between two pieces. The index must not change while they run: a
+ * caller whose index changed stops them (`return()`): the cache is then left as it was.
+ */
+export function* crossFileCheckSteps(index: WorkspaceIndex, cache: CrossFileCache): Generator<void, void, void> {
+  if (!index.projectUsable) return;
+  yield* index.buildSteps();
+  const declared = index.environmentNames();
+  const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
+  const entries = cache.filling();
+  for (const file of index.configFiles.values()) {
+    if (cache.get(file) !== undefined) continue;
+    yield;
+    entries.set(file.path, { file, diagnostics: crossFileDiagnostics(index, file, namesComplete, declared) });
+  }
+  cache.settle(entries, index);
+}
+
+/**
  * The message of `plaintext-credential` at the key of an environment file that is a credential
  * (`looks`: {@link credentialAsName}): where, what it looks like, and the fix; never the name.
  */

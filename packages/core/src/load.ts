@@ -219,6 +219,42 @@ export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, e
  * @throws CoreError NO_PROJECT when there is no stellar.yaml; IO_ERROR when it cannot be read.
  */
 export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
+  const load = startLoad(cwd, options);
+  load.walkSome(Infinity);
+  return load.finish();
+}
+
+/**
+ * {@link loadWorkspace} cut into steps: a generator that yields (nothing) after every
+ * {@link LOAD_STEP_ENTRIES} entries of the folders it walks (files read and parsed, folders
+ * entered) and returns what {@link loadWorkspace} returns, which is the same work at once. An
+ * editor runs the steps a slice of time at a time and handles its messages between two slices (a
+ * project of thousands of config files held its thread for a second or more, `shutdown` waiting);
+ * stopping them (`return()`) leaves nothing behind but the index it was building, unreturned.
+ * @throws as {@link loadWorkspace}, from the first step
+ */
+export function* loadWorkspaceSteps(cwd: string, options: LoadOptions = {}): Generator<void, LoadedWorkspace, void> {
+  const load = startLoad(cwd, options);
+  while (load.walkSome(LOAD_STEP_ENTRIES)) yield;
+  return load.finish();
+}
+
+/** How many folder entries a step of {@link loadWorkspaceSteps} visits. */
+export const LOAD_STEP_ENTRIES = 16;
+
+/** A folder being walked by the loader: its entries, sorted, and the next one to visit. */
+interface WalkFrame {
+  absDir: string;
+  relDir: string;
+  inSecrets: boolean;
+  entries: nodeFs.Dirent[];
+  next: number;
+  /** `absDir` with a trailing `/` when every path below it is normal (a plain concatenation then gives what `join` gives); undefined otherwise. */
+  dirPrefix: string | undefined;
+}
+
+/** {@link loadWorkspace}'s work: stellar.yaml read, then the walk (`walkSome`, any number of entries at a time), then the rest (`finish`). */
+function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: number) => boolean; finish: () => LoadedWorkspace } {
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
   const maxSecretsBytes = options.maxFileBytes ?? MAX_SECRETS_FILE_BYTES;
@@ -241,7 +277,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const project = parsed.config ?? defaultProject(root);
   const index = new WorkspaceIndex(project, parsed.diagnostics, parsed.config !== undefined);
   const skipped: SkippedFile[] = [];
-  if (parsed.config === undefined) return { index, skipped };
+  if (parsed.config === undefined) return { walkSome: () => false, finish: () => ({ index, skipped }) };
 
   // read only if an unknown-reference message asks (excluded.ts): a load never reads excluded files
   // (and the YAML files the walk passes over for their extension's case, `Refund.YAML`)
@@ -310,9 +346,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     if (role.role === "config" || role.role === "catalog" || role.role === "secrets-other") setUnreadable(index, role.role, rel, why);
   };
 
-  /** Links to folders met outside the secrets folder, walked once every real folder is ({@link walk}). */
+  // the folders being walked, the innermost last (an explicit stack: the walk can stop between two entries, loadWorkspaceSteps)
+  const stack: WalkFrame[] = [];
+  /** Links to folders met outside the secrets folder, walked once every real folder is ({@link walkSome}). */
   const linkedDirs: { abs: string; rel: string }[] = [];
-  const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
+  let nextLinkedDir = 0;
+  /** Opens a folder: its entries, sorted, become the top of the stack (nothing when it cannot be or must not be read). */
+  const enter = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
     try {
       real = fs.realpath(absDir);
@@ -353,154 +393,180 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
     // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
     const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;
-    for (const entry of entries) {
-      const abs = dirPrefix === undefined ? join(absDir, entry.name) : dirPrefix + entry.name;
-      const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        // a link in the inbox is never read as a proposal (git would commit the link): it is reported on itself
-        const linkRole = inSecrets ? classifyPath(project, rel, filter) : undefined;
-        if (linkRole?.role === "proposal") {
-          index.setProposalFile(linkedProposalFile(rel, linkRole.inSecretsDir, linkTarget(fs, root, abs)));
-          continue;
-        }
-        try {
-          const st = fs.stat(abs);
-          isDir = st.isDirectory();
-          isFile = st.isFile();
-        } catch (e) {
-          const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
-          if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
-          continue;
-        }
-        const outside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, abs);
-        if (outside !== undefined) {
-          reportOutside(rel, isDir, inSecrets, outside);
-          continue;
-        }
-        // a link to a config file of the project read under its own path (stripe-copy.yaml ->
-        // stripe.yaml): the same objects twice, each "also used" by the other; read once, the link skipped
-        if (isFile && !inSecrets) {
-          const target = linkTarget(fs, root, abs);
-          if (target !== undefined && target !== rel && target !== "outside the repository" && classifyPath(project, rel, filter).role === "config" && classifyPath(project, target, filter).role === "config") {
-            skipped.push({ path: rel, reason: `symbolic link to ${target}, which is read as a config file under its own path` });
-            continue;
-          }
-        }
-        // an environment's file that is a link to another environment's file: every reader of this
-        // environment (get, the resolver) would get the other one's values, and the file alone
-        // verifies (its MAC is the other file's)
-        if (inSecrets && isFile) {
-          const own = classifyPath(project, rel, filter);
-          const other = own.role === "environment" ? linkedEnvironment(fs, abs) : undefined;
-          if (own.role === "environment" && other !== undefined && other.environment !== own.environment) {
-            index.setEnvironmentFile(
-              unreadableEnvironmentFile(
-                rel,
-                own.environment,
-                `is a symbolic link to ${other.file}, the file of environment "${other.environment}": whoever reads ${own.environment} would get ${other.environment}'s values; it was not read`,
-                `replace the link with ${own.environment}'s own file: remove the link, then restore the file from a commit before it became a link (\`git log -- ${shellPathWord(rel)}\` lists them; \`git checkout -- ${shellPathWord(rel)}\` brings back a committed link) or set each of ${own.environment}'s secrets again with \`stellar-secrets set NAME --env ${own.environment}\``,
-              ),
-            );
-            continue;
-          }
-        }
-      }
-      if (isDir) {
-        if (inSecrets) {
-          const role = classifyPath(project, rel, filter);
-          if (role.role === "environment") {
-            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`));
-            continue;
-          }
-        }
-        if (!inSecrets) {
-          if (entry.name === ".git" || entry.name === "node_modules") continue;
-          if (rel === secretsRel) {
-            walk(abs, rel, true);
-            continue;
-          }
-          const holdsSecrets = secretsRel.startsWith(`${rel}/`);
-          if (!holdsSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) continue;
-          // a link to a folder is walked after every real folder: when it is a second path to one
-          // (connections/legacy/conn -> connectors), the folder is read under its own path and the
-          // link is the one skipped, whichever comes first in the listing
-          if (entry.isSymbolicLink()) {
-            linkedDirs.push({ abs, rel });
-            continue;
-          }
-        }
-        walk(abs, rel, inSecrets);
-        continue;
-      }
-      if (!isFile) {
-        // a FIFO, socket or device where an environment file belongs is reported, not taken for no file
-        if (inSecrets) {
-          const role = classifyPath(project, rel, filter);
-          if (role.role === "environment") {
-            index.setEnvironmentFile(
-              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`),
-            );
-          }
-        }
-        continue;
-      }
-      const role = classifyPath(project, rel, filter);
-      // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
-      if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
-      if (role.role === "ignored" || role.role === "project") continue;
-      if (role.role === "environment") {
-        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
-        continue;
-      }
-      if (role.role === "proposal") {
-        index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
-        continue;
-      }
-      const text = readSmall(abs, rel, !entry.isSymbolicLink());
-      if (text === undefined) continue;
-      if (typeof text !== "string") {
-        setUnreadable(index, role.role, rel, text.why);
-        continue;
+    stack.push({ absDir, relDir, inSecrets, entries, next: 0, dirPrefix });
+  };
+  /** One entry of a folder (the folder's `next`): a file read, a folder opened (it is walked before the entries after it). */
+  const visit = (frame: WalkFrame, entry: nodeFs.Dirent): void => {
+    const { absDir, relDir, inSecrets, dirPrefix } = frame;
+    const abs = dirPrefix === undefined ? join(absDir, entry.name) : dirPrefix + entry.name;
+    const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      // a link in the inbox is never read as a proposal (git would commit the link): it is reported on itself
+      const linkRole = inSecrets ? classifyPath(project, rel, filter) : undefined;
+      if (linkRole?.role === "proposal") {
+        index.setProposalFile(linkedProposalFile(rel, linkRole.inSecretsDir, linkTarget(fs, root, abs)));
+        return;
       }
       try {
-        switch (role.role) {
-          case "config": {
-            let model = models?.take(rel, text);
-            if (model === undefined) {
-              model = parseConfigFile(text, rel);
-              models?.parsed?.(rel, text, model);
-            }
-            index.setConfigFile(model);
-            break;
-          }
-          case "catalog":
-            index.setCatalog({ ...parseCatalog(text, rel), path: rel });
-            break;
-          case "secrets-other":
-            index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
-            break;
-        }
+        const st = fs.stat(abs);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
       } catch (e) {
-        // one file's failure is reported on that file; the rest of the project is still read
-        setUnreadable(index, role.role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
+        const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
+        if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
+        return;
+      }
+      const outside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, abs);
+      if (outside !== undefined) {
+        reportOutside(rel, isDir, inSecrets, outside);
+        return;
+      }
+      // a link to a config file of the project read under its own path (stripe-copy.yaml ->
+      // stripe.yaml): the same objects twice, each "also used" by the other; read once, the link skipped
+      if (isFile && !inSecrets) {
+        const target = linkTarget(fs, root, abs);
+        if (target !== undefined && target !== rel && target !== "outside the repository" && classifyPath(project, rel, filter).role === "config" && classifyPath(project, target, filter).role === "config") {
+          skipped.push({ path: rel, reason: `symbolic link to ${target}, which is read as a config file under its own path` });
+          return;
+        }
+      }
+      // an environment's file that is a link to another environment's file: every reader of this
+      // environment (get, the resolver) would get the other one's values, and the file alone
+      // verifies (its MAC is the other file's)
+      if (inSecrets && isFile) {
+        const own = classifyPath(project, rel, filter);
+        const other = own.role === "environment" ? linkedEnvironment(fs, abs) : undefined;
+        if (own.role === "environment" && other !== undefined && other.environment !== own.environment) {
+          index.setEnvironmentFile(
+            unreadableEnvironmentFile(
+              rel,
+              own.environment,
+              `is a symbolic link to ${other.file}, the file of environment "${other.environment}": whoever reads ${own.environment} would get ${other.environment}'s values; it was not read`,
+              `replace the link with ${own.environment}'s own file: remove the link, then restore the file from a commit before it became a link (\`git log -- ${shellPathWord(rel)}\` lists them; \`git checkout -- ${shellPathWord(rel)}\` brings back a committed link) or set each of ${own.environment}'s secrets again with \`stellar-secrets set NAME --env ${own.environment}\``,
+            ),
+          );
+          return;
+        }
       }
     }
+    if (isDir) {
+      if (inSecrets) {
+        const role = classifyPath(project, rel, filter);
+        if (role.role === "environment") {
+          index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`));
+          return;
+        }
+      }
+      if (!inSecrets) {
+        if (entry.name === ".git" || entry.name === "node_modules") return;
+        if (rel === secretsRel) {
+          enter(abs, rel, true);
+          return;
+        }
+        const holdsSecrets = secretsRel.startsWith(`${rel}/`);
+        if (!holdsSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) return;
+        // a link to a folder is walked after every real folder: when it is a second path to one
+        // (connections/legacy/conn -> connectors), the folder is read under its own path and the
+        // link is the one skipped, whichever comes first in the listing
+        if (entry.isSymbolicLink()) {
+          linkedDirs.push({ abs, rel });
+          return;
+        }
+      }
+      enter(abs, rel, inSecrets);
+      return;
+    }
+    if (!isFile) {
+      // a FIFO, socket or device where an environment file belongs is reported, not taken for no file
+      if (inSecrets) {
+        const role = classifyPath(project, rel, filter);
+        if (role.role === "environment") {
+          index.setEnvironmentFile(
+            unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`),
+          );
+        }
+      }
+      return;
+    }
+    const role = classifyPath(project, rel, filter);
+    // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
+    if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
+    if (role.role === "ignored" || role.role === "project") return;
+    if (role.role === "environment") {
+      index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
+      return;
+    }
+    if (role.role === "proposal") {
+      index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
+      return;
+    }
+    const text = readSmall(abs, rel, !entry.isSymbolicLink());
+    if (text === undefined) return;
+    if (typeof text !== "string") {
+      setUnreadable(index, role.role, rel, text.why);
+      return;
+    }
+    try {
+      switch (role.role) {
+        case "config": {
+          let model = models?.take(rel, text);
+          if (model === undefined) {
+            model = parseConfigFile(text, rel);
+            models?.parsed?.(rel, text, model);
+          }
+          index.setConfigFile(model);
+          break;
+        }
+        case "catalog":
+          index.setCatalog({ ...parseCatalog(text, rel), path: rel });
+          break;
+        case "secrets-other":
+          index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+          break;
+      }
+    } catch (e) {
+      // one file's failure is reported on that file; the rest of the project is still read
+      setUnreadable(index, role.role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
   };
-  walk(root, "", false);
-  for (let i = 0; i < linkedDirs.length; i++) walk(linkedDirs[i]!.abs, linkedDirs[i]!.rel, false);
-  // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
-  index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
-  for (const rel of sopsConfigCandidates(project.secretsDir)) {
-    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
-    const variant = sopsVariants.get(dir);
-    const at = variant === undefined ? rel : dir === "" ? variant : `${dir}/${variant}`;
-    const text = readOptional(fs, join(root, at), maxBytes);
-    if (text !== undefined) index.setSopsConfig(at, text);
-  }
-  if (!rootHoldsGit && (options.aboveRoot ?? options.atRoot !== true)) index.setAboveRoot(readAboveRoot(fs, root, maxBytes, options.allowOutsideLinks === true));
-  return { index, skipped };
+  /**
+   * Visits up to `budget` entries in the order of a depth-first walk (a folder's entries, sorted, each
+   * folder walked before the entries after it; the links to folders last); true while entries are left.
+   */
+  const walkSome = (budget: number): boolean => {
+    for (;;) {
+      if (stack.length === 0) {
+        if (nextLinkedDir >= linkedDirs.length) return false;
+        const linked = linkedDirs[nextLinkedDir++]!;
+        enter(linked.abs, linked.rel, false);
+        continue;
+      }
+      const top = stack[stack.length - 1] as WalkFrame;
+      if (top.next >= top.entries.length) {
+        stack.pop();
+        continue;
+      }
+      if (budget-- <= 0) return true;
+      visit(top, top.entries[top.next++] as nodeFs.Dirent);
+    }
+  };
+  enter(root, "", false);
+  const finish = (): LoadedWorkspace => {
+    // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
+    index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
+    for (const rel of sopsConfigCandidates(project.secretsDir)) {
+      const dir = rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
+      const variant = sopsVariants.get(dir);
+      const at = variant === undefined ? rel : dir === "" ? variant : `${dir}/${variant}`;
+      const text = readOptional(fs, join(root, at), maxBytes);
+      if (text !== undefined) index.setSopsConfig(at, text);
+    }
+    if (!rootHoldsGit && (options.aboveRoot ?? options.atRoot !== true)) index.setAboveRoot(readAboveRoot(fs, root, maxBytes, options.allowOutsideLinks === true));
+    return { index, skipped };
+  };
+  return { walkSome, finish };
 }
 
 /**

@@ -537,6 +537,31 @@ export class WorkspaceIndex {
    */
   private build(): Derived {
     if (this.derived !== undefined) return this.derived;
+    const d = this.startBuild();
+    for (const path of [...this.#configFiles.keys()].sort()) this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", undefined);
+    return this.endBuild(d);
+  }
+
+  /**
+   * The derived maps built a piece at a time (a config file's contribution per step), when they are
+   * not built yet: for an editor's check in pieces (`crossFileCheckSteps` of check.ts), which handles
+   * other work between two. A query meanwhile builds them at once; the steps then stop. The index
+   * must not change while the steps run (their caller stops them and starts again when it does).
+   */
+  *buildSteps(): Generator<void, void, void> {
+    if (this.derived !== undefined) return;
+    const d = this.startBuild();
+    for (const path of [...this.#configFiles.keys()].sort()) {
+      yield;
+      // built at once by a query between two steps: those maps stand
+      if (this.derived !== undefined) return;
+      this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", undefined);
+    }
+    this.endBuild(d);
+  }
+
+  /** {@link build}'s start: the secrets of the declared environment files (with their catalog entries), no config file's share yet. */
+  private startBuild(): Derived {
     const secrets = new Map<string, SecretInfo>();
     for (const env of this.#project.environments) {
       const file = this.#environmentFiles.get(env.name);
@@ -572,7 +597,12 @@ export class WorkspaceIndex {
       usedIn: new Map(),
       environments: this.#project.environments.map((e) => e.name),
     };
-    for (const path of [...this.#configFiles.keys()].sort()) this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", undefined);
+    return d;
+  }
+
+  /** {@link build}'s end, once every config file contributed: every list in order, the suggestions of kinds whose names changed forgotten; the maps kept. */
+  private endBuild(d: Derived): Derived {
+    const { secrets } = d;
     // every list was built here: all are put in order (most already are: files in path order)
     const objectLists = (function* () {
       for (const byName of d.objects.values()) yield* byName.values();

@@ -11,6 +11,8 @@ import {
   CONFIG_KINDS,
   excludedDefinitionNote,
   checkWorkspace,
+  crossFileCheckSteps,
+  type CheckOptions,
   classifyPath,
   configEditAffects,
   CrossFileCache,
@@ -20,7 +22,8 @@ import {
   type CompletionContext,
   findAt,
   GlobFilter,
-  loadWorkspace,
+  loadWorkspaceSteps,
+  type LoadedWorkspace,
   nodeWorkspaceFs,
   parseCatalog,
   parseConfigFile,
@@ -54,7 +57,7 @@ import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, S
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
 import type { ProjectIndexCache } from "./index-cache.js";
-import type { TextSource } from "./workspace.js";
+import { LoadStopped, type TextSource } from "./workspace.js";
 
 /**
  * The environment of the server's git processes. The server reads git in the background for any
@@ -81,7 +84,22 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   // config files whose text is unchanged since an earlier run take their models from the on-disk cache (index-cache.ts)
   const cache = source.indexCache?.open(dirname(configPath));
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
-  const { index } = loadWorkspace(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
+  // a piece at a time: between two, the source may let the messages that came meanwhile be handled, or stop the load (`shutdown`)
+  const steps = loadWorkspaceSteps(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
+  let loaded: LoadedWorkspace;
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) {
+      loaded = step.value;
+      break;
+    }
+    const pause = source.pause?.();
+    if (pause !== undefined && (await pause)) {
+      steps.return({ index: undefined as never, skipped: [] });
+      throw new LoadStopped(configPath);
+    }
+  }
+  const { index } = loaded;
   cache?.loaded(index.configFiles.size);
   // (a stellar.yaml that does not parse gives no config files: its empty index never replaces the cache)
   return new CoreModel(configPath, index, source, index.projectUsable ? cache : undefined);
@@ -178,6 +196,7 @@ class CoreModel implements ProjectModel {
    * thrown past it: the other files keep their diagnostics.
    */
   private apply(rel: string, text: string | undefined): void {
+    this.changes++;
     // a config file: the files it can change, found at the next check; anything else (environment files, catalog): all of them
     if (this.roleOf(rel).role !== "config") this.crossFile.invalidateAll();
     else if (!this.replaced.has(rel)) this.replaced.set(rel, this.index.configFiles.get(rel));
@@ -257,19 +276,61 @@ class CoreModel implements ProjectModel {
     }
   }
 
-  /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
-  private recheck(): Set<string> {
-    this.checked = true;
+  /**
+   * Counts the changes of the index (files applied, history, committed versions, the secrets
+   * folder's survey, excluded files, the files above the root): the first check cut into pieces
+   * ({@link firstCheckSteps}) stops when it moved between two pieces.
+   */
+  private changes = 0;
+
+  /** What core's checker is given: the git history, the committed versions, the cross-file cache. */
+  private checkOptions(): CheckOptions {
     // An open environment file is checked as its buffer: unsaved edits are compared with HEAD too.
     const committed = this.committed;
-    this.invalidateReplaced();
-    const all = checkWorkspace(this.index, {
+    return {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
       ...(committed?.unresolved === undefined || committed.unresolved.size === 0 ? {} : { unresolvedMerges: (rel: string) => committed.unresolved?.get(rel) }),
       ...(committed?.earlier === undefined || committed.earlier.size === 0 ? {} : { earlier: (rel: string) => committed.earlier?.get(rel) }),
       crossFileCache: this.crossFile,
-    });
+    };
+  }
+
+  /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
+  private recheck(): Set<string> {
+    this.checked = true;
+    this.invalidateReplaced();
+    return this.keep(checkWorkspace(this.index, this.checkOptions()));
+  }
+
+  firstCheckSteps(): Iterator<void, void, void> | undefined {
+    return this.checked ? undefined : this.firstCheckInSteps();
+  }
+
+  /**
+   * The first check in pieces: core's {@link crossFileCheckSteps} (the index's maps, then each config
+   * file's cross-file diagnostics into the cache, a piece at a time), then {@link recheck}, which takes
+   * those from the cache: the same diagnostics as {@link recheck} alone. It stops without effect
+   * when the index changed between two pieces or a check ran meanwhile (the cache is left as it was:
+   * unsettled, the next check fills it whole; or settled by the check that ran).
+   */
+  private *firstCheckInSteps(): Generator<void, void, void> {
+    const start = this.changes;
+    this.invalidateReplaced();
+    const steps = crossFileCheckSteps(this.index, this.crossFile);
+    while (steps.next().done !== true) {
+      yield;
+      if (this.checked || this.changes !== start) {
+        steps.return();
+        return;
+      }
+    }
+    // the rest at once (its largest part, the config files' cross-file diagnostics, from the cache)
+    this.recheck();
+  }
+
+  /** Keeps the diagnostics of a check (sorted by file); returns the absolute paths whose diagnostics changed. */
+  private keep(all: readonly Diagnostic[]): Set<string> {
     const next = new Map<string, Diagnostic[]>();
     // sorted by file: one absolute path per run of a file's diagnostics (a file can have tens of thousands)
     let rel: string | undefined;
@@ -310,8 +371,10 @@ class CoreModel implements ProjectModel {
 
   setHistory(history: ValueHistory | undefined): Set<string> {
     if (history === undefined && this.history === undefined) return new Set();
+    this.changes++;
     this.history = history;
-    this.crossFile.invalidateAll();
+    // (the config files' cross-file diagnostics do not depend on the history: they stay cached, and
+    // the re-check is the check's rest, not a whole check of every file at once)
     return this.recheck();
   }
 
@@ -345,8 +408,9 @@ class CoreModel implements ProjectModel {
   setCommitted(committed: CommittedTexts | undefined): Set<string> {
     const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0 && (c.earlier?.size ?? 0) === 0);
     if (none(committed) && none(this.committed)) return new Set();
+    this.changes++;
     this.committed = committed;
-    this.crossFile.invalidateAll();
+    // (nor on the committed versions: stale-mac has a cache of its own, keyed by them)
     return this.recheck();
   }
 
@@ -439,6 +503,7 @@ class CoreModel implements ProjectModel {
     const before = this.index.secretsDirSurvey;
     const after = secretsDirSurveyOf(this.index, nodeWorkspaceFs, projectText);
     if (JSON.stringify(before) === JSON.stringify(after)) return new Set();
+    this.changes++;
     this.index.setSecretsDirSurvey(after);
     // not checked yet: the first check will see it
     return this.checked ? this.recheck() : new Set();
@@ -447,6 +512,7 @@ class CoreModel implements ProjectModel {
   excludedFilesChanged(paths: readonly string[]): Set<string> {
     const rels = paths.map((p) => this.rel(p)).filter((rel) => rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
     if (rels.length === 0 || !this.index.excludedFilesChanged(rels)) return new Set();
+    this.changes++;
     // unknown-reference messages of any config file may name them: none of the cached ones stands
     this.crossFile.invalidateAll();
     return this.checked ? this.recheck() : new Set();
@@ -477,6 +543,7 @@ class CoreModel implements ProjectModel {
       (before.outside?.size ?? 0) === (after.outside?.size ?? 0) &&
       [...(after.outside ?? [])].every(([rel, target]) => before.outside?.get(rel) === target);
     if (same) return new Set();
+    this.changes++;
     this.index.setAboveRoot(after);
     // not checked yet: the first check will see it
     return this.checked ? this.recheck() : new Set();

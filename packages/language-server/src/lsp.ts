@@ -21,6 +21,7 @@ export {
   FileChangeType,
   InitializedNotification,
   InitializeRequest,
+  IPCMessageWriter,
   LSPErrorCodes,
   MarkupKind,
   PositionEncodingKind,

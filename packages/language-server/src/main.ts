@@ -9,13 +9,14 @@ import { CLIENT_PROCESS_ID, GIVEN_ARGS } from "./client-process-arg.js";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
-import type { Connection, ResponseMessage } from "vscode-languageserver/node";
-import { createConnection, ProposedFeatures, StreamMessageWriter } from "./lsp.js";
+import type { Connection, MessageReader, MessageWriter } from "vscode-languageserver/node";
+import { createConnection, IPCMessageWriter, ProposedFeatures, StreamMessageWriter } from "./lsp.js";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy, type LifecycleStrategy } from "./lifecycle.js";
 import { watchParent, type ParentWatch } from "./parent-process.js";
 import { startServer } from "./server.js";
-import { FramedStdinReader, PARSE_ERROR } from "./stdio-framing.js";
+import { FramedStdinReader } from "./stdio-framing.js";
+import { connectFailure, connectTo, invalidAnswer, IpcMessageReader, transportOf, USAGE, type Transport } from "./transports.js";
 
 /** What the process entry (the bin, `dist/bundle/server.mjs`) asks of {@link main}. */
 export interface MainOptions {
@@ -57,17 +58,24 @@ export function buildTagOf(file: string): string | undefined {
 export function main(options: MainOptions = {}): void {
   const argv = [...GIVEN_ARGS];
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write("Usage: stellar-secrets-language-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n");
+    process.stdout.write(`${USAGE}\n`);
     return;
   }
   if (argv.includes("--version")) {
     process.stdout.write("0.1.0\n");
     return;
   }
-  if (!argv.some((a) => a === "--stdio" || a === "--node-ipc" || a.startsWith("--socket") || a.startsWith("--pipe") || a.startsWith("--clientProcessId"))) {
-    process.stderr.write("stellar-secrets-language-server: choose a transport: --stdio, --node-ipc, --socket=PORT or --pipe=NAME\n");
+  // the transport, checked before anything starts (transports.ts): a bad port or pipe, or --node-ipc
+  // without a channel, is a usage error (2) that says what to give
+  const transport = transportOf(argv);
+  const usage = (why: string): void => {
+    process.stderr.write(`stellar-secrets-language-server: ${why}\n${USAGE}\n`);
     process.exitCode = 2;
-    return;
+  };
+  if (transport === undefined) return usage("choose a transport: --stdio, --node-ipc, --socket=PORT or --pipe=NAME");
+  if ("error" in transport) return usage(transport.error);
+  if (transport.kind === "node-ipc" && typeof process.send !== "function") {
+    return usage("--node-ipc needs the IPC channel of a process started by node's child_process.fork (as the VS Code extension starts it); from a shell or another editor, use --stdio");
   }
   // The client's process (--clientProcessId, else initialize's processId), watched here instead of
   // by vscode-languageserver (parent-process.ts): the server ends when it is gone (ESRCH), with 0
@@ -79,8 +87,8 @@ export function main(options: MainOptions = {}): void {
   // the lifecycle strategy answers requests sent out of order (lifecycle.ts), and hands initialize's processId to `watch`
   const lifecycle = lifecycleStrategy({ onClientProcessId: watch });
   if (CLIENT_PROCESS_ID !== undefined) watch(CLIENT_PROCESS_ID);
-  // the transport from process.argv; stdio through the server's own framing (stdio-framing.ts)
-  const connection = argv.includes("--stdio") ? stdioConnection(lifecycle) : createConnection(ProposedFeatures.all, { messageStrategy: lifecycle });
+  // stdio, a socket and a pipe through the server's own framing (stdio-framing.ts); the IPC channel's messages checked one by one
+  const connection = transportConnection(transport, lifecycle);
   // A bug in one request must not end the server: log it and keep answering.
   // a disposed connection throws: the handlers must not throw in their turn
   const report = (line: string): void => {
@@ -95,16 +103,31 @@ export function main(options: MainOptions = {}): void {
   startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex, buildTag: options.buildTag ?? ownBuildTag() });
 }
 
+/** How long the process waits, once the client's end closed, for the messages read before it to be handled (ms). */
+const END_GRACE_MS = 50;
+
 /**
- * The connection over stdin and stdout, read through {@link FramedStdinReader}: a message with a
- * wrong `Content-Length`, or bytes that are no message, never leave the server reading at a wrong
- * offset (hanging, answering nothing); a body that is not a message is answered with JSON-RPC's
- * error and logged (without its bytes). What `vscode-languageserver` does itself for `--stdio` is
- * done here too: the process ends when stdin ends (0 after `shutdown`, else 1), and `console`
- * writes to the client's log, never to stdout, which carries the protocol.
+ * The connection over the transport: stdin and stdout, the editor's socket or pipe (the server
+ * connects to it), or node's IPC channel. Bytes are read through {@link FramedStdinReader}: a message
+ * with a wrong `Content-Length`, or bytes that are no message, never leave the server reading at a
+ * wrong offset (hanging, answering nothing); a body that is not a message is answered with
+ * JSON-RPC's error and logged (without its bytes); so is an IPC message that is none. The process
+ * ends when the client's end closes (stdin ends, the socket or pipe closes or breaks, the IPC
+ * channel disconnects): 0 after `shutdown`, else 1. A socket or pipe that cannot be connected to
+ * ends it with 1 and says where it tried and why. Over stdio, `console` writes to the client's log,
+ * never to stdout, which carries the protocol.
  */
-function stdioConnection(lifecycle: LifecycleStrategy): Connection {
-  const writer = new StreamMessageWriter(process.stdout);
+function transportConnection(transport: Transport, lifecycle: LifecycleStrategy): Connection {
+  // (a moment later: the messages read just before the end, `shutdown` and `exit` written before the
+  // client closed its end, are handled first, a turn of the event loop each)
+  let ending = false;
+  const end = (): void => {
+    if (ending) return;
+    ending = true;
+    // (and the status if the process ends before, nothing else keeping it alive)
+    process.exitCode = lifecycle.shutdownReceived ? 0 : 1;
+    setTimeout(() => process.exit(lifecycle.shutdownReceived ? 0 : 1), END_GRACE_MS);
+  };
   let connection: Connection | undefined;
   const log = (line: string): void => {
     try {
@@ -113,18 +136,35 @@ function stdioConnection(lifecycle: LifecycleStrategy): Connection {
       process.stderr.write(`${line}\n`);
     }
   };
-  const reader = new FramedStdinReader(process.stdin, {
-    onInvalid: (e) => {
-      log(`[stellar-secrets] the client sent ${e.reason}: answered with ${e.code}`);
-      const answer: ResponseMessage = { jsonrpc: "2.0", id: e.id, error: { code: e.code, message: `${e.code === PARSE_ERROR ? "Parse error" : "Invalid Request"}: ${e.reason}` } };
-      void writer.write(answer).catch(() => {});
-    },
-    onWarning: (reason) => log(`[stellar-secrets] the client's stream: ${reason}`),
-  });
+  let writer: MessageWriter;
+  let reader: MessageReader;
+  const onWarning = (reason: string): void => log(`[stellar-secrets] the client's stream: ${reason}`);
+  const onInvalid = (e: Parameters<typeof invalidAnswer>[0]): void => {
+    log(`[stellar-secrets] the client sent ${e.reason}: answered with ${e.code}`);
+    void writer.write(invalidAnswer(e)).catch(() => {});
+  };
+  if (transport.kind === "node-ipc") {
+    writer = new IPCMessageWriter(process);
+    reader = new IpcMessageReader(process, { onInvalid, onWarning });
+    process.on("disconnect", end);
+  } else if (transport.kind === "stdio") {
+    writer = new StreamMessageWriter(process.stdout);
+    reader = new FramedStdinReader(process.stdin, { onInvalid, onWarning });
+    process.stdin.on("end", end);
+    process.stdin.on("close", end);
+  } else {
+    const socket = connectTo(transport, {
+      onFailure: (code) => {
+        process.stderr.write(`${connectFailure(transport, code)}\n`);
+        process.exit(1);
+      },
+      onClosed: end,
+    });
+    writer = new StreamMessageWriter(socket);
+    reader = new FramedStdinReader(socket, { onInvalid, onWarning });
+  }
   connection = createConnection(ProposedFeatures.all, reader, writer, { messageStrategy: lifecycle });
-  const end = (): void => process.exit(lifecycle.shutdownReceived ? 0 : 1);
-  process.stdin.on("end", end);
-  process.stdin.on("close", end);
+  if (transport.kind !== "stdio") return connection;
   const c = connection;
   console.log = (...a: unknown[]) => c.console.log(format(...a));
   console.info = (...a: unknown[]) => c.console.info(format(...a));

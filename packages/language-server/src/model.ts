@@ -100,6 +100,16 @@ export interface ProjectModel {
   /** Diagnostics of one file (severity as configured in stellar.yaml). */
   diagnostics(path: string): readonly Diagnostic[];
   /**
+   * The project's first check a piece at a time, when it has not run yet (undefined otherwise): each
+   * `next()` runs one piece (a config file's share of the index's maps, a config file's cross-file
+   * diagnostics: core's `crossFileCheckSteps`), and the last one runs the rest of the check and
+   * keeps the diagnostics {@link diagnostics} then returns, the same as checked at once. Stops without
+   * effect when the project changed between two pieces or was checked meanwhile (a request that
+   * needs diagnostics checks at once): {@link diagnostics} then checks at once. Optional: a model
+   * without it is checked at once.
+   */
+  firstCheckSteps?(): Iterator<void, void, void> | undefined;
+  /**
    * Replaces a file's text (an editor buffer or a disk change; `undefined` = deleted) and
    * re-checks. Returns the absolute paths whose diagnostics may have changed.
    */

@@ -37,7 +37,8 @@ export function initialFolders(params: Pick<InitializeParams, "workspaceFolders"
 
 /**
  * How long the check after the projects were (re)loaded runs before it lets the messages that came
- * meanwhile be handled (ms; between two projects: one project's check is not cut). With `/` or the
+ * meanwhile be handled (ms; between two projects, and between two pieces of one project's check:
+ * a config file's share of the index, a config file's cross-file diagnostics). With `/` or the
  * home folder as the workspace folder (a hundred projects and more) it held the thread for seconds,
  * and every request, `shutdown` included, waited for it.
  */
@@ -98,8 +99,14 @@ export class ProjectLoader {
       if (config !== undefined) this.outside.add(config);
     }
     const t0 = Date.now();
-    const failures = await state.workspace.loadFolders(list, [...this.outside]);
+    // stops at `shutdown`: a workspace of many projects (a client started in / or the home folder)
+    // is no longer indexed to its end before the answer goes out
+    const failures = await state.workspace.loadFolders(list, [...this.outside], { stop: () => state.shuttingDown });
     for (const f of failures) state.logFailure(`loading the project of ${f.configPath} (the other projects are loaded)`, f.error);
+    if (state.shuttingDown) {
+      state.log(`the index stopped at shutdown (${state.workspace.all().length} project(s) indexed, in ${Date.now() - t0} ms)`);
+      return;
+    }
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
     this.published = this.checkAndPublish(++this.generation);
   }
@@ -109,8 +116,8 @@ export class ProjectLoader {
 
   /**
    * The check after {@link loadAll}: each project's first check, a project at a time, then every file
-   * and project reported as changed (diagnostics, `indexChanged`) at once. Between projects, once
-   * {@link CHECK_SLICE_MS} have gone by, it lets the messages that came meanwhile be handled (two
+   * and project reported as changed (diagnostics, `indexChanged`) at once. Between projects, and
+   * between two pieces of a project's check, once {@link CHECK_SLICE_MS} have gone by, it lets the messages that came meanwhile be handled (two
    * turns of the event loop: the first lets the pipe be read, the second the messages read be
    * dispatched, each one `setImmediate` of the connection), so that a workspace of a hundred projects
    * (a client started in `/` or the home folder) answers requests, and `shutdown`, while it is
@@ -132,7 +139,28 @@ export class ProjectLoader {
       // a project replaced meanwhile (its stellar.yaml changed) is checked when its own change is reported
       if (state.workspace.get(model.root) !== model) continue;
       try {
-        model.diagnostics(model.configPath); // the project's first check (core-model.ts: ensureChecked)
+        // the project's first check, a piece at a time (the index's maps and each config file's
+        // cross-file diagnostics, core's crossFileCheckSteps; the rest of the check at once), with the same pauses as between projects: a project of thousands of
+        // config files held the thread for most of a second, `shutdown` and hovers waiting
+        // config files; steps stopped by an edit of the project between two pieces start again
+        // (none once a request needing diagnostics checked it at once)
+        let steps = model.firstCheckSteps?.();
+        while (steps !== undefined) {
+          if (steps.next().done === true) {
+            steps = model.firstCheckSteps?.();
+            continue;
+          }
+          if (Date.now() - sliceStart < this.checkSliceMs) continue;
+          await twoTurns();
+          sliceStart = Date.now();
+          if (stale()) {
+            steps.return?.();
+            break;
+          }
+        }
+        if (stale()) break;
+        // (a model without steps is checked at once)
+        model.diagnostics(model.configPath);
       } catch (e) {
         state.logFailure(`checking the project of ${model.configPath}`, e);
       }

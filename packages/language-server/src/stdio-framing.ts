@@ -115,8 +115,8 @@ function parseJson(bytes: Buffer): { value: unknown } | undefined {
   }
 }
 
-/** The event of a parsed JSON value: a message, or the Invalid Request it is. */
-function messageEvent(value: unknown): FrameEvent {
+/** The event of a parsed JSON value: a message, or the Invalid Request it is (also of each message of node's IPC channel: transports.ts). */
+export function messageEvent(value: unknown): FrameEvent {
   if (Array.isArray(value)) return { type: "invalid", id: null, code: INVALID_REQUEST, reason: "a JSON array (a JSON-RPC batch): LSP messages are sent one by one" };
   if (!isObject(value)) return { type: "invalid", id: null, code: INVALID_REQUEST, reason: "a JSON value that is no object: a message is a JSON-RPC object" };
   const id = isId(value.id) ? value.id : null;

@@ -23,6 +23,25 @@ export interface TextSource {
   takeListing?(path: string): Dirent[] | undefined;
   /** The on-disk cache of config files' models between runs, when the server keeps one (index-cache.ts). */
   readonly indexCache?: IndexCache | undefined;
+  /**
+   * Asked between two pieces of a project's load (a folder entry read): undefined to go on at once,
+   * or a promise to wait for (the messages that came meanwhile are handled) that resolves to true
+   * when the load is to stop (`shutdown`): the model factory then throws {@link LoadStopped}.
+   */
+  pause?(): Promise<boolean> | undefined;
+}
+
+/** Thrown by a model factory whose load was stopped ({@link TextSource.pause}): no model, and no failure to report. */
+export class LoadStopped extends Error {
+  constructor(configPath: string) {
+    super(`the load of ${configPath} was stopped`);
+    this.name = "LoadStopped";
+  }
+}
+
+/** Two turns of the event loop: the first lets the client's pipe be read, the second the messages read be dispatched. */
+function twoTurns(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** Builds the model of the project whose stellar.yaml is `configPath`. */
@@ -51,13 +70,18 @@ export const WALK_SLICE_MS = 20;
  * round trip through the thread pool per folder only made the first answer later; a long walk
  * still lets other messages through every {@link WALK_SLICE_MS}.
  */
-export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>, sliceMs = WALK_SLICE_MS): Promise<string[]> {
+export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>, sliceMs = WALK_SLICE_MS, stop?: () => boolean): Promise<string[]> {
   const found: string[] = [];
   let sliceStart = Date.now();
+  let stopped = false;
   async function walk(d: string, level: number): Promise<void> {
+    if (stopped) return;
     if (Date.now() - sliceStart >= sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = Date.now();
+      // (`shutdown` came meanwhile: the folders not listed yet are left)
+      if (stop?.() === true) stopped = true;
+      if (stopped) return;
     }
     let entries: Dirent[];
     try {
@@ -127,6 +151,17 @@ export function pathUnderRoots(path: string, roots: readonly string[]): string {
   return path;
 }
 
+/** Options of {@link Workspace.loadFolders}. */
+export interface LoadFoldersOptions {
+  /**
+   * Asked between two pieces of the work (folders listed, projects loaded): true stops it there
+   * (`shutdown` came). The projects loaded so far stay; none is forgotten for not being found.
+   */
+  stop?: () => boolean;
+  /** How long the work runs before it lets the messages that came meanwhile be handled (ms); default {@link WALK_SLICE_MS}. */
+  sliceMs?: number;
+}
+
 /** The projects of a workspace and the open buffers. */
 export class Workspace implements TextSource {
   private readonly projects = new Map<string, ProjectModel>(); // by root
@@ -183,7 +218,8 @@ export class Workspace implements TextSource {
    * folder); forgets every other project. Returns the projects that could not be loaded, with why
    * (each is skipped; the others are loaded).
    */
-  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<{ configPath: string; error: unknown }[]> {
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = [], options: LoadFoldersOptions = {}): Promise<{ configPath: string; error: unknown }[]> {
+    const { stop, sliceMs = WALK_SLICE_MS } = options;
     const configs = new Set<string>();
     for (const c of extraConfigs) if (existsSync(c)) configs.add(resolve(c));
     for (const f of folders) {
@@ -191,25 +227,51 @@ export class Workspace implements TextSource {
         const p = isAbsolute(f.configPath) ? f.configPath : join(f.path, f.configPath);
         if (existsSync(p)) configs.add(resolve(p));
       } else {
-        for (const c of await findConfigFiles(f.path, undefined, this.listings)) configs.add(c);
+        for (const c of await findConfigFiles(f.path, undefined, this.listings, sliceMs, stop)) configs.add(c);
+      }
+      // stopped (`shutdown`): the projects found so far are not all of them, and none is forgotten for it
+      if (stop?.() === true) {
+        this.listings.clear();
+        return [];
       }
     }
     for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
     // one project that cannot be loaded (its stellar.yaml deleted or made unreadable since it was
     // found) is reported, and the others are still loaded: it no longer ends the whole index
     const failures: { configPath: string; error: unknown }[] = [];
+    // the loads pause every sliceMs, between two projects and inside one ({@link pause}): a load
+    // resolves in a microtask, and one project's load is synchronous, so without a turn of the event
+    // loop a workspace of many projects, or of one of thousands of files, was loaded without reading
+    // a message (`shutdown` waited for all of it)
+    this.pausing = { stop, sliceMs, sliceStart: Date.now() };
     try {
       for (const c of [...configs].sort()) {
+        const pause = this.pause();
+        if ((pause !== undefined && (await pause)) || stop?.() === true) break;
         try {
           await this.load(c);
         } catch (error) {
+          if (error instanceof LoadStopped) break;
           failures.push({ configPath: c, error });
         }
       }
       return failures;
     } finally {
+      this.pausing = undefined;
       this.listings.clear(); // only the loads that follow the listing at once may use it
     }
+  }
+
+  /** While {@link loadFolders} loads: when it last let messages through, how often it does, and whether to stop. */
+  private pausing: { stop: (() => boolean) | undefined; sliceMs: number; sliceStart: number } | undefined;
+
+  pause(): Promise<boolean> | undefined {
+    const p = this.pausing;
+    if (p === undefined || Date.now() - p.sliceStart < p.sliceMs) return undefined;
+    return twoTurns().then(() => {
+      p.sliceStart = Date.now();
+      return p.stop?.() === true;
+    });
   }
 
   /** Folder listings read while finding the projects, for the loads that follow ({@link takeListing}). */
