@@ -140,10 +140,11 @@ export class ProjectLoader {
       if (state.workspace.get(model.root) !== model) continue;
       try {
         // the project's first check, a piece at a time (the index's maps and each config file's
-        // cross-file diagnostics, core's crossFileCheckSteps; the rest of the check at once), with the same pauses as between projects: a project of thousands of
-        // config files held the thread for most of a second, `shutdown` and hovers waiting
-        // config files; steps stopped by an edit of the project between two pieces start again
-        // (none once a request needing diagnostics checked it at once)
+        // cross-file diagnostics, core's crossFileCheckSteps; the rest of the check at once), with
+        // the same pauses as between projects: a project of thousands of config files held the
+        // thread for most of a second, `shutdown` and hovers waiting. Steps stopped by an edit of
+        // the project between two pieces start again (none once a request needing diagnostics
+        // checked it at once)
         let steps = model.firstCheckSteps?.();
         while (steps !== undefined) {
           if (steps.next().done === true) {
