@@ -93,6 +93,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     committed.diskChanged(paths);
   });
   const buffers = new Buffers(state, diagnostics, projects);
+  if (options.sliceMs !== undefined) watchedFiles.checkSliceMs = buffers.checkSliceMs = options.sliceMs;
   // a project found, reloaded or gone: the folders above the roots of projects in a subfolder of their repository are watched
   state.onIndexChanged((_paths, roots) => {
     if (roots.length > 0) void watchedFiles.watchAboveRoots();

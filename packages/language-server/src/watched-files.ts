@@ -14,7 +14,8 @@ import type { Disposable } from "vscode-languageserver/node";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
-import type { ProjectLoader } from "./projects.js";
+import { flushInSlices } from "./check-slices.js";
+import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { isUnder, uriToPath } from "./uris.js";
 import { GIT_WATCHERS } from "./git-reads.js";
@@ -30,6 +31,9 @@ export interface FileChange {
 
 /** Re-reads changed files into the index. */
 export class WatchedFiles {
+  /** How long the re-check after files changed on disk runs before it lets waiting messages be handled (ms); {@link CHECK_SLICE_MS}, for tests (0: a pause after every piece). */
+  checkSliceMs = CHECK_SLICE_MS;
+
   constructor(
     private readonly state: ServerState,
     private readonly projects: ProjectLoader,
@@ -134,7 +138,8 @@ export class WatchedFiles {
       staged.add(model);
       roots.add(model.root);
     }
-    for (const model of staged) for (const p of model.flush()) affected.add(p);
+    // (a slice at a time: an environment file saved re-checks every config file of its project)
+    for (const model of staged) for (const p of await flushInSlices(model, this.checkSliceMs)) affected.add(p);
     for (const c of reload) await this.projects.reloadProject(c);
     // an environment file (anywhere: one beside the secrets folder is a "did you mean") or anything
     // deleted (the secrets folder itself): what missing-secrets-dir says may have changed, as `check` would say it
