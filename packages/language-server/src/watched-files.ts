@@ -8,13 +8,14 @@
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Disposable } from "vscode-languageserver/node";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
 import { flushInSlices } from "./check-slices.js";
+import { DiskWatch } from "./disk-watch.js";
 import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { isUnder, uriToPath } from "./uris.js";
@@ -50,7 +51,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
       this.state.log(
-        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): files changed on disk outside the editor (git checkout, the CLI) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog); other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       );
       return;
     }
@@ -91,6 +92,35 @@ export class WatchedFiles {
     });
     this.#aboveRootRegistration = registered;
     await this.state.clientAnswer(registered, "registering the watchers above project roots");
+  }
+
+  /** The server's own watch of the disk, for a client that cannot register watchers ({@link watchDiskItself}). */
+  private disk: DiskWatch | undefined;
+
+  /**
+   * For a client that cannot register file watchers: watches each project's root folder and its
+   * secrets folder (disk-watch.ts), and re-reads what changes there as if the client had reported
+   * it. Call after the index is built and whenever projects come or go: the folders watched follow
+   * the projects. Nothing for a client that registers watchers.
+   */
+  watchDiskItself(): void {
+    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
+    this.disk ??= new DiskWatch(
+      (changes) => void this.filesChanged(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
+      (line) => this.state.log(line),
+    );
+    const folders = new Set<string>();
+    for (const m of this.state.workspace.all()) {
+      folders.add(m.root);
+      const secretsDir = m.config?.secretsDir;
+      if (secretsDir !== undefined) folders.add(join(m.root, secretsDir));
+    }
+    this.disk.watch(folders);
+  }
+
+  /** Stops the server's own watch of the disk. */
+  dispose(): void {
+    this.disk?.dispose();
   }
 
   /** Registers `workspace/didChangeWatchedFiles`. */
