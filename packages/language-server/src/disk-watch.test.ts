@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DiskWatch } from "./disk-watch.js";
-import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { editSecretsFile } from "@stellar-secrets/sops";
+import { DiskWatch, gitFolderAbove, isGitStateChange } from "./disk-watch.js";
+import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import type { FileChange } from "./watched-files.js";
 
@@ -83,5 +84,52 @@ describe("a client without file watchers, a secrets file changed on disk", () =>
     // and back
     writeFileSync(project.path("secrets/development.enc.yaml"), await encryptSecrets(new Map([["zendesk_token", "TEST-ONLY"]]), { recipients: [recipient] }));
     expect(await server.waitForDiagnostics(uri, (d) => d.length === 0)).toEqual([]);
+  });
+});
+
+describe("a client without file watchers, git's HEAD and branches", () => {
+  it("finds the .git folder of a work tree (in the root or above), none outside git or for a linked work tree", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-git-above-"));
+    try {
+      mkdirSync(join(dir, "repo", ".git"), { recursive: true });
+      mkdirSync(join(dir, "repo", "sub", "project"), { recursive: true });
+      mkdirSync(join(dir, "linked", "project"), { recursive: true });
+      writeFileSync(join(dir, "linked", ".git"), "gitdir: /elsewhere/.git/worktrees/linked\n");
+      expect(gitFolderAbove(join(dir, "repo"))).toBe(join(dir, "repo", ".git"));
+      expect(gitFolderAbove(join(dir, "repo", "sub", "project"))).toBe(join(dir, "repo", ".git"));
+      expect(gitFolderAbove(join(dir, "linked", "project"))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("passes on HEAD, the branches and the merge state, not the index, locks or objects", () => {
+    const g = join("/w", "repo", ".git");
+    expect([join(g, "HEAD"), join(g, "MERGE_HEAD"), join(g, "REBASE_HEAD"), join(g, "CHERRY_PICK_HEAD"), join(g, "REVERT_HEAD"), join(g, "refs", "heads", "main"), join(g, "refs", "heads", "feature")].map(isGitStateChange)).toEqual([true, true, true, true, true, true, true]);
+    expect([join(g, "index"), join(g, "index.lock"), join(g, "HEAD.lock"), join(g, "ORIG_HEAD"), join(g, "objects", "ab"), join("/w", "repo", "HEAD")].map(isGitStateChange)).toEqual([false, false, false, false, false, false]);
+  });
+
+  it("reads the value history again after a commit, without the client saying anything (rotation-overdue)", async () => {
+    const project = await makeTempProject(
+      { production: { stripe_api_key: "TEST-ONLY-value-1" } },
+      { "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n", "secrets/catalog.yaml": "secrets:\n  stripe_api_key:\n    rotate_every: 30d\n" },
+    );
+    commitAll(project.dir, "add the stripe key", "2020-01-02T12:00:00Z");
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const env = project.uri("secrets/production.enc.yaml");
+    const rotation = (ds: { code?: string | number; message: string }[]) => ds.filter((d) => d.code === "rotation-overdue");
+    try {
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2020-01-02, commit ") === true);
+      // a new value written by the CLI (seen: the secrets folder is watched): uncommitted, so set now
+      await editSecretsFile(project.path("secrets/production.enc.yaml"), [project.identity], (values) => void values.set("stripe_api_key", "TEST-ONLY-value-2"));
+      await server.waitForDiagnostics(env, (d) => rotation(d).length === 0);
+      // committed (with a date long past): only .git changes
+      commitAll(project.dir, "rotate the stripe key", "2021-03-04T12:00:00Z");
+      const ds = await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2021-03-04, commit ") === true);
+      expect(rotation(ds)).toHaveLength(1);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

@@ -9,15 +9,51 @@
  * folder on Linux): every project's root (its stellar.yaml, `.sops.yaml`, `.gitattributes`) and
  * its secrets folder (the environment files, the catalog, `.sops.yaml`). Changes that come together
  * are reported once, {@link DISK_WATCH_DELAY_MS} after the last (a CLI writes a file through a
- * temporary one and a rename). Other files changed on disk outside the editor (a config file
- * changed by `git checkout`) are seen when opened, or when the client reports them.
+ * temporary one and a rename). And git's state, as the watchers registered with other clients
+ * follow it (`GIT_WATCHERS`): the `.git` folder of the work tree and its `refs/heads`, of which only
+ * HEAD, the branches and MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD and REVERT_HEAD are passed on
+ * ({@link isGitStateChange}: `git status` rewrites the index every time), so the value history and
+ * the committed versions are read again after a commit, a checkout or a merge. Other files changed
+ * on disk outside the editor (a config file changed by `git checkout`) are seen when opened, or when
+ * the client reports them.
  */
-import { existsSync, watch, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { existsSync, statSync, watch, type FSWatcher } from "node:fs";
+import { basename, dirname, join, sep } from "node:path";
 import type { FileChange } from "./watched-files.js";
 
 /** The pause after the last change in the watched folders before they are reported (ms). */
 export const DISK_WATCH_DELAY_MS = 100;
+
+/** The `.git` folder of the work tree `root` is in (a `.git` folder in it or above), or undefined: not in git, or a linked work tree or submodule (their `.git` is a file). */
+export function gitFolderAbove(root: string): string | undefined {
+  for (let dir = root; ; dir = dirname(dir)) {
+    const git = join(dir, ".git");
+    try {
+      if (statSync(git).isDirectory()) return git;
+      return undefined;
+    } catch {
+      // not here: the folder above
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The entries of a `.git` folder whose change means HEAD or a branch moved, or a merge, rebase, cherry-pick or revert began or ended. */
+const GIT_STATE_NAMES = new Set(["HEAD", "MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD"]);
+
+/** True for a path in a `.git` folder that {@link GIT_STATE_NAMES} names or under its `refs/heads`; false for anything else in it (the index, locks, objects) and outside one. */
+export function isGitStateChange(path: string): boolean {
+  const marker = `${sep}.git${sep}`;
+  const i = path.lastIndexOf(marker);
+  if (i === -1) return false;
+  const rest = path.slice(i + marker.length);
+  return GIT_STATE_NAMES.has(rest) || rest === `refs${sep}heads` || rest.startsWith(`refs${sep}heads${sep}`);
+}
+
+/** True for a path in a `.git` folder. */
+export function inGitFolder(path: string): boolean {
+  return path.includes(`${sep}.git${sep}`) || basename(path) === ".git";
+}
 
 export class DiskWatch {
   private readonly watchers = new Map<string, FSWatcher>();

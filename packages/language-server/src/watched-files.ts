@@ -15,7 +15,7 @@ import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
 import { flushInSlices } from "./check-slices.js";
-import { DiskWatch } from "./disk-watch.js";
+import { DiskWatch, gitFolderAbove, inGitFolder, isGitStateChange } from "./disk-watch.js";
 import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { isUnder, uriToPath } from "./uris.js";
@@ -51,7 +51,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
       this.state.log(
-        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog); other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog), and git's HEAD and branches; other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       );
       return;
     }
@@ -106,7 +106,11 @@ export class WatchedFiles {
   watchDiskItself(): void {
     if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
     this.disk ??= new DiskWatch(
-      (changes) => void this.filesChanged(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
+      (changes) => {
+        // in a .git folder: only HEAD, the branches and the merge state (as GIT_WATCHERS)
+        const kept = changes.filter((c) => !inGitFolder(c.path) || isGitStateChange(c.path));
+        if (kept.length > 0) void this.filesChanged(kept).catch((e: unknown) => this.state.logFailure("files changed on disk", e));
+      },
       (line) => this.state.log(line),
     );
     const folders = new Set<string>();
@@ -114,6 +118,8 @@ export class WatchedFiles {
       folders.add(m.root);
       const secretsDir = m.config?.secretsDir;
       if (secretsDir !== undefined) folders.add(join(m.root, secretsDir));
+      const git = gitFolderAbove(m.root);
+      if (git !== undefined) for (const dir of [git, join(git, "refs", "heads")]) folders.add(dir);
     }
     this.disk.watch(folders);
   }
