@@ -133,3 +133,30 @@ describe("a client without file watchers, git's HEAD and branches", () => {
     }
   });
 });
+
+describe("a client without watcher registration that reports disk changes itself", () => {
+  it("stops the server's own watch at its first workspace/didChangeWatchedFiles (and says so): its reports are the ones followed", async () => {
+    const project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": HUBSPOT_CONNECTION, "actions/create_ticket.yaml": createTicketAction("zendesk_token") },
+    );
+    const recipient = /alice: (age1\w+)/.exec(project.read("stellar.yaml"))![1]!;
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const uri = project.uri("actions/create_ticket.yaml");
+    try {
+      const { DidChangeWatchedFilesNotification, FileChangeType } = await import("vscode-languageserver/node");
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("connections/hubspot.yaml"), type: FileChangeType.Changed }] });
+      await server.waitFor(() => server.logs.some((l) => l.includes("the server's own watch of the project folders stopped")), "the watch stopped");
+      // written without a report: not seen
+      writeFileSync(project.path("secrets/development.enc.yaml"), await encryptSecrets(new Map([["other_token", "TEST-ONLY"]]), { recipients: [recipient] }));
+      await new Promise((r) => setTimeout(r, 600));
+      expect(server.published.get(uri) ?? []).toEqual([]);
+      // reported: seen
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("secrets/development.enc.yaml"), type: FileChangeType.Changed }] });
+      expect((await server.waitForDiagnostics(uri, (d) => d.length > 0)).map((d) => d.code)).toEqual(["unknown-secret"]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});

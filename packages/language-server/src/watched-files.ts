@@ -104,7 +104,7 @@ export class WatchedFiles {
    * the projects. Nothing for a client that registers watchers.
    */
   watchDiskItself(): void {
-    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
+    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown || this.clientReports) return;
     this.disk ??= new DiskWatch(
       (changes) => {
         // in a .git folder: only HEAD, the branches and the merge state (as GIT_WATCHERS)
@@ -124,6 +124,23 @@ export class WatchedFiles {
     this.disk.watch(folders);
   }
 
+  /** True once the client reported files changed on disk (`workspace/didChangeWatchedFiles`) without having registered watchers: it watches them itself. */
+  private clientReports = false;
+
+  /**
+   * A `workspace/didChangeWatchedFiles` came: a client that did not register watchers has a
+   * watcher of its own, and the server's own watch stops (two reads of each change, one of them
+   * perhaps of a file half written, would only disagree).
+   */
+  private clientWatches(): void {
+    if (this.clientReports) return;
+    this.clientReports = true;
+    if (this.disk === undefined) return;
+    this.disk.dispose();
+    this.disk = undefined;
+    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped");
+  }
+
   /** Stops the server's own watch of the disk. */
   dispose(): void {
     this.disk?.dispose();
@@ -134,6 +151,7 @@ export class WatchedFiles {
     const { state } = this;
     state.connection.onDidChangeWatchedFiles(
       state.guard("watched files", undefined, async (params) => {
+        this.clientWatches();
         const paths = params.changes
           .map((c) => ({ path: uriToPath(c.uri), deleted: c.type === FileChangeType.Deleted }))
           .filter((c): c is FileChange => c.path !== undefined);
