@@ -161,6 +161,50 @@ describe.each(["socket", "pipe"] as const)("--%s", (kind) => {
   });
 });
 
+describe.each(["socket", "pipe"] as const)("--%s, a client that stops reading", (kind) => {
+  it("stops reading its messages while it has not read 4 MiB of answers, says so on stderr, and answers them all, in order, once it reads again", async () => {
+    const { server, run: r, socket } = await editorListening(kind);
+    let stderr = "";
+    r.proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    try {
+      const m = messagesOf(socket);
+      socket.write(frame(INIT));
+      await m.next((x) => x.id === 1);
+      socket.write(frame({ jsonrpc: "2.0", method: "initialized", params: {} }));
+      // it stops reading; each request's answer (Unhandled method NAME) is 20 KB: 600 make 12 MB
+      socket.pause();
+      const N = 600;
+      const send = (from: number, count: number): void => {
+        for (let i = from; i < from + count; i++) socket.write(frame({ jsonrpc: "2.0", id: 100 + i, method: `x/${"m".repeat(20_000)}` }));
+      };
+      send(0, N);
+      for (let i = 0; i < 600 && !stderr.includes("reading its messages is paused"); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(stderr).toMatch(/the client has not read \d+\.\d MiB of the server's messages: reading its messages is paused until it reads them/);
+      // 24 MB more: before, the server read them all too and queued them and their answers in its
+      // memory (the client's writes were all taken); now most of them wait on the client's side (the
+      // kernel's buffers take a few MB of them: up to 10 MB over TCP on this machine)
+      send(N, 2 * N);
+      await new Promise((res) => setTimeout(res, 1500));
+      expect(socket.writableLength).toBeGreaterThan(4 * 1024 * 1024);
+      socket.resume();
+      for (let t = Date.now(); Date.now() - t < 30_000 && !m.all.some((x) => x.id === 100 + 3 * N - 1); ) await new Promise((res) => setTimeout(res, 50));
+      expect((m.all.find((x) => x.id === 100 + 3 * N - 1)?.error as { code: number } | undefined)?.code).toBe(-32601);
+      const ids = m.all.filter((x) => typeof x.id === "number" && x.id >= 100).map((x) => x.id);
+      expect(ids).toEqual(Array.from({ length: 3 * N }, (_, i) => 100 + i));
+      for (let i = 0; i < 100 && !stderr.includes("resumed"); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(stderr).toContain("the client reads the server's messages again: reading its messages resumed");
+      socket.write(frame({ jsonrpc: "2.0", id: 2, method: "shutdown" }));
+      await m.next((x) => x.id === 2);
+      socket.write(frame({ jsonrpc: "2.0", method: "exit" }));
+      expect((await within(r.exited, 20_000, r.proc)) as { code: number }).toMatchObject({ code: 0 });
+    } finally {
+      socket.destroy();
+      server.close();
+      if (r.proc.exitCode === null) r.proc.kill("SIGKILL");
+    }
+  }, 60_000);
+});
+
 describe("--node-ipc", () => {
   it("answers a message that is no message with Invalid Request, logs it without its content, and ends with 1 when the channel closes without shutdown", async () => {
     const proc = fork(SERVER_BIN, ["--node-ipc"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });

@@ -9,9 +9,10 @@
  */
 import { basename } from "node:path";
 import type { TextDocument } from "vscode-languageserver-textdocument";
+import { flushInSlices } from "./check-slices.js";
 import type { DiagnosticsPublisher } from "./diagnostics.js";
 import type { ProjectModel } from "./model.js";
-import type { ProjectLoader } from "./projects.js";
+import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { MAX_FILE_BYTES } from "./workspace.js";
 
@@ -101,7 +102,34 @@ export class Buffers {
   }
 
   /**
-   * The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS, or, when
+   * The full check of every project with staged edits, a slice at a time ({@link flushInSlices}):
+   * the requests that arrive meanwhile are answered between two slices (with the diagnostics of
+   * before the edit until the check is done and reported, as during the pause before it). A project
+   * stays pending until its check is done; an edit of it between two slices stops them, and the
+   * check is then finished at once with that edit in it.
+   */
+  private async flushPendingInSlices(): Promise<void> {
+    this.cancelCheck();
+    for (const m of [...this.pending]) {
+      if (!this.pending.has(m)) continue; // flushed meanwhile (flushPending)
+      try {
+        const changed = await flushInSlices(m, this.checkSliceMs);
+        // (nothing staged is left in it: a later edit schedules it again)
+        this.pending.delete(m);
+        this.state.indexChanged(changed, [m.root]);
+      } catch (e) {
+        this.pending.delete(m);
+        this.state.logFailure("check", e);
+      }
+    }
+  }
+
+  /** How long the full check runs before it lets waiting messages be handled (ms); {@link CHECK_SLICE_MS}, for tests (0: a pause after every piece). */
+  checkSliceMs = CHECK_SLICE_MS;
+
+  /**
+   * The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS, a slice at
+   * a time, or, when
    * every pending project re-checks only what its edits can change (a few milliseconds), as soon as
    * the messages already received are handled: edits that arrived together are still checked once.
    */
@@ -109,7 +137,7 @@ export class Buffers {
     this.pending.add(model);
     this.cancelCheck();
     if ([...this.pending].every((m) => m.checkIsIncremental())) this.incrementalCheck = setImmediate(() => this.flushPending());
-    else this.fullCheckTimer = setTimeout(() => this.flushPending(), FULL_CHECK_DELAY_MS);
+    else this.fullCheckTimer = setTimeout(() => void this.flushPendingInSlices(), FULL_CHECK_DELAY_MS);
   }
 
   private cancelCheck(): void {

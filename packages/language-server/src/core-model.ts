@@ -296,9 +296,13 @@ class CoreModel implements ProjectModel {
     };
   }
 
+  /** Counts the checks run ({@link recheck}): pieces of a check ({@link flushSteps}) stop when one ran meanwhile. */
+  private checks = 0;
+
   /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
   private recheck(): Set<string> {
     this.checked = true;
+    this.checks++;
     this.invalidateReplaced();
     return this.keep(checkWorkspace(this.index, this.checkOptions()));
   }
@@ -478,6 +482,36 @@ class CoreModel implements ProjectModel {
     if (ds.length === 0) this.byFile.delete(path);
     else this.byFile.set(path, ds);
     return new Set([path]);
+  }
+
+  /**
+   * {@link flush} a piece at a time: core's {@link crossFileCheckSteps} fills the cross-file
+   * diagnostics the staged edits invalidated (every config file's after an environment file, the
+   * catalog; those an edit of a config file can change after it), a config file per piece, then
+   * {@link flush} takes them from the cache: the same diagnostics as {@link flush} alone. Its value
+   * at the end is what {@link flush} returns; undefined when it stopped without effect (the project
+   * changed between two pieces, or a check ran meanwhile: call {@link flush}). Undefined (no
+   * steps) when nothing is staged. On a project not checked yet (an edit before the first check
+   * ended: its pieces stopped at the edit) the pieces are those of the first check.
+   */
+  flushSteps(): Iterator<void, Set<string> | undefined, void> | undefined {
+    if (this.staged.size === 0) return undefined;
+    return this.flushInSteps();
+  }
+
+  private *flushInSteps(): Generator<void, Set<string> | undefined, void> {
+    const changes = this.changes;
+    const checks = this.checks;
+    this.invalidateReplaced();
+    const steps = crossFileCheckSteps(this.index, this.crossFile);
+    while (steps.next().done !== true) {
+      yield;
+      if (this.changes !== changes || this.checks !== checks) {
+        steps.return();
+        return undefined;
+      }
+    }
+    return this.flush();
   }
 
   flush(): Set<string> {

@@ -73,6 +73,9 @@ export class LastGoodModel implements ProjectModel {
   flush(): Set<string> {
     return this.good.flush();
   }
+  flushSteps(): Iterator<void, Set<string> | undefined, void> | undefined {
+    return this.good.flushSteps?.();
+  }
   otherProjectPaths(): string[] {
     return this.good.otherProjectPaths();
   }

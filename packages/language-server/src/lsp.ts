@@ -8,6 +8,7 @@
  */
 export {
   AbstractMessageReader,
+  AbstractMessageWriter,
   CodeActionKind,
   CompletionItemKind,
   createConnection,
@@ -28,7 +29,6 @@ export {
   ProposedFeatures,
   ResponseError,
   ShutdownRequest,
-  StreamMessageWriter,
   SymbolKind,
   TextDocuments,
   TextDocumentSyncKind,

@@ -10,11 +10,13 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import type { Connection, MessageReader, MessageWriter } from "vscode-languageserver/node";
-import { createConnection, IPCMessageWriter, ProposedFeatures, StreamMessageWriter } from "./lsp.js";
+import { createConnection, IPCMessageWriter, ProposedFeatures } from "./lsp.js";
+import { BoundedStreamWriter, sizeOf, type ByteSink, WRITER_BOUNDS } from "./bounded-writer.js";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy, type LifecycleStrategy } from "./lifecycle.js";
 import { watchParent, type ParentWatch } from "./parent-process.js";
 import { startServer } from "./server.js";
+import { InputGate } from "./input-gate.js";
 import { FramedStdinReader } from "./stdio-framing.js";
 import { connectFailure, connectTo, invalidAnswer, IpcMessageReader, transportOf, USAGE, type Transport } from "./transports.js";
 
@@ -121,12 +123,15 @@ function transportConnection(transport: Transport, lifecycle: LifecycleStrategy)
   // (a moment later: the messages read just before the end, `shutdown` and `exit` written before the
   // client closed its end, are handled first, a turn of the event loop each)
   let ending = false;
+  // (the client disconnected for not reading the server's messages: 1, whatever it sent)
+  let disconnected = false;
   const end = (): void => {
     if (ending) return;
     ending = true;
+    const status = lifecycle.shutdownReceived && !disconnected ? 0 : 1;
     // (and the status if the process ends before, nothing else keeping it alive)
-    process.exitCode = lifecycle.shutdownReceived ? 0 : 1;
-    setTimeout(() => process.exit(lifecycle.shutdownReceived ? 0 : 1), END_GRACE_MS);
+    process.exitCode = status;
+    setTimeout(() => process.exit(status), END_GRACE_MS);
   };
   let connection: Connection | undefined;
   const log = (line: string): void => {
@@ -143,13 +148,44 @@ function transportConnection(transport: Transport, lifecycle: LifecycleStrategy)
     log(`[stellar-secrets] the client sent ${e.reason}: answered with ${e.code}`);
     void writer.write(invalidAnswer(e)).catch(() => {});
   };
+  // The client that stops reading (bounded-writer.ts): above WRITER_BOUNDS.pauseAt bytes it has not
+  // read, the server stops reading its messages until it does; above WRITER_BOUNDS.limit it is
+  // disconnected (1). Said on stderr: the connection's log goes down the stream it does not read.
+  // A client that sends faster than the server handles (input-gate.ts): above MAX_BACKLOG messages
+  // read and not yet handled, reading pauses until they are.
+  let gate: InputGate | undefined;
+  const bounded = (sink: ByteSink, disconnect: () => void): BoundedStreamWriter =>
+    new BoundedStreamWriter(sink, {
+      onPressure: (paused, unread) => {
+        gate?.set("output", paused);
+        if (paused) {
+          process.stderr.write(
+            `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages: reading its messages is paused until it reads them (above ${sizeOf(WRITER_BOUNDS.limit)} it is disconnected)\n`,
+          );
+        } else {
+          process.stderr.write(`[stellar-secrets] the client reads the server's messages again: reading its messages resumed\n`);
+        }
+      },
+      onOverflow: (unread) => {
+        process.stderr.write(
+          `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages (the bound is ${sizeOf(WRITER_BOUNDS.limit)}): disconnected; the server ends with 1. ` +
+            `Check that the editor's language client is alive and reads the server's output\n`,
+        );
+        disconnect();
+      },
+    });
   if (transport.kind === "node-ipc") {
     writer = new IPCMessageWriter(process);
     reader = new IpcMessageReader(process, { onInvalid, onWarning });
     process.on("disconnect", end);
   } else if (transport.kind === "stdio") {
-    writer = new StreamMessageWriter(process.stdout);
-    reader = new FramedStdinReader(process.stdin, { onInvalid, onWarning });
+    gate = new InputGate(process.stdin);
+    writer = bounded(process.stdout as unknown as ByteSink, () => {
+      disconnected = true;
+      process.stdout.destroy();
+      end();
+    });
+    reader = new FramedStdinReader(process.stdin, { onInvalid, onWarning, onMessage: (m) => gate?.onRead(m) });
     process.stdin.on("end", end);
     process.stdin.on("close", end);
   } else {
@@ -160,10 +196,26 @@ function transportConnection(transport: Transport, lifecycle: LifecycleStrategy)
       },
       onClosed: end,
     });
-    writer = new StreamMessageWriter(socket);
-    reader = new FramedStdinReader(socket, { onInvalid, onWarning });
+    // (destroyed: its close ends the process with 1, shutdown or not, through onClosed)
+    gate = new InputGate(socket);
+    writer = bounded(socket as unknown as ByteSink, () => {
+      disconnected = true;
+      socket.destroy();
+    });
+    reader = new FramedStdinReader(socket, { onInvalid, onWarning, onMessage: (m) => gate?.onRead(m) });
   }
-  connection = createConnection(ProposedFeatures.all, reader, writer, { messageStrategy: lifecycle });
+  // (the gate counts the messages the connection handles: each one goes through its message strategy, in the order read)
+  const counted = gate;
+  const messageStrategy =
+    counted === undefined
+      ? lifecycle
+      : {
+          handleMessage: (message: Parameters<LifecycleStrategy["handleMessage"]>[0], next: Parameters<LifecycleStrategy["handleMessage"]>[1]) => {
+            counted.onHandled(message);
+            return lifecycle.handleMessage(message, next);
+          },
+        };
+  connection = createConnection(ProposedFeatures.all, reader, writer, { messageStrategy });
   if (transport.kind !== "stdio") return connection;
   const c = connection;
   console.log = (...a: unknown[]) => c.console.log(format(...a));

@@ -129,6 +129,15 @@ export interface ProjectModel {
   /** Re-checks after {@link stage}; returns the paths whose diagnostics may have changed (empty when nothing was staged). */
   flush(): Set<string>;
   /**
+   * {@link flush} a piece at a time (the config files' cross-file diagnostics the staged edits
+   * invalidated, a file per `next()`), for the check after an edit of an environment file or the
+   * catalog, which re-checks every config file: the value at the end is what {@link flush} returns,
+   * the same diagnostics; undefined when it stopped without effect (the project changed between two
+   * pieces or was checked meanwhile: call {@link flush}). Undefined when there is nothing to check
+   * in pieces. Optional: a model without it is flushed at once.
+   */
+  flushSteps?(): Iterator<void, Set<string> | undefined, void> | undefined;
+  /**
    * Looks at the secrets folder again (what `missing-secrets-dir` says: whether it exists, the
    * folders beside it that hold environment files), as `check` would on the disk as it is now,
    * after environment files or folders appeared or disappeared; re-checks when that changed.

@@ -93,9 +93,12 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     committed.diskChanged(paths);
   });
   const buffers = new Buffers(state, diagnostics, projects);
+  if (options.sliceMs !== undefined) watchedFiles.checkSliceMs = buffers.checkSliceMs = options.sliceMs;
   // a project found, reloaded or gone: the folders above the roots of projects in a subfolder of their repository are watched
   state.onIndexChanged((_paths, roots) => {
     if (roots.length > 0) void watchedFiles.watchAboveRoots();
+    // (a client without file watchers: the folders the server watches itself follow the projects)
+    if (roots.length > 0) watchedFiles.watchDiskItself();
   });
 
   connection.onInitialize((params): InitializeResult => {
@@ -135,6 +138,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       await registered;
       await fetched;
       await projects.loadAll();
+      watchedFiles.watchDiskItself();
     })().catch((e: unknown) => state.logFailure("initial index", e));
     // the first check and its diagnostics follow the index (ProjectLoader.published)
     state.checked = state.ready.then(() => projects.published);
@@ -152,6 +156,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     buffers.dispose();
     histories.dispose();
     committed.dispose();
+    watchedFiles.dispose();
   });
   registerLifecycle(connection);
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });

@@ -328,7 +328,12 @@ export class FramedStdinReader extends AbstractMessageReader implements MessageR
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
-    private readonly handlers: { onInvalid: (e: Extract<FrameEvent, { type: "invalid" }>) => void; onWarning: (reason: string) => void },
+    private readonly handlers: {
+      onInvalid: (e: Extract<FrameEvent, { type: "invalid" }>) => void;
+      onWarning: (reason: string) => void;
+      /** Each message handed on to the connection (input-gate.ts counts them). */
+      onMessage?: (message: Message) => void;
+    },
     private readonly quietMs = 200,
   ) {
     super();
@@ -340,6 +345,7 @@ export class FramedStdinReader extends AbstractMessageReader implements MessageR
         if (e.type === "message") {
           // a message the connection fails on loses only itself, never the ones read with it
           try {
+            this.handlers.onMessage?.(e.message);
             callback(e.message);
           } catch (err) {
             const method = (e.message as { method?: unknown }).method;

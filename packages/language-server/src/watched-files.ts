@@ -8,13 +8,15 @@
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Disposable } from "vscode-languageserver/node";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
-import type { ProjectLoader } from "./projects.js";
+import { flushInSlices } from "./check-slices.js";
+import { DiskWatch, gitFolderAbove, inGitFolder, isGitStateChange } from "./disk-watch.js";
+import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { isUnder, uriToPath } from "./uris.js";
 import { GIT_WATCHERS } from "./git-reads.js";
@@ -30,6 +32,9 @@ export interface FileChange {
 
 /** Re-reads changed files into the index. */
 export class WatchedFiles {
+  /** How long the re-check after files changed on disk runs before it lets waiting messages be handled (ms); {@link CHECK_SLICE_MS}, for tests (0: a pause after every piece). */
+  checkSliceMs = CHECK_SLICE_MS;
+
   constructor(
     private readonly state: ServerState,
     private readonly projects: ProjectLoader,
@@ -46,7 +51,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
       this.state.log(
-        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): files changed on disk outside the editor (git checkout, the CLI) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog), and git's HEAD and branches; other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       );
       return;
     }
@@ -89,11 +94,64 @@ export class WatchedFiles {
     await this.state.clientAnswer(registered, "registering the watchers above project roots");
   }
 
+  /** The server's own watch of the disk, for a client that cannot register watchers ({@link watchDiskItself}). */
+  private disk: DiskWatch | undefined;
+
+  /**
+   * For a client that cannot register file watchers: watches each project's root folder and its
+   * secrets folder (disk-watch.ts), and re-reads what changes there as if the client had reported
+   * it. Call after the index is built and whenever projects come or go: the folders watched follow
+   * the projects. Nothing for a client that registers watchers.
+   */
+  watchDiskItself(): void {
+    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown || this.clientReports) return;
+    this.disk ??= new DiskWatch(
+      (changes) => {
+        // in a .git folder: only HEAD, the branches and the merge state (as GIT_WATCHERS)
+        const kept = changes.filter((c) => !inGitFolder(c.path) || isGitStateChange(c.path));
+        if (kept.length > 0) void this.filesChanged(kept).catch((e: unknown) => this.state.logFailure("files changed on disk", e));
+      },
+      (line) => this.state.log(line),
+    );
+    const folders = new Set<string>();
+    for (const m of this.state.workspace.all()) {
+      folders.add(m.root);
+      const secretsDir = m.config?.secretsDir;
+      if (secretsDir !== undefined) folders.add(join(m.root, secretsDir));
+      const git = gitFolderAbove(m.root);
+      if (git !== undefined) for (const dir of [git, join(git, "refs", "heads")]) folders.add(dir);
+    }
+    this.disk.watch(folders);
+  }
+
+  /** True once the client reported files changed on disk (`workspace/didChangeWatchedFiles`) without having registered watchers: it watches them itself. */
+  private clientReports = false;
+
+  /**
+   * A `workspace/didChangeWatchedFiles` came: a client that did not register watchers has a
+   * watcher of its own, and the server's own watch stops (two reads of each change, one of them
+   * perhaps of a file half written, would only disagree).
+   */
+  private clientWatches(): void {
+    if (this.clientReports) return;
+    this.clientReports = true;
+    if (this.disk === undefined) return;
+    this.disk.dispose();
+    this.disk = undefined;
+    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped");
+  }
+
+  /** Stops the server's own watch of the disk. */
+  dispose(): void {
+    this.disk?.dispose();
+  }
+
   /** Registers `workspace/didChangeWatchedFiles`. */
   register(): void {
     const { state } = this;
     state.connection.onDidChangeWatchedFiles(
       state.guard("watched files", undefined, async (params) => {
+        this.clientWatches();
         const paths = params.changes
           .map((c) => ({ path: uriToPath(c.uri), deleted: c.type === FileChangeType.Deleted }))
           .filter((c): c is FileChange => c.path !== undefined);
@@ -134,7 +192,8 @@ export class WatchedFiles {
       staged.add(model);
       roots.add(model.root);
     }
-    for (const model of staged) for (const p of model.flush()) affected.add(p);
+    // (a slice at a time: an environment file saved re-checks every config file of its project)
+    for (const model of staged) for (const p of await flushInSlices(model, this.checkSliceMs)) affected.add(p);
     for (const c of reload) await this.projects.reloadProject(c);
     // an environment file (anywhere: one beside the secrets folder is a "did you mean") or anything
     // deleted (the secrets folder itself): what missing-secrets-dir says may have changed, as `check` would say it

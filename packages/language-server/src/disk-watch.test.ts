@@ -1,0 +1,162 @@
+/**
+ * A client that cannot register file watchers (Helix, Zed, Sublime LSP, Kate, vim-lsp): the server
+ * watches each project's folder and secrets folder itself (disk-watch.ts). Before, a secrets file
+ * changed by the CLI (or git) while such a client was connected was never seen: its diagnostics
+ * stayed those of the old values until a restart.
+ */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encryptSecrets } from "@stellar-secrets/sops";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { editSecretsFile } from "@stellar-secrets/sops";
+import { DiskWatch, gitFolderAbove, isGitStateChange } from "./disk-watch.js";
+import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
+import type { FileChange } from "./watched-files.js";
+
+describe("the server's own watch of a few folders", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stellar-disk-watch-"));
+  let watch: DiskWatch | undefined;
+  afterEach(() => watch?.dispose());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const next = (got: FileChange[][]) => async (): Promise<FileChange[]> => {
+    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    return got.shift() ?? [];
+  };
+
+  it("reports the files written, replaced by a rename, and deleted in a watched folder, once for changes that come together; not those of a subfolder", async () => {
+    const got: FileChange[][] = [];
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    watch = new DiskWatch((c) => got.push(c), () => {}, 30);
+    watch.watch([dir, join(dir, "missing")]);
+    expect(watch.folders).toEqual([dir]); // a folder that is not there is skipped
+    writeFileSync(join(dir, "a.enc.yaml"), "one");
+    writeFileSync(join(dir, "a.enc.yaml.tmp"), "two");
+    const { renameSync } = await import("node:fs");
+    renameSync(join(dir, "a.enc.yaml.tmp"), join(dir, "a.enc.yaml"));
+    const first = await next(got)();
+    expect(first.filter((c) => c.path === join(dir, "a.enc.yaml"))).toEqual([{ path: join(dir, "a.enc.yaml"), deleted: false }]);
+    expect(first.find((c) => c.path.endsWith(".tmp"))?.deleted).toBe(true);
+    unlinkSync(join(dir, "a.enc.yaml"));
+    expect(await next(got)()).toEqual([{ path: join(dir, "a.enc.yaml"), deleted: true }]);
+    writeFileSync(join(dir, "sub", "b.yaml"), "x");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
+    // no longer asked for: no longer watched
+    watch.watch([]);
+    writeFileSync(join(dir, "c.yaml"), "x");
+    await new Promise((r) => setTimeout(r, 200));
+    expect([watch.folders, got]).toEqual([[], []]);
+  });
+});
+
+describe("a client without file watchers, a secrets file changed on disk", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  let recipient: string;
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": HUBSPOT_CONNECTION, "actions/create_ticket.yaml": createTicketAction("zendesk_token") },
+    );
+    recipient = /alice: (age1\w+)/.exec(project.read("stellar.yaml"))![1]!;
+    // (no workspace.didChangeWatchedFiles.dynamicRegistration: nothing is registered, nothing reported)
+    server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("re-reads an environment file the CLI rewrote, without the client saying anything, and says so in its log", async () => {
+    expect(server.registrations).toEqual([]);
+    expect(server.logs.some((l) => l.includes("the server watches each project's folder and secrets folder itself"))).toBe(true);
+    const uri = project.uri("actions/create_ticket.yaml");
+    expect(server.published.get(uri) ?? []).toEqual([]);
+    // the value removed from development (as `stellar-secrets` writes it: a new file renamed over the old)
+    writeFileSync(project.path("secrets/.development.tmp"), await encryptSecrets(new Map([["other_token", "TEST-ONLY"]]), { recipients: [recipient] }));
+    const { renameSync } = await import("node:fs");
+    renameSync(project.path("secrets/.development.tmp"), project.path("secrets/development.enc.yaml"));
+    const ds = await server.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(createTicketAction("zendesk_token"), "zendesk_token")]]);
+    // and back
+    writeFileSync(project.path("secrets/development.enc.yaml"), await encryptSecrets(new Map([["zendesk_token", "TEST-ONLY"]]), { recipients: [recipient] }));
+    expect(await server.waitForDiagnostics(uri, (d) => d.length === 0)).toEqual([]);
+  });
+});
+
+describe("a client without file watchers, git's HEAD and branches", () => {
+  it("finds the .git folder of a work tree (in the root or above), none outside git or for a linked work tree", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-git-above-"));
+    try {
+      mkdirSync(join(dir, "repo", ".git"), { recursive: true });
+      mkdirSync(join(dir, "repo", "sub", "project"), { recursive: true });
+      mkdirSync(join(dir, "linked", "project"), { recursive: true });
+      writeFileSync(join(dir, "linked", ".git"), "gitdir: /elsewhere/.git/worktrees/linked\n");
+      expect(gitFolderAbove(join(dir, "repo"))).toBe(join(dir, "repo", ".git"));
+      expect(gitFolderAbove(join(dir, "repo", "sub", "project"))).toBe(join(dir, "repo", ".git"));
+      expect(gitFolderAbove(join(dir, "linked", "project"))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("passes on HEAD, the branches and the merge state, not the index, locks or objects", () => {
+    const g = join("/w", "repo", ".git");
+    expect([join(g, "HEAD"), join(g, "MERGE_HEAD"), join(g, "REBASE_HEAD"), join(g, "CHERRY_PICK_HEAD"), join(g, "REVERT_HEAD"), join(g, "refs", "heads", "main"), join(g, "refs", "heads", "feature")].map(isGitStateChange)).toEqual([true, true, true, true, true, true, true]);
+    expect([join(g, "index"), join(g, "index.lock"), join(g, "HEAD.lock"), join(g, "ORIG_HEAD"), join(g, "objects", "ab"), join("/w", "repo", "HEAD")].map(isGitStateChange)).toEqual([false, false, false, false, false, false]);
+  });
+
+  it("reads the value history again after a commit, without the client saying anything (rotation-overdue)", async () => {
+    const project = await makeTempProject(
+      { production: { stripe_api_key: "TEST-ONLY-value-1" } },
+      { "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n", "secrets/catalog.yaml": "secrets:\n  stripe_api_key:\n    rotate_every: 30d\n" },
+    );
+    commitAll(project.dir, "add the stripe key", "2020-01-02T12:00:00Z");
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const env = project.uri("secrets/production.enc.yaml");
+    const rotation = (ds: { code?: string | number; message: string }[]) => ds.filter((d) => d.code === "rotation-overdue");
+    try {
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2020-01-02, commit ") === true);
+      // a new value written by the CLI (seen: the secrets folder is watched): uncommitted, so set now
+      await editSecretsFile(project.path("secrets/production.enc.yaml"), [project.identity], (values) => void values.set("stripe_api_key", "TEST-ONLY-value-2"));
+      await server.waitForDiagnostics(env, (d) => rotation(d).length === 0);
+      // committed (with a date long past): only .git changes
+      commitAll(project.dir, "rotate the stripe key", "2021-03-04T12:00:00Z");
+      const ds = await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2021-03-04, commit ") === true);
+      expect(rotation(ds)).toHaveLength(1);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
+describe("a client without watcher registration that reports disk changes itself", () => {
+  it("stops the server's own watch at its first workspace/didChangeWatchedFiles (and says so): its reports are the ones followed", async () => {
+    const project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": HUBSPOT_CONNECTION, "actions/create_ticket.yaml": createTicketAction("zendesk_token") },
+    );
+    const recipient = /alice: (age1\w+)/.exec(project.read("stellar.yaml"))![1]!;
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const uri = project.uri("actions/create_ticket.yaml");
+    try {
+      const { DidChangeWatchedFilesNotification, FileChangeType } = await import("vscode-languageserver/node");
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("connections/hubspot.yaml"), type: FileChangeType.Changed }] });
+      await server.waitFor(() => server.logs.some((l) => l.includes("the server's own watch of the project folders stopped")), "the watch stopped");
+      // written without a report: not seen
+      writeFileSync(project.path("secrets/development.enc.yaml"), await encryptSecrets(new Map([["other_token", "TEST-ONLY"]]), { recipients: [recipient] }));
+      await new Promise((r) => setTimeout(r, 600));
+      expect(server.published.get(uri) ?? []).toEqual([]);
+      // reported: seen
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("secrets/development.enc.yaml"), type: FileChangeType.Changed }] });
+      expect((await server.waitForDiagnostics(uri, (d) => d.length > 0)).map((d) => d.code)).toEqual(["unknown-secret"]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
