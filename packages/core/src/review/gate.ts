@@ -16,6 +16,7 @@
  * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
  */
 import { posix } from "node:path";
+import { hookCommandPathsOf, isHookManagerFile } from "./editor-settings.js";
 
 /** Where GitHub reads a repository's workflows (relative to the top of the work tree; files directly in it). */
 export const WORKFLOWS_DIR = ".github/workflows";
@@ -481,4 +482,42 @@ export async function readGateChanges(base: { roots: readonly string[]; read: Ga
   const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
   const [onBase, onHead] = await Promise.all([readGateIds(oneSide.base, base.read), readGateIds(oneSide.head, head.read)]);
   return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead });
+}
+
+/**
+ * The repository files that the git hook managers' files run, changed between two sides: each
+ * side's hook files (`hooks`: the paths of {@link isHookManagerFile} on that side, from the top) are
+ * read, what either side's names ({@link gateReferencesOf}: a script's path, an interpreter's file,
+ * an `npm run` script, a Makefile; {@link hookCommandPathsOf}: a command word holding a `/`) is
+ * read on both sides and followed as the gate's files are ({@link readGateGraph}), and each file
+ * (or package.json script) whose text differs is returned with `via`, the hook manager's file that
+ * names what reaches it. The hook files themselves are not among them (their own change is
+ * `editorSettingsChanges`'); nor is a folder's dependencies unless what reaches it runs
+ * `stellar-secrets`, as for the gate. A hook runs in the member's clone, with their age key in
+ * reach: a change to what it runs is a change to the hook.
+ */
+export async function readHookScriptChanges(base: { hooks: readonly string[]; read: GateReader }, head: { hooks: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
+  const namedBy = new Map<string, string>();
+  for (const side of [base, head]) {
+    const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
+    if (hooks.length === 0) continue;
+    const texts = await side.read(hooks);
+    hooks.forEach((hook, i) => {
+      const text = gateTextOf(texts[i]);
+      if (text === undefined) return;
+      for (const ref of [...gateReferencesOf(text, hook), ...hookCommandPathsOf(hook, text)]) {
+        if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
+      }
+    });
+  }
+  const roots = [...namedBy.keys()];
+  if (roots.length === 0) return [];
+  const changes = await readGateChanges({ roots, read: base.read }, { roots, read: head.read });
+  return changes
+    .filter((c) => !isHookManagerFile(c.path))
+    .map((c) => {
+      const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
+      const hook = namedBy.get(c.via ?? id) ?? namedBy.get(id) ?? namedBy.get(c.path);
+      return { ...c, ...(hook === undefined ? {} : { via: hook }) };
+    });
 }

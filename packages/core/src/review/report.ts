@@ -352,6 +352,14 @@ export interface ReviewInputs {
    */
   editorSettings?: readonly { path: string; before: string | undefined; after: string | undefined }[];
   /**
+   * The repository files that a git hook manager's file runs (`.husky/HOOK`, a `.pre-commit-config.yaml`
+   * local hook's `entry`, lefthook's `run:`; what those run in turn: gate.ts
+   * {@link readHookScriptChanges}) that differ between base and head, each with `via`, the hook
+   * manager's file that names it: each is a `weakened-rule` (a member's next commit runs it with
+   * their age key in reach). Paths relative to the project root.
+   */
+  hookScripts?: readonly GateFileChange[];
+  /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
    * `.sops.yaml` and `stellar.yaml` of the folders above the project root (path relative to the
