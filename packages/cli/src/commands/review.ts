@@ -981,10 +981,10 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
 
 /**
  * The files a `git log --format=%H --raw --no-abbrev -z` output names, in its order: each commit
- * (`%H`), then each path it wrote with the new blob's id. Deletions (an all-zero id) and entries
- * before the first commit are left out.
+ * (`%H`), then each path it wrote with the new blob's id. Deletions (an all-zero id), submodules
+ * (a gitlink, mode 160000: no blob) and entries before the first commit are left out.
  */
-function rawLogEntries(log: string): { commit: string; path: string; blob: string }[] {
+export function rawLogEntries(log: string): { commit: string; path: string; blob: string }[] {
   const out: { commit: string; path: string; blob: string }[] = [];
   const tokens = log.split("\0");
   let commit = "";
@@ -994,11 +994,13 @@ function rawLogEntries(log: string): { commit: string; path: string; blob: strin
       commit = token;
       continue;
     }
-    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    const raw = /^:\d{6} (\d{6}) [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
     if (raw === null) continue;
     const path = tokens[++i] ?? "";
-    const blob = raw[1] as string;
-    if (commit !== "" && !/^0+$/.test(blob)) out.push({ commit, path, blob });
+    const blob = raw[2] as string;
+    // (a submodule there, mode 160000: its id is a commit of another repository, no blob of this
+    // one, and no version of the file; the submodule itself is a problem of its own, tree-findings.ts)
+    if (commit !== "" && !/^0+$/.test(blob) && raw[1] !== "160000") out.push({ commit, path, blob });
   }
   return out;
 }
