@@ -322,6 +322,12 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(later.comment).toContain("**⚠️ Earlier pushes not read.**");
     expect(later.comment).toContain("- a force-push whose earlier head GitHub no longer has (its commit is gone): not read");
     expect(later.comment).not.toContain("sk_test_ci_");
+    // a private repository's fetch needs the token, which the checkout did not keep: given to that git through its environment, never its command line
+    const earlier = WORKFLOW.jobs.gate.steps.find((x) => x.id === "earlier")?.run ?? "";
+    expect(earlier).toMatch(/GIT_CONFIG_VALUE_0="AUTHORIZATION: basic \$auth" \\\n\s+git fetch --quiet --no-tags --no-recurse-submodules origin "\$sha"/);
+    expect(earlier).not.toMatch(/git -c|extraheader=/);
+    // (its base64 form is masked in the log: GitHub masks the token itself, not that)
+    expect(later.steps.find((x) => x.name.startsWith("Earlier pushes"))?.stdout.split("\n")[0]).toBe(`::add-mask::${Buffer.from("x-access-token:fake-token").toString("base64")}`);
 
     // the API fails and this push's before is gone from the origin: the review runs on the range alone (exit 0), and says so
     const blind = runPullRequest(s, base, "feature", { run: "-blind", before: "ab".repeat(20), forcePushes: null });
