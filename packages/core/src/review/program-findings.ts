@@ -33,10 +33,10 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
   for (const c of inputs.hookScripts ?? []) {
     if (c.before === c.after) continue;
     const file = c.install?.[0] ?? c.path;
-    const key = `${file}\0${c.script ?? ""}`;
+    const key = `${file}\0${c.script ?? ""}\0${c.field ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const what = c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const what = c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
     const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
     const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
     const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
