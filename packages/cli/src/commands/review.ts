@@ -131,10 +131,11 @@ Options:
   --previous-head REV
                    an earlier push of this change (a range only; repeatable; all zeros, a branch's
                    first push, is skipped): the commits it held that the range no longer does (the
-                   branch rebased or amended, then force-pushed) are read for one thing, a version
-                   of an environment file wrapped for a key that is no member at the head while it
-                   held a name the change adds or changes (unrotated-removal, "of an earlier push";
-                   --verify compares the values). In GitHub Actions: \${{ github.event.before }}
+                   branch rebased or amended, then force-pushed) are read for a version of an
+                   environment file wrapped for a key that is no member at the head while it held a
+                   name the change adds or changes (unrotated-removal, "of an earlier push";
+                   --verify compares the values), and for a value or credential in clear text in a
+                   YAML file they wrote (plaintext: it was pushed). In GitHub Actions: \${{ github.event.before }}
                    on a pull_request "synchronize" event, fetched first (git fetch origin SHA).
                    Exit 4 when it is not a commit here.
 

@@ -505,6 +505,31 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
   });
 
+  it("flags a value or a credential in clear text in a commit of an earlier push (--previous-head) that the range no longer holds: pushed is pushed, a force-push does not take it back", async () => {
+    const { base } = await project();
+    const c1 = "e1".repeat(20);
+    const token = "sk_live_FAKEFAKEFAKEFAKE0000";
+    const leaked = `zendesk_api_token: zd_live_5f8a9b7c6d5e4f3a2b1c\n${base[PROD] as string}`;
+    const earlierPushVersions = [
+      { commit: c1, path: PROD, text: leaked },
+      { commit: c1, path: STRIPE, text: `${base[STRIPE] as string}# was ${token}\n` },
+    ];
+    const report = buildReview(at("base", base), at("head", base), new Map(), { earlierPushVersions });
+    expect(report.problems.map((p) => [p.kind, p.file, p.commit])).toEqual([
+      ["plaintext", PROD, c1],
+      ["plaintext", STRIPE, c1],
+    ]);
+    expect(report.problems[0]?.message).toBe(
+      `${PROD} at commit ${c1.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten) holds the value of zendesk_api_token in clear text: it was pushed, and a force-push does not take it back (the remote keeps the commit, and clones and forks that fetched it have it); treat it as leaked and change it at the provider`,
+    );
+    expect(report.problems[1]?.message).toContain("Stripe live secret key");
+    expect(JSON.stringify(report)).not.toContain("zd_live_5f8a9b7c6d5e4f3a2b1c");
+    expect(JSON.stringify(report)).not.toContain(token);
+    // the same clear value in a commit of the range too: reported once, as the range's
+    const both = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: "c1".repeat(20), path: PROD, text: leaked }], earlierPushVersions: earlierPushVersions.slice(0, 1) });
+    expect(both.problems.map((p) => [p.kind, p.commit])).toEqual([["plaintext", "c1".repeat(20)]]);
+  });
+
   it("reads the environment files of a secrets folder that only the range's commits had (moved to vault/ by stellar.yaml, then back): plaintext, unrotated-removal, exposedDuring", async () => {
     const { alice, base } = await project();
     const { bob, withBob } = await bobJoinsProduction(alice, base);

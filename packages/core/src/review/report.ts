@@ -326,7 +326,9 @@ export interface ReviewInputs {
    * The versions of environment files that the commits of an earlier push of the change wrote and
    * the range no longer holds (`review --previous-head`: the branch was rebased or amended and
    * force-pushed): whoever a stanza of one was for could read it once it was pushed. Read for
-   * {@link EnvironmentReview.exposedDuring} only (marked `earlierPush`).
+   * {@link EnvironmentReview.exposedDuring} (marked `earlierPush`), and, with every other YAML file
+   * of the project such a commit wrote, for a value or a well-known credential in clear text
+   * (`plaintext`, naming that commit as one of an earlier push).
    */
   earlierPushVersions?: readonly PathVersion[];
   /**
