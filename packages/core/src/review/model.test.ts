@@ -323,6 +323,18 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
   });
 
+  it("flags a data key wrapped for someone in a commit of an earlier push (--previous-head) that the rewritten branch no longer holds: pushed, the head still uses that data key", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const e1 = "e1".repeat(20);
+    // the first push: `members add bob`; then the branch is reset and force-pushed with the base's file
+    const report = buildReview(at("base", base), at("head", base), new Map(), { earlierPushVersions: [{ commit: e1, path: PROD, text: withBob[PROD] as string }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, e1]]);
+    expect(report.problems[0]?.message).toContain(`its version at commit ${e1.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten, but the commit was pushed) also wrapped for ${bob.recipient} (`);
+    expect(report.problems[0]?.message).toContain("stellar-secrets rotate-key --env production");
+    expect(report.clean).toBe(false);
+  });
+
   it("flags a data key wrapped for someone in one commit of the change and taken out in a later one (a revert): the end state is the base's byte for byte", async () => {
     const { alice, base } = await project();
     const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
