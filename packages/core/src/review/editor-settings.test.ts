@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hookCommandPathsOf, hookManagerOf, automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
+import { hookCommandPathsOf, hookManagerOf, lefthookFilesOf, automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -247,5 +247,44 @@ describe("git hook managers' files", () => {
     expect(hookCommandPathsOf("lefthook.yml", "pre-commit:\n  jobs:\n    - run: |\n        bin/hook {staged_files}\n        echo a/b\n      glob: src/a.ts\n    - run: env X=1 tools/y\n")).toEqual(["bin/hook", "tools/y"]);
     expect(hookCommandPathsOf("lefthook.toml", '[pre-commit.commands.a]\nrun = "scripts/a {staged_files}"\n')).toEqual(["scripts/a"]);
     expect(hookCommandPathsOf("lefthook.json", '{ "pre-commit": { "commands": { "a": { "run": "scripts/b x", "glob": "a/b" } } } }')).toEqual(["scripts/b"]);
+  });
+
+  it("lefthookFilesOf: the configs a lefthook.yml extends, its rc file, and each hook's scripts in its source_dir (and source_dir_local)", () => {
+    const text = [
+      "source_dir: tools/hooks/",
+      "rc: ./.lefthookrc",
+      "extends:",
+      "  - ci/lefthook-extra.yml",
+      "  - /etc/global.yml",
+      "pre-commit:",
+      "  parallel: true",
+      "  scripts:",
+      '    "check.sh":',
+      "      runner: bash",
+      "    lint.js:",
+      "      runner: node",
+      "  commands:",
+      "    x:",
+      "      run: echo",
+      "pre-push:",
+      "  scripts:",
+      "    guard:",
+      "      runner: sh",
+      "",
+    ].join("\n");
+    expect(lefthookFilesOf(text)).toEqual([
+      ".lefthookrc",
+      "ci/lefthook-extra.yml",
+      "tools/hooks/pre-commit/check.sh",
+      ".lefthook-local/pre-commit/check.sh",
+      "tools/hooks/pre-commit/lint.js",
+      ".lefthook-local/pre-commit/lint.js",
+      "tools/hooks/pre-push/guard",
+      ".lefthook-local/pre-push/guard",
+    ]);
+    expect(lefthookFilesOf("extends: [a.yml, 'b/c.yml']\n")).toEqual(["a.yml", "b/c.yml"]);
+    // read with a lefthook config's commands (hookCommandPathsOf), not for other hook managers' files
+    expect(hookCommandPathsOf("lefthook.yml", text)).toEqual(expect.arrayContaining([".lefthookrc", "tools/hooks/pre-commit/check.sh", "ci/lefthook-extra.yml"]));
+    expect(hookCommandPathsOf(".pre-commit-config.yaml", "rc: x.sh\n")).toEqual([]);
   });
 });

