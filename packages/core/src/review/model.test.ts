@@ -1808,6 +1808,20 @@ describe("a change to a script a git hook manager's file runs (hookScripts)", ()
   });
 });
 
+describe("a path git refuses to check out (headPaths)", () => {
+  it("is weakened-rule at the path when the change adds it (secrets/.git, .GIT/x, git~1): no checkout of the merge succeeds; one the base had is not this change's", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { headPaths: ["stellar.yaml", "secrets/.git", "docs/.GIT/x", "old/git~1/y"], basePaths: ["stellar.yaml", "old/git~1/y"] });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "docs/.GIT/x"],
+      ["weakened-rule", "secrets/.git"],
+    ]);
+    expect(report.problems[1]?.message).toContain("secrets/.git has a component git refuses to check out");
+    expect(report.problems[1]?.message).toContain("git rm -r --cached secrets/.git");
+  });
+});
+
 describe("a change to a local action the gate workflow uses", () => {
   it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
     const { alice, base } = await setup();
