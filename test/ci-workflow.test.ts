@@ -48,6 +48,12 @@ for a in "$@"; do
   if [ "$prev" = "--body-file" ]; then body="$a"; fi
   prev="$a"
 done
+# gh api graphql (the pull request's force-pushes): the earlier heads the test wrote, as --jq prints them; none written: the API fails
+if [ "$1" = "api" ]; then
+  [ -f "${log}.force-pushes" ] || { echo "HTTP 502: Bad Gateway" >&2; exit 1; }
+  cat "${log}.force-pushes"
+  exit 0
+fi
 case " $* " in
   *" --edit-last "*) [ -f "${log}.comment" ] || { echo "no comments found for current user" >&2; exit 1; } ;;
 esac
@@ -101,15 +107,19 @@ function workflowRisks(text: string): string[] {
  * Runs the workflow as for pull request #7 of `s` from `branch` into main: the job `gate`, then
  * `publish` (when its `if:` holds) in a workspace of its own, the artifact passed between them.
  */
-function runPullRequest(s: Sandbox, base: string, branch: string) {
-  const workspace = join(s.dir, `runner-${branch}`);
-  const publishWorkspace = join(s.dir, `runner-${branch}-publish`);
-  const artifacts = join(s.dir, `artifacts-${branch}`);
-  const bin = join(s.dir, `bin-${branch}`);
-  const log = join(s.dir, `calls-${branch}.log`);
+function runPullRequest(s: Sandbox, base: string, branch: string, push: { run?: string; before?: string; forcePushes?: string[] | null } = {}) {
+  const run = `${branch}${push.run ?? ""}`;
+  const workspace = join(s.dir, `runner-${run}`);
+  const publishWorkspace = join(s.dir, `runner-${run}-publish`);
+  const artifacts = join(s.dir, `artifacts-${run}`);
+  const bin = join(s.dir, `bin-${run}`);
+  const log = join(s.dir, `calls-${run}.log`);
   fakeTools(bin, log);
+  // what GitHub's API lists as the pull request's force-pushes (their earlier heads; none by default); null: the API fails
+  const forcePushes = push.forcePushes === undefined ? [] : push.forcePushes;
+  if (forcePushes !== null) writeFileSync(`${log}.force-pushes`, forcePushes.map((x) => `${x}\n`).join(""));
   const uploads: string[] = [];
-  const github = { event_name: "pull_request", event: { pull_request: { number: 7, base: { sha: base } } }, token: "fake-token", repository: "acme/secrets" };
+  const github = { event_name: "pull_request", event: { pull_request: { number: 7, base: { sha: base } }, before: push.before ?? "0".repeat(40) }, token: "fake-token", repository: "acme/secrets" };
   const checkout = (into: string) => (inputs: Record<string, string>) => {
     expect(inputs["persist-credentials"]).toBe("false");
     execFileSync("git", ["clone", "-q", "--branch", branch, `file://${s.repo}`, into], { env: s.env });
@@ -178,7 +188,8 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(WORKFLOW.jobs.publish.if).toContain("!cancelled()");
     for (const step of WORKFLOW.jobs.publish.steps) expect(step.if ?? "").not.toContain("always()");
     const { gate, publish } = WORKFLOW.jobs;
-    expect(gate.permissions).toEqual({ contents: "read" });
+    // pull-requests: read lists the pull request's force-pushes (their earlier heads, for review --previous-head)
+    expect(gate.permissions).toEqual({ contents: "read", "pull-requests": "read" });
     expect(publish.permissions).toEqual({ contents: "read", "security-events": "write", "pull-requests": "write" });
     expect(publish.needs).toBe("gate");
     const checkout = gate.steps.find((x) => x.uses?.startsWith("actions/checkout@"));
@@ -235,6 +246,7 @@ describe(".github/workflows/stellar-secrets.yml", () => {
       "Set up Node.js": "success",
       "Install the stellar-secrets CLI": "success",
       "Check (SARIF for code scanning)": "success",
+      "Earlier pushes of the pull request (force-pushed away)": "success",
       "Review the pull request (no key)": "success",
       "Keep the results for publishing": "success",
       "Fail on problems": "failure",
@@ -275,6 +287,55 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(job.calls).not.toContain("gh pr comment 7 --body-file");
     expect(job.summary).toBe(job.comment);
     expect(failStep(job)).toContain("review: 4");
+  });
+
+  it("reads the heads a force-push replaced (this push's before and every force-push GitHub lists), on every later push; says what it could not read", async () => {
+    const { s, base: first } = await secretsRepo();
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("mallory in production");
+    expect(first).not.toBe("");
+    s.git(["branch", "-M", "main"]);
+    s.git(["checkout", "-q", "-b", "feature"]);
+    expect((await s.run(["set", "openai_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_ci_exposed" })).code).toBe(0);
+    // the pull request's first push: mallory's stanza still in the file that holds the new value
+    const pushed = s.commit("openai key");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    const base = s.commit("mallory leaves production");
+    s.git(["checkout", "-q", "feature"]);
+    // rebased onto main and force-pushed (the origin no longer reaches `pushed`), then one more push on top
+    s.git(["rebase", "-q", "main"]);
+    const rebased = s.git(["rev-parse", "HEAD"]).trim();
+    expect((await s.run(["set", "stripe_api_key", "--env", "staging", "--from-stdin"], { input: "sk_test_ci_later" })).code).toBe(0);
+    s.commit("a later push");
+    expect(s.git(["branch", "--contains", pushed]).trim()).toBe("");
+
+    // the later push: its before is the rebased head; the force-push (before: pushed) is in the pull request's timeline, fetched by id
+    const later = runPullRequest(s, base, "feature", { run: "-later", before: rebased, forcePushes: [pushed, "gone"] });
+    expect(later.calls).toMatch(/gh api graphql --paginate -F owner=acme -F name=secrets -F number=7 -f query=query.*HEAD_REF_FORCE_PUSHED_EVENT.* \| token=fake-token/);
+    expect(failStep(later)).toContain("review: 1");
+    expect(later.comment?.split("\n")[1]).toBe("### ❌ Stellar Secrets review: 1 problem");
+    expect(later.comment).toContain(`commit ${pushed.slice(0, 10)} of an earlier push of this change`);
+    // what was not read is said under the verdict
+    expect(later.comment).toContain("**⚠️ Earlier pushes not read.**");
+    expect(later.comment).toContain("- a force-push whose earlier head GitHub no longer has (its commit is gone): not read");
+    expect(later.comment).not.toContain("sk_test_ci_");
+    // a private repository's fetch needs the token, which the checkout did not keep: given to that git through its environment, never its command line
+    const earlier = WORKFLOW.jobs.gate.steps.find((x) => x.id === "earlier")?.run ?? "";
+    expect(earlier).toMatch(/GIT_CONFIG_VALUE_0="AUTHORIZATION: basic \$auth" \\\n\s+git fetch --quiet --no-tags --no-recurse-submodules origin "\$sha"/);
+    expect(earlier).not.toMatch(/git -c|extraheader=/);
+    // (its base64 form is masked in the log: GitHub masks the token itself, not that)
+    expect(later.steps.find((x) => x.name.startsWith("Earlier pushes"))?.stdout.split("\n")[0]).toBe(`::add-mask::${Buffer.from("x-access-token:fake-token").toString("base64")}`);
+
+    // the API fails and this push's before is gone from the origin: the review runs on the range alone (exit 0), and says so
+    const blind = runPullRequest(s, base, "feature", { run: "-blind", before: "ab".repeat(20), forcePushes: null });
+    expect(failStep(blind)).toContain("review: 0");
+    expect(blind.comment?.split("\n").slice(0, 4)).toEqual(["<!-- stellar-secrets review -->", "### ✅ Stellar Secrets review: no problems", "", expect.stringContaining("**⚠️ Earlier pushes not read.**")]);
+    expect(blind.comment).toContain("- the pull request's force-pushes could not be listed (`gh api graphql` failed): only this push's `before` was read");
+    expect(blind.comment).toContain(`- earlier head \`${"ab".repeat(20)}\` could not be fetched: what it held was not read`);
+    expect(blind.summary).toBe(blind.comment);
   });
 
   it("passes a clean pull request", async () => {

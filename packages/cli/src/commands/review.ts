@@ -28,6 +28,9 @@ import {
   readGateChanges,
   WORKFLOWS_DIR,
   EDITOR_SETTINGS_PATHSPECS,
+  HOOK_MANAGER_PATHSPECS,
+  isHookManagerFile,
+  readHookScriptChanges,
   type GateFileChange,
   type GateBlob,
   type GateReader,
@@ -128,10 +131,11 @@ Options:
   --previous-head REV
                    an earlier push of this change (a range only; repeatable; all zeros, a branch's
                    first push, is skipped): the commits it held that the range no longer does (the
-                   branch rebased or amended, then force-pushed) are read for one thing, a version
-                   of an environment file wrapped for a key that is no member at the head while it
-                   held a name the change adds or changes (unrotated-removal, "of an earlier push";
-                   --verify compares the values). In GitHub Actions: \${{ github.event.before }}
+                   branch rebased or amended, then force-pushed) are read for a version of an
+                   environment file wrapped for a key that is no member at the head while it held a
+                   name the change adds or changes (unrotated-removal, "of an earlier push";
+                   --verify compares the values), and for a value or credential in clear text in a
+                   YAML file they wrote (plaintext: it was pushed). In GitHub Actions: \${{ github.event.before }}
                    on a pull_request "synchronize" event, fetched first (git fetch origin SHA).
                    Exit 4 when it is not a commit here.
 
@@ -438,6 +442,8 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headSide) : [];
   // the editor settings the repository commits (VS Code applies them for every member)
   const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
+  // what the git hook managers' files run (a script, a package.json script): a member's next commit runs it
+  const hookScripts = git.dir === undefined ? await hookScriptChanges(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
   // (a .sops.yaml link out of the work tree, on either side: git holds no file for it)
@@ -465,6 +471,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     ...(earlierPushVersions.length === 0 ? {} : { earlierPushVersions }),
     workflows,
     editorSettings,
+    ...(hookScripts.length === 0 ? {} : { hookScripts }),
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
@@ -566,6 +573,28 @@ async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head
     // (a settings file too large to read, or no text, is none VS Code applies)
     const text = (t: string | GateBlob | undefined): string | undefined => (typeof t === "string" ? t : undefined);
     return names.map((n, i) => ({ path: `${sides.up}${n}`, before: text(before[i]), after: text(after[i]) }));
+  });
+}
+
+/**
+ * The files the git hook managers' files run (core's gate.ts `readHookScriptChanges`) that differ
+ * between the base commit and the head, each with the hook file that names it (`via`). The hook
+ * files are listed on each side from the whole tree (a commit) or the index and the untracked
+ * files (the working tree). Paths relative to the project root. Empty without a base commit, or
+ * when git fails.
+ */
+async function hookScriptChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
+  if (base === undefined || head.kind === "empty") return [];
+  return withSides(repo, base, head, [], async (sides) => {
+    const hooksAt = async (side: Revision): Promise<string[]> => {
+      const names =
+        side.kind === "commit"
+          ? (await repo.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", side.ref])).split("\0")
+          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS])).split("\0");
+      return names.filter((n) => n !== "" && isHookManagerFile(n));
+    };
+    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head });
+    return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
 }
 
@@ -953,10 +982,10 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
 
 /**
  * The files a `git log --format=%H --raw --no-abbrev -z` output names, in its order: each commit
- * (`%H`), then each path it wrote with the new blob's id. Deletions (an all-zero id) and entries
- * before the first commit are left out.
+ * (`%H`), then each path it wrote with the new blob's id. Deletions (an all-zero id), submodules
+ * (a gitlink, mode 160000: no blob) and entries before the first commit are left out.
  */
-function rawLogEntries(log: string): { commit: string; path: string; blob: string }[] {
+export function rawLogEntries(log: string): { commit: string; path: string; blob: string }[] {
   const out: { commit: string; path: string; blob: string }[] = [];
   const tokens = log.split("\0");
   let commit = "";
@@ -966,11 +995,13 @@ function rawLogEntries(log: string): { commit: string; path: string; blob: strin
       commit = token;
       continue;
     }
-    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    const raw = /^:\d{6} (\d{6}) [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
     if (raw === null) continue;
     const path = tokens[++i] ?? "";
-    const blob = raw[1] as string;
-    if (commit !== "" && !/^0+$/.test(blob)) out.push({ commit, path, blob });
+    const blob = raw[2] as string;
+    // (a submodule there, mode 160000: its id is a commit of another repository, no blob of this
+    // one, and no version of the file; the submodule itself is a problem of its own, tree-findings.ts)
+    if (commit !== "" && !/^0+$/.test(blob) && raw[1] !== "160000") out.push({ commit, path, blob });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
+import { hookCommandPathsOf, hookManagerOf, lefthookFilesOf, automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -229,5 +229,62 @@ describe("git hook managers' files", () => {
     expect(["docs/.pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".husky/_/pre-commit", "husky/pre-commit", "sub/lefthook.yml"].filter(isHookManagerFile)).toEqual([]);
     expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,literal).pre-commit-config.yaml", ":(top,glob)**/.husky/*", ":(top,literal)lefthook.yml"]));
     expect(editorSettingsChanges([{ path: ".husky/pre-commit", before: "a\n", after: "b\n" }])).toEqual([{ path: ".husky/pre-commit", settings: ["changed"] }]);
+  });
+
+  it("isHookManagerFile: every lefthook config name lefthook reads (.yml/.yaml/.toml/.json/.jsonc, in .config/, the merged lefthook-local) and its scripts folders", () => {
+    const lefthook = ["lefthook.toml", ".lefthook.json", "lefthook.jsonc", ".config/lefthook.yml", ".config/lefthook.toml", "lefthook-local.yml", ".lefthook-local.yaml", ".config/lefthook-local.json", ".lefthook/pre-commit/fmt.sh", ".lefthook-local/pre-push/x"];
+    expect(lefthook.filter(isHookManagerFile)).toEqual(lefthook);
+    expect(["sub/lefthook.toml", ".config/.lefthook.yml", "lefthook.txt", ".lefthook/x", ".lefthook/a/b/c"].filter(isHookManagerFile)).toEqual([]);
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,literal)lefthook-local.yml", ":(top,literal).config/lefthook.toml", ":(top,glob).lefthook/*/*"]));
+    expect(hookManagerOf(".lefthook/pre-commit/fmt.sh")).toEqual({ manager: "lefthook", script: true });
+    expect(hookManagerOf("lefthook-local.yml")).toEqual({ manager: "lefthook", script: false });
+    expect(hookManagerOf("web/.husky/pre-push")).toEqual({ manager: "husky", script: true });
+  });
+
+  it("hookCommandPathsOf: a command word with a / where a command starts (a hook script's lines, entry:/run: values and their block scalars), from the top; not arguments, absolute or computed paths, comments", () => {
+    expect(hookCommandPathsOf(".husky/pre-commit", '#!/bin/sh\n# tools/not-this\ntools/fmt "$@"\nnpx lint-staged && ./bin/check --all; echo docs/x.md\n$(scripts/gen)\n/usr/bin/env true\n$HOME/x\n../outside\n')).toEqual(["tools/fmt", "bin/check", "scripts/gen"]);
+    expect(hookCommandPathsOf(".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: a\n        entry: tools/lint --fix\n        language: system\n        files: src/x.py\n      - id: b\n        entry: \"ci/b\"\n")).toEqual(["tools/lint", "ci/b"]);
+    expect(hookCommandPathsOf("lefthook.yml", "pre-commit:\n  jobs:\n    - run: |\n        bin/hook {staged_files}\n        echo a/b\n      glob: src/a.ts\n    - run: env X=1 tools/y\n")).toEqual(["bin/hook", "tools/y"]);
+    expect(hookCommandPathsOf("lefthook.toml", '[pre-commit.commands.a]\nrun = "scripts/a {staged_files}"\n')).toEqual(["scripts/a"]);
+    expect(hookCommandPathsOf("lefthook.json", '{ "pre-commit": { "commands": { "a": { "run": "scripts/b x", "glob": "a/b" } } } }')).toEqual(["scripts/b"]);
+  });
+
+  it("lefthookFilesOf: the configs a lefthook.yml extends, its rc file, and each hook's scripts in its source_dir (and source_dir_local)", () => {
+    const text = [
+      "source_dir: tools/hooks/",
+      "rc: ./.lefthookrc",
+      "extends:",
+      "  - ci/lefthook-extra.yml",
+      "  - /etc/global.yml",
+      "pre-commit:",
+      "  parallel: true",
+      "  scripts:",
+      '    "check.sh":',
+      "      runner: bash",
+      "    lint.js:",
+      "      runner: node",
+      "  commands:",
+      "    x:",
+      "      run: echo",
+      "pre-push:",
+      "  scripts:",
+      "    guard:",
+      "      runner: sh",
+      "",
+    ].join("\n");
+    expect(lefthookFilesOf(text)).toEqual([
+      ".lefthookrc",
+      "ci/lefthook-extra.yml",
+      "tools/hooks/pre-commit/check.sh",
+      ".lefthook-local/pre-commit/check.sh",
+      "tools/hooks/pre-commit/lint.js",
+      ".lefthook-local/pre-commit/lint.js",
+      "tools/hooks/pre-push/guard",
+      ".lefthook-local/pre-push/guard",
+    ]);
+    expect(lefthookFilesOf("extends: [a.yml, 'b/c.yml']\n")).toEqual(["a.yml", "b/c.yml"]);
+    // read with a lefthook config's commands (hookCommandPathsOf), not for other hook managers' files
+    expect(hookCommandPathsOf("lefthook.yml", text)).toEqual(expect.arrayContaining([".lefthookrc", "tools/hooks/pre-commit/check.sh", "ci/lefthook-extra.yml"]));
+    expect(hookCommandPathsOf(".pre-commit-config.yaml", "rc: x.sh\n")).toEqual([]);
   });
 });

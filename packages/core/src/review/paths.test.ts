@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collisionKind, foldedPath, openedAs, pathCollisions, pathOpenedAs, foldedStandIns } from "./paths.js";
+import { collisionKind, foldedPath, openedAs, pathCollisions, pathOpenedAs, foldedStandIns, isGitFolderName, refusedPaths } from "./paths.js";
 
 describe("pathCollisions", () => {
   it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
@@ -93,5 +93,13 @@ describe("pathOpenedAs", () => {
     expect(pathOpenedAs(files, "ops/.gitattributes")).toBe("ops/.GitAttributes");
     expect(pathOpenedAs(files, "ops/.sops.yaml")).toBeUndefined();
     expect(pathOpenedAs([".sops.yml"], ".sops.yaml")).toBeUndefined();
+  });
+});
+
+describe("refusedPaths", () => {
+  it("names the paths with a component git refuses to check out (.git in any spelling, git~1) that the base did not have", () => {
+    const head = ["secrets/.git", "a/.GIT/config", "b/.git. /x", "c/.g\u200cit", "d/GIT~1/y", "e/.gitignore", "f/.github/x", "g/git", "h/.git2"];
+    expect(refusedPaths(head, ["a/.GIT/config"])).toEqual(["b/.git. /x", "c/.g\u200cit", "d/GIT~1/y", "secrets/.git"]);
+    expect(["e/.gitignore", "f/.github/x"].some((p) => p.split("/").some(isGitFolderName))).toBe(false);
   });
 });

@@ -137,3 +137,27 @@ export function pathOpenedAs(files: Iterable<string>, rel: string): string | und
   const name = openedAs(names, rel.slice(slash + 1));
   return name === undefined ? undefined : `${dir}${name}`;
 }
+
+/**
+ * Whether git refuses a path component on checkout (its `verify_path`): `.git` in any case, with
+ * the trailing dots or spaces Windows drops, the zero-width characters macOS ignores in names, or
+ * as NTFS's short name `git~1`. Pure.
+ */
+export function isGitFolderName(component: string): boolean {
+  const bare = component
+    .replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/gu, "")
+    .replace(/[. ]+$/u, "")
+    .toLowerCase();
+  return bare === ".git" || bare === "git~1";
+}
+
+/**
+ * The paths of `headPaths` (files of a state, `/`-separated) with a component git refuses to check
+ * out ({@link isGitFolderName}: `secrets/.git`, `.GIT/config`, `a/git~1/x`) that `basePaths` did
+ * not have, sorted. A commit holding one cannot be checked out by git (`invalid path`): each
+ * member's clone and each deploy fails on it; GitHub refuses such a push, other hosts may not. Pure.
+ */
+export function refusedPaths(headPaths: Iterable<string>, basePaths: Iterable<string> = []): string[] {
+  const before = new Set(basePaths);
+  return [...new Set(headPaths)].filter((p) => !before.has(p) && p.split("/").some(isGitFolderName)).sort();
+}

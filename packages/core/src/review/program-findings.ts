@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, isHookManagerFile } from "./editor-settings.js";
+import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile } from "./editor-settings.js";
 import { runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -21,6 +21,36 @@ export function gateProblems(ctx: ReviewContext): ReviewProblem[] {
   return problems;
 }
 
+/**
+ * `weakened-rule` for each repository file (or package.json script) that a git hook manager's file
+ * runs and that the change changes (`inputs.hookScripts`, gate.ts `readHookScriptChanges`): the hook
+ * file itself is unchanged, but a member's next commit runs the new text, with their age key in reach.
+ */
+export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
+  const { inputs, w } = ctx;
+  const problems: ReviewProblem[] = [];
+  const seen = new Set<string>();
+  for (const c of inputs.hookScripts ?? []) {
+    if (c.before === c.after) continue;
+    const file = c.install?.[0] ?? c.path;
+    const key = `${file}\0${c.script ?? ""}\0${c.field ?? ""}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const what = c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
+    const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
+    const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
+    problems.push({
+      kind: "weakened-rule",
+      file,
+      message:
+        `${what} ${how}, and ${by} runs it at a git hook (a commit, a push) in each member's clone where the hook manager is installed, from the working tree, without asking again when it changes: ` +
+        `the member's next commit runs the new text, as the member, with their age key in reach, though the hook's own file is unchanged; review its diff, and make that change on its own, reviewed separately`,
+    });
+  }
+  return problems;
+}
+
 /** `weakened-rule` for each editor settings, tasks or dev container file whose programs or stellarSecrets settings change. */
 export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
   const { inputs, w } = ctx;
@@ -28,13 +58,13 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
   // the editor settings a repository commits: VS Code applies them for every member who opens it
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
     if (isHookManagerFile(c.path)) {
-      const manager = /\.husky\//.test(c.path) ? "husky" : /lefthook/.test(c.path) ? "lefthook" : "the pre-commit framework";
+      const { manager, script } = hookManagerOf(c.path);
       const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
       problems.push({
         kind: "weakened-rule",
         file: c.path,
         message:
-          `${w.path(c.path)} ${what}: ${manager} ${manager === "husky" ? "runs this script as a git hook" : "reads this file at every git hook it runs"} in each member's clone where it is installed, from the working tree, without asking again when it changes, ` +
+          `${w.path(c.path)} ${what}: ${manager} ${script ? "runs this script as a git hook" : "reads this file at every git hook it runs"} in each member's clone where it is installed, from the working tree, without asking again when it changes, ` +
           `so the member's next commit runs ${c.settings[0] === "removed" ? "without it (a check a hook ran, `stellar-secrets pre-commit` among them, may be gone)" : "what it names (a local hook's command, a hook repository at another revision, whose code it installs)"}, as the member, with their age key in reach; ` +
           `review its diff, and make that change on its own, reviewed separately`,
       });

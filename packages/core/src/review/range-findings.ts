@@ -18,27 +18,42 @@ import { listed } from "./words.js";
 
 /** The `plaintext` findings of the range's commits: environment files' values, and credentials in any YAML file of the project. */
 export function rangeProblems(ctx: ReviewContext): ReviewProblem[] {
-  const { base, head, inputs, w, envRange, inSecretsDir } = ctx;
+  const { base, head, inputs, w, envRange, envEarlierPush, inSecretsDir } = ctx;
+  const values = new Set<string>();
+  const credentials = new Set<string>();
+  const yaml = (versions: readonly PathVersion[]): PathVersion[] => versions.filter((v) => !v.path.endsWith(".enc.yaml") || inSecretsDir(v.path));
   return [
-    ...clearValuesInRange(base, head, envRange, w),
-    ...credentialsInRange(base, head, (inputs.rangeVersions ?? []).filter((v) => !v.path.endsWith(".enc.yaml") || inSecretsDir(v.path)), w),
+    ...clearValuesInRange(base, head, envRange, w, values),
+    ...credentialsInRange(base, head, yaml(inputs.rangeVersions ?? []), w, credentials),
+    // an earlier push of the change (--previous-head) that the range no longer holds: pushed is pushed
+    ...clearValuesInRange(base, head, envEarlierPush, w, values, true),
+    ...credentialsInRange(base, head, yaml(inputs.earlierPushVersions ?? []), w, credentials, true),
   ];
+}
+
+/** How a problem names a commit of an earlier push (`--previous-head`) that the range no longer holds, and what to do about what it held in clear text (`what`: it, them). */
+function earlierPushWords(commit: string, what: string): { at: string; fix: string } {
+  return {
+    at: `at commit ${commit.slice(0, 10)} of an earlier push of this change (given with --previous-head; the range no longer holds it: the branch was rewritten)`,
+    fix: `it was pushed, and a force-push does not take it back (the remote keeps the commit, and clones and forks that fetched it have it); treat ${what} as leaked and change ${what} at the provider`,
+  };
 }
 
 /**
  * `plaintext` problems for the values that a version of an environment file written by a commit of
  * the range holds in clear text, when neither the base's nor the head's file of that path holds the
  * same name with the same text (those the base had are not this change's; the head's are reported
- * with the head). One per version, naming the names, never a value.
+ * with the head). One per version, naming the names, never a value. `reported` is shared with the
+ * other calls of one review (a value is reported once); `earlierPush`: the versions are an earlier
+ * push's (`--previous-head`), worded so.
  */
-function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording, reported = new Set<string>(), earlierPush = false): ReviewProblem[] {
   const out: ReviewProblem[] = [];
   const clearOf = (text: string, path: string): Map<string, string> => {
     const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1)) ?? "";
     const file = parseEnvironmentFile(text, path, environment);
     return new Map(file.entries.filter((e) => !e.encrypted && !e.empty).map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
   };
-  const reported = new Set<string>();
   for (const v of versions) {
     const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
     if (environment === undefined) continue;
@@ -57,10 +72,12 @@ function clearValuesInRange(base: ReviewState, head: ReviewState, versions: read
       environment,
       file: v.path,
       commit: v.commit,
-      message:
-        `${w.path(v.path)} at commit ${v.commit.slice(0, 10)} of this change holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text ` +
-        `(encrypted or removed again later): the commit is in this branch's history, and merging it puts the value in every clone; treat ${names.length === 1 ? "it" : "them"} as leaked and change ` +
-        `${names.length === 1 ? "it" : "them"} at the provider, and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+      message: earlierPush
+        ? `${w.path(v.path)} ${earlierPushWords(v.commit, "").at} holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text: ` +
+          earlierPushWords(v.commit, names.length === 1 ? "it" : "them").fix
+        : `${w.path(v.path)} at commit ${v.commit.slice(0, 10)} of this change holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text ` +
+          `(encrypted or removed again later): the commit is in this branch's history, and merging it puts the value in every clone; treat ${names.length === 1 ? "it" : "them"} as leaked and change ` +
+          `${names.length === 1 ? "it" : "them"} at the provider, and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
     });
   }
   return out;
@@ -75,7 +92,7 @@ function clearValuesInRange(base: ReviewState, head: ReviewState, versions: read
  * head's `config.include`/`exclude`) every line. A line the base's or the head's file of that path
  * holds is not reported here (the head's own are the checker's). One per version, never a value.
  */
-function credentialsInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+function credentialsInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording, reported = new Set<string>(), earlierPush = false): ReviewProblem[] {
   const configs = [head.index?.project, base.index?.project].flatMap((c) => (c === undefined ? [] : [new GlobFilter(c.include, c.exclude)]));
   const catalogs = new Set([head.index?.catalog?.path, base.index?.catalog?.path].filter((p): p is string => p !== undefined));
   const found = (text: string, path: string): { line: number; text: string; what: string }[] => {
@@ -92,7 +109,6 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
     });
   };
   const out: ReviewProblem[] = [];
-  const reported = new Set<string>();
   for (const v of versions) {
     const hits = found(v.text, v.path);
     if (hits.length === 0) continue;
@@ -110,10 +126,12 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
       file: v.path,
       line: first.line,
       commit: v.commit,
-      message:
-        `${w.path(v.path)}:${first.line} at commit ${v.commit.slice(0, 10)} of this change holds ${first.what}${fresh.length > 1 ? ` (and ${fresh.length - 1} more line${fresh.length === 2 ? "" : "s"} with a credential)` : ""} in clear text, ` +
-        `taken out again later: the commit is in this branch's history, and merging it puts the credential in every clone; treat it as leaked and change it at the provider, ` +
-        `and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+      message: earlierPush
+        ? `${w.path(v.path)}:${first.line} ${earlierPushWords(v.commit, "").at} holds ${first.what}${fresh.length > 1 ? ` (and ${fresh.length - 1} more line${fresh.length === 2 ? "" : "s"} with a credential)` : ""} in clear text: ` +
+          earlierPushWords(v.commit, "it").fix
+        : `${w.path(v.path)}:${first.line} at commit ${v.commit.slice(0, 10)} of this change holds ${first.what}${fresh.length > 1 ? ` (and ${fresh.length - 1} more line${fresh.length === 2 ? "" : "s"} with a credential)` : ""} in clear text, ` +
+          `taken out again later: the commit is in this branch's history, and merging it puts the credential in every clone; treat it as leaked and change it at the provider, ` +
+          `and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
     });
   }
   return out;

