@@ -9,7 +9,7 @@ import { credentialAsName, detectCredential, hideCredentialNames, pastedCredenti
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
-import { describeStartupVariableName } from "./variables.js";
+import { describeProxyVariableName, describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -180,7 +180,7 @@ export interface CheckOptions {
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
   /** What a secret name's own rules say of it (pure functions of the name). */
-  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined; credential: string | undefined }>();
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined; proxy: string | undefined; credential: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
   readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
@@ -534,11 +534,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         valid,
         vague: valid.ok ? describeNonDescriptiveName(name) : undefined,
         startup: valid.ok ? describeStartupVariableName(name) : undefined,
+        proxy: valid.ok ? describeProxyVariableName(name) : undefined,
         credential: credentialAsName(name),
       };
       options.crossFileCache?.names.set(name, named);
     }
-    const { valid, vague, startup, credential } = named;
+    const { valid, vague, startup, proxy, credential } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
       if (credential !== undefined) {
@@ -559,6 +560,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (startup !== undefined) {
         // a valid name whose exec/export variable loads code: a warning (references and get still work)
         out.push(diagnosticAt("invalid-secret-name", "warning", def.file, lines, def.range, startup, { secret: name }));
+      }
+      if (proxy !== undefined) {
+        // a proxy's URL: a credential a deploy may need, set by exec; its value decides where requests go (info)
+        out.push(diagnosticAt("invalid-secret-name", "info", def.file, lines, def.range, proxy, { secret: name }));
       }
       if (vague !== undefined) {
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
