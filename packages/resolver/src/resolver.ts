@@ -64,6 +64,15 @@ export interface ResolverOptions {
   audit?: AccessSink | readonly AccessSink[];
   /** Receives errors thrown by a sink (default: `process.emitWarning`). */
   onSinkError?: (error: unknown) => void;
+  /**
+   * A key file (`SOPS_AGE_KEY_FILE`, the sops default key file) that every user of the machine may
+   * read or write (mode `0644`, `0666`, …): `"warn"` (default) emits one process warning per file
+   * and mode (`process.emitWarning`, code `STELLAR_SECRETS_KEY_FILE_MODE`: path and mode only) and
+   * serves the values; `"allow"` says nothing (a one-user container whose platform mounts secrets
+   * `0644`, as Kubernetes does by default). The keys are used either way: refusing would break
+   * deploys that work with sops.
+   */
+  keyFileMode?: "warn" | "allow";
   /** Environment variables for the identity lookup; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Home folder for the sops default key file; defaults to `os.homedir()`. */
@@ -552,7 +561,32 @@ function lookupIdentities(location: Location, options: ResolverOptions): Resolve
   if (options.env !== undefined) lookup.env = options.env;
   if (options.home !== undefined) lookup.home = options.home;
   lookup.cwd = location.cwd;
-  return findResolverIdentities(lookup);
+  const found = findResolverIdentities(lookup);
+  if (found.keyFile !== undefined && options.keyFileMode !== "allow") warnKeyFileMode(found.keyFile.path, found.keyFile.mode);
+  return found;
+}
+
+/** Key files (path and mode) already warned about by this process: one warning each, not one per reload. */
+const keyFileModeWarned = new Set<string>();
+
+/** The warning for a key file others may read or write (mode & 0o006), once per path and mode in a process. */
+export function keyFileModeWarning(path: string, mode: number): string | undefined {
+  if ((mode & 0o006) === 0) return undefined;
+  const octal = `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+  const who = (mode & 0o002) !== 0 ? "written by every user of this machine" : "read by every user of this machine";
+  return (
+    `the age key file ${path} can be ${who} (mode ${octal}); its key opens this environment's values. ` +
+    `Make it readable by the service's user only (chmod 0400, owned by that user); on Kubernetes, set defaultMode: 0400 on the secret volume (its default is 0644). ` +
+    `In a container where the service is the only user, pass keyFileMode: "allow" to createResolver to silence this warning`
+  );
+}
+
+function warnKeyFileMode(path: string, mode: number): void {
+  const text = keyFileModeWarning(path, mode);
+  const key = `${path}\0${mode}`;
+  if (text === undefined || keyFileModeWarned.has(key)) return;
+  keyFileModeWarned.add(key);
+  process.emitWarning(text, { code: "STELLAR_SECRETS_KEY_FILE_MODE" });
 }
 
 function loadSnapshot(text: string, location: Location, identities: ResolverIdentities, generation: number): Promise<Snapshot> {
