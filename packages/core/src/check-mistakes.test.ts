@@ -1042,8 +1042,25 @@ describe("a document of a multi-document config file whose kind line was left ou
     }
   });
 
-  it("not in a file with no document of ours (another tool's file)", () => {
-    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "tools/x.yaml").diagnostics).toEqual([]);
+  it("not in a file with no document of ours (another tool's file) unless it writes a reference of ours", () => {
+    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: xoxb-not-a-reference\n", "tools/x.yaml").diagnostics).toEqual([]);
+    expect(parseConfigFile("name: docs\nbase_url: https://docs.example.com\npath: /x\n", "tools/y.yaml").diagnostics).toEqual([]);
+    // `secret:` in another tool's shape (no top-level name; a secret field that is no reference of ours)
+    expect(parseConfigFile("env:\n  token: { secret: slack_bot_token }\n", "tools/z.yaml").diagnostics).toEqual([]);
+    expect(parseConfigFile("name: job\nsteps:\n  - token: { secret: x, key: y }\n", "tools/w.yaml").diagnostics).toEqual([]);
+  });
+
+  it("a single-document file that lost its kind line but writes a reference of ours (`token: { secret: NAME }`, a `type: secret` header) is the same error; it was taken for another tool's without a word (checker session 6, item 2)", () => {
+    for (const fast of [true, false]) {
+      const opts = fast ? undefined : { fast: false };
+      const connector = parseConfigFile("# the Slack connector\nname: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "connectors/slack.yaml", opts);
+      expect(connector.relevant).toBe(true);
+      expect(connector.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([["schema", 2, 1, message("slack_auth", "an auth connector's", "auth_connector")]]);
+      const block = parseConfigFile("name: slack_auth\npassword:\n  secret: slack_password\n", "connectors/basic.yaml", opts);
+      expect(block.diagnostics.map((d) => [d.line, d.message])).toEqual([[1, message("slack_auth", "an auth connector's", "auth_connector")]]);
+      const connection = parseConfigFile("name: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: 'Bearer ' }\n", "connections/hubspot.yaml", opts);
+      expect(connection.diagnostics.map((d) => [d.line, d.message])).toEqual([[1, message("hubspot", "an API connection's", "api_connection")]]);
+    }
   });
 });
 

@@ -149,6 +149,14 @@ export interface ConfigFile {
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
+/**
+ * A reference of ours in a text, at the top level: a connector's secret field given
+ * `{ secret: … }` (flow, or block on the next line), or a header of `type: secret`. With a
+ * top-level `name:` ({@link TOP_LEVEL_NAME}), a text without "kind" is parsed to see whether it is
+ * an object of ours that lost its `kind` line ({@link kindlessObject}'s `strong`).
+ */
+const KINDLESS_OURS = /^["']?(?:api_key|token|password|client_secret)["']?[ \t]*:[ \t]*(?:\{[ \t]*["']?secret["']?[ \t]*:|(?:#[^\n]*)?\n[ \t]+["']?secret["']?[ \t]*:)|(?:^|[\s{,])["']?type["']?[ \t]*:[ \t]*["']?secret\b/m;
+const TOP_LEVEL_NAME = /^["']?name["']?[ \t]*:/m;
 const LOOKS_OURS = /kind["']?\s*:\s*["']?(?:auth_connector|api_connection|action|agent)\b/;
 
 /** Fields of an auth connector that take `{ secret: NAME }` (or a plain string for the `plain` ones). */
@@ -289,7 +297,9 @@ function commentCredentialDiagnostics(file: ConfigFile, text: string): Diagnosti
 function parseConfigBody(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
-  if (!text.includes("kind")) return file;
+  // (a text without "kind" is another tool's, unless it writes a reference of ours at a connector's
+  // field or a secret header beside a top-level name: an object of ours that lost its kind line)
+  if (!text.includes("kind") && !(text.includes("secret") && KINDLESS_OURS.test(text) && TOP_LEVEL_NAME.test(text))) return file;
   // whether the file looks like ours, decided before anything recurses: the catch below must not
   // run a regular expression (see there)
   const looksOurs = LOOKS_OURS.test(text);
@@ -347,11 +357,11 @@ function isExhaustion(e: { code: string; message: string }): boolean {
 }
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
-  const kindless: Diagnostic[] = [];
+  const kindless: KindlessDiagnostic[] = [];
   simple.forEach((d, documentIndex) => {
     addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex, undefined, kindless);
   });
-  if (file.relevant) file.diagnostics.push(...kindless);
+  addKindless(file, kindless);
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
 }
@@ -375,7 +385,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.
   const errorStarts = new Set<number>();
-  const kindless: Diagnostic[] = [];
+  const kindless: KindlessDiagnostic[] = [];
   docs.forEach((doc, documentIndex) => {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
@@ -404,7 +414,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
     }
     addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text, kindless);
   });
-  if (file.relevant) file.diagnostics.push(...kindless);
+  addKindless(file, kindless);
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
@@ -488,6 +498,22 @@ function kindByWord(kind: string): ConfigKind | undefined {
   });
 }
 
+/**
+ * The kind-less objects' errors ({@link kindlessObject}) of a file: every one when the file has a
+ * document of ours, else only those whose references are ours beyond doubt (a single-document
+ * file that lost its `kind` line), which make the file one of ours.
+ */
+function addKindless(file: ConfigFile, kindless: KindlessDiagnostic[]): void {
+  if (kindless.length === 0) return;
+  const shown = file.relevant ? kindless : kindless.filter((d) => d.strong);
+  if (shown.length === 0) return;
+  file.relevant = true;
+  for (const { strong: _, ...d } of shown) file.diagnostics.push(d);
+}
+
+/** A {@link kindlessObject} error, `strong` when the object writes a reference of ours (`{ secret: NAME }` at a connector's field, a header of `type: secret`). */
+type KindlessDiagnostic = Diagnostic & { strong: boolean };
+
 /** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
 function addDocument(
   file: ConfigFile,
@@ -497,7 +523,7 @@ function addDocument(
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
   text?: string,
-  kindless?: Diagnostic[],
+  kindless?: KindlessDiagnostic[],
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
@@ -547,7 +573,7 @@ const CONNECTOR_TYPES = new Set(["api_key", "bearer_token", "basic", "oauth2_cli
  * kinds is read as another tool's and nothing in it is checked or deployed, so such an object
  * would be missing without a word. Reported at its first key; undefined for any other document.
  */
-function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnostic | undefined {
+function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): KindlessDiagnostic | undefined {
   const has = (key: string): boolean => root.items.some((p) => keyString(p) === key);
   const name = root.items.find((p) => keyString(p) === "name")?.value;
   if (!isScalar(name) || typeof name.value !== "string") return undefined;
@@ -566,7 +592,19 @@ function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnost
   const first = root.items[0]?.key;
   const range = nodeRange(first as never) ?? nodeRange(name) ?? { start: 0, end: 0 };
   const words: Record<ConfigKind, string> = { auth_connector: "an auth connector's", api_connection: "an API connection's", action: "an action's", agent: "an agent's" };
-  return diagnosticAt(
+  // `{ secret: NAME }` at a connector's secret field, or a header `{ type: secret, secret: NAME }`: ours beyond doubt
+  const reference = (node: unknown): boolean => isMap(node) && node.items.length === 1 && keyString(node.items[0] as Pair) === "secret" && isScalar((node.items[0] as Pair).value) && typeof ((node.items[0] as Pair).value as Scalar).value === "string";
+  const headers = root.items.find((p) => keyString(p) === "headers")?.value;
+  const strong =
+    CONNECTOR_FIELDS.some((f) => !f.plain && reference(root.items.find((p) => keyString(p) === f.field)?.value)) ||
+    (isSeq(headers) &&
+      headers.items.some((h) => {
+        if (!isMap(h)) return false;
+        const type = h.items.find((p) => keyString(p) === "type")?.value;
+        const secret = h.items.find((p) => keyString(p) === "secret")?.value;
+        return isScalar(type) && type.value === "secret" && isScalar(secret) && typeof secret.value === "string";
+      }));
+  const d = diagnosticAt(
     "schema",
     "error",
     path,
@@ -574,6 +612,7 @@ function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnost
     range,
     `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name.value}" is neither checked nor deployed; its fields are ${words[kind]}: add "kind: ${kind}"`,
   );
+  return { ...d, strong };
 }
 
 /**
