@@ -1095,3 +1095,61 @@ describe("many JSON files beside a config file the default globs miss (checker s
     expect(ds.find((d) => d.rule === "unknown-reference")?.message).toContain("zz/Refund.YAML:2 defines it");
   });
 });
+
+describe("a field written one level too far left (checker session 6, planted: wrong indentation under connectors)", () => {
+  it("`secret:` at the margin after `password:` is one error at `secret` with the indentation to fix, not also 'password must be a secret reference' and 'unknown field'", () => {
+    for (const fast of [true, false]) {
+      const file = parseConfigFile(
+        "kind: auth_connector\nname: zendesk\ntype: basic\nusername: bot@example.com/token\npassword:\nsecret: zendesk_api_token\n",
+        "connectors/zendesk.yaml",
+        fast ? undefined : { fast: false },
+      );
+      expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([
+        [
+          "schema",
+          6,
+          1,
+          '"secret" is written at the left margin, so YAML reads it as a field of the whole document, which takes none of that name; it belongs to "password" above it: indent it under "password:" on line 5 (two spaces: `password:` then `  secret: …`), or write `password: { secret: … }` on one line',
+        ],
+      ]);
+    }
+  });
+
+  it("a header's `secret:` back at the margin after `- name: …` is one error naming the header's line, not also 'missing required field secret'", () => {
+    const file = parseConfigFile(
+      "kind: action\nname: refund_charge\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nheaders:\n- name: X-Idempotency-Salt\n  type: secret\nsecret: stripe_idempotency_salt\n",
+      "agents/billing/actions/refund.yaml",
+    );
+    expect(file.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([
+      [
+        9,
+        1,
+        '"secret" is written at the left margin, so YAML reads it as a field of the whole document, which takes none of that name; it belongs to "headers.0" above it: indent it as the other fields of that header (under the `- ` of line 7, with spaces)',
+      ],
+    ]);
+    // a field of the document's own, or one the last header has already, is the usual unknown field
+    const other = parseConfigFile("kind: auth_connector\nname: z\ntype: basic\nusername: u\npassword: { secret: z_token }\nsecret: x\n", "connectors/z.yaml");
+    expect(other.diagnostics.map((d) => d.message)).toEqual(['unknown field "secret"']);
+  });
+});
+
+describe("a field indented more than the line before it (checker session 6, planted)", () => {
+  it("`  password: …` under `username: bot`: the YAML error is at the over-indented line, with the indentation to use (it was 'Nested mappings are not allowed in compact mappings' at username's value)", () => {
+    const file = parseConfigFile("kind: auth_connector\nname: zendesk\ntype: basic\nusername: bot@example.com/token\n  password: { secret: zendesk_api_token }\n", "connectors/zendesk.yaml");
+    expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn, d.message])).toEqual([
+      [
+        "schema",
+        5,
+        3,
+        5,
+        12,
+        'YAML syntax error: this line is indented more than line 4 ("username: …"), whose value is already written, so YAML cannot read "password" as a field of its own (nor of "username"); start "password:" at the left margin, as "username:"',
+      ],
+    ]);
+    // in a header list
+    const header = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - name: X-Salt\n    type: secret\n      secret: s\n", "agents/a.yaml");
+    expect(header.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([
+      [8, 7, 'YAML syntax error: this line is indented more than line 7 ("type: …"), whose value is already written, so YAML cannot read "secret" as a field of its own (nor of "type"); indent "secret:" as "type:" (4 spaces)'],
+    ]);
+  });
+});

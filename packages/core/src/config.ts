@@ -406,6 +406,23 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
         );
         continue;
       }
+      // a line indented more than the `key: value` line before it (`  password: …` under
+      // `username: bot`): the parser reports "nested mappings" at the value above; the mistake is
+      // the indentation of the line below, said there with the fix
+      const deeper = e.code === "BLOCK_AS_IMPLICIT_KEY" ? overIndentedLine(text, e.pos[0], lines) : undefined;
+      if (deeper !== undefined) {
+        syntax.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            deeper.range,
+            `YAML syntax error: this line is indented more than line ${deeper.aboveLine} ("${deeper.aboveKey}: …"), whose value is already written, so YAML cannot read "${deeper.key}" as a field of its own (nor of "${deeper.aboveKey}"); ${deeper.aboveIndent === 0 ? `start "${deeper.key}:" at the left margin, as "${deeper.aboveKey}:"` : `indent "${deeper.key}:" as "${deeper.aboveKey}:" (${deeper.aboveIndent} space${deeper.aboveIndent === 1 ? "" : "s"})`}`,
+          ),
+        );
+        continue;
+      }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
       // a tab where YAML takes only spaces (pasted, or an editor set to insert tabs): say the fix
@@ -513,6 +530,30 @@ function addKindless(file: ConfigFile, kindless: KindlessDiagnostic[]): void {
 
 /** A {@link kindlessObject} error, `strong` when the object writes a reference of ours (`{ secret: NAME }` at a connector's field, a header of `type: secret`). */
 type KindlessDiagnostic = Diagnostic & { strong: boolean };
+
+/**
+ * For a "nested mappings are not allowed in compact mappings" error at `at` (the value of a
+ * `key: value` line): the next line, when it is a `key:` line indented more than that one (the
+ * mistake), with its key's range; undefined otherwise.
+ */
+function overIndentedLine(text: string, at: number, lines: LineIndex): { range: TextRange; key: string; aboveLine: number; aboveKey: string; aboveIndent: number } | undefined {
+  const start = lineStartAt(text, at);
+  const end = text.indexOf("\n", at);
+  if (end === -1) return undefined;
+  const above = /^([ \t]*)(?:- )?["']?([^\s"':#][^"':#]*?)["']?[ \t]*:[ \t]+\S/.exec(text.slice(start, end));
+  const nextEnd = text.indexOf("\n", end + 1);
+  const next = text.slice(end + 1, nextEnd === -1 ? text.length : nextEnd);
+  const below = /^([ \t]*)["']?([^\s"':#-][^"':#]*?)["']?[ \t]*:(?:[ \t]|$)/.exec(next);
+  if (above === null || below === null || below[1]!.length <= above[1]!.length || below[1]!.includes("\t")) return undefined;
+  const keyStart = end + 1 + below[1]!.length;
+  return {
+    range: { start: keyStart, end: keyStart + below[0].trimEnd().length - below[1]!.length },
+    key: below[2]!,
+    aboveLine: lines.positionAt(start).line,
+    aboveKey: above[2]!,
+    aboveIndent: above[1]!.length,
+  };
+}
 
 /** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
 function addDocument(
