@@ -1153,3 +1153,39 @@ describe("a field indented more than the line before it (checker session 6, plan
     ]);
   });
 });
+
+describe("a secret named per environment (checker session 6, planted)", () => {
+  const envFile = (name: string) => `${name}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("zendesk_token_prod referenced, zendesk_token_dev and zendesk_token_staging set where it has no value: the missing value says to give them one name (it said to set zendesk_token_prod in development and staging)", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n  production:\n    members: {}\n",
+          "secrets/development.enc.yaml": envFile("zendesk_token_dev"),
+          "secrets/staging.enc.yaml": envFile("zendesk_token_staging"),
+          "secrets/production.enc.yaml": envFile("zendesk_token_prod"),
+          "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_token_prod }\n",
+        }),
+        atRoot: true,
+      }).index,
+    );
+    const missing = ds.filter((d) => d.rule === "missing-environment-value");
+    expect(missing.map((d) => [d.file, d.line, d.column])).toEqual([["connectors/zendesk.yaml", 4, 18]]);
+    expect(missing[0]!.message).toBe(
+      'secret "zendesk_token_prod" has no value in development, staging, where auth connector "zendesk" is used; development has "zendesk_token_dev", staging has "zendesk_token_staging", referenced nowhere: one secret named per environment? A secret has one name in every environment, and each environment\'s file holds its own value under it: give them one name (`stellar-secrets rename zendesk_token_prod zendesk_token`, `stellar-secrets rename zendesk_token_dev zendesk_token`, `stellar-secrets rename zendesk_token_staging zendesk_token` print how to move each value; then reference { secret: zendesk_token }), or set "zendesk_token_prod" with `stellar-secrets set zendesk_token_prod --env development,staging`',
+    );
+    // a name with no environment's word keeps the plain fix
+    const plain = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+          "secrets/development.enc.yaml": envFile("zendesk_other"),
+          "secrets/production.enc.yaml": envFile("zendesk_token"),
+          "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_token }\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).find((d) => d.rule === "missing-environment-value");
+    expect(plain?.message).toContain("set it with `stellar-secrets set zendesk_token --env development`");
+  });
+});
