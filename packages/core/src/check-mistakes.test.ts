@@ -1189,3 +1189,29 @@ describe("a secret named per environment (checker session 6, planted)", () => {
     expect(plain?.message).toContain("set it with `stellar-secrets set zendesk_token --env development`");
   });
 });
+
+describe("stellar.yaml's environments written as a list (checker session 6, planted)", () => {
+  it("is the one finding, with how to write it; it was 'must be object' and then 'declared: none' at every environment and 'unknown secret' at every reference", () => {
+    const env = `zendesk_api_token: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+    const { index } = loadWorkspace("/mem", {
+      fs: memoryFs({
+        "stellar.yaml": "version: 1\nenvironments: [development, production]\n",
+        "secrets/development.enc.yaml": env,
+        "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+        "agents/support.yaml": "kind: agent\nname: support\nenvironments: [development]\nactions: []\n",
+      }),
+      atRoot: true,
+    });
+    expect(index.projectUsable).toBe(false);
+    const ds = checkWorkspace(index);
+    expect(ds.map((d) => [d.rule, d.file, d.line, d.column, d.message])).toEqual([
+      [
+        "schema",
+        "stellar.yaml",
+        2,
+        15,
+        '"environments" must map each environment to its members, not list names: write each one as a key with its members (`development:` then `  members:` then `    alice: age1…`, one line per member\'s public key); until then no command knows which environments exist or who may read them (`stellar-secrets init` writes the layout)',
+      ],
+    ]);
+  });
+});

@@ -451,6 +451,13 @@ export function schemaDiagnostics(
         };
         placed = true;
       }
+    } else if (e.keyword === "type" && e.instancePath === "/environments" && Array.isArray(dataAt(value, ["environments"])) && String((schemaRoot as { $id?: unknown }).$id).endsWith("/stellar.schema.json")) {
+      // stellar.yaml's environments written as a list (as an agent's `environments:` is)
+      const names = (dataAt(value, ["environments"]) as unknown[]).filter((n): n is string => typeof n === "string");
+      const first = names[0] ?? "development";
+      override = {
+        message: `must map each environment to its members, not list names: write each one as a key with its members (\`${first}:\` then \`  members:\` then \`    alice: age1…\`, one line per member's public key); until then no command knows which environments exist or who may read them (\`stellar-secrets init\` writes the layout)`,
+      };
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
