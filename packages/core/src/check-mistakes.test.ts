@@ -1215,3 +1215,24 @@ describe("stellar.yaml's environments written as a list (checker session 6, plan
     ]);
   });
 });
+
+describe("a header prefix without its space (checker session 6, planted)", () => {
+  it("`prefix: Bearer ` unquoted (YAML drops the trailing space) or `prefix: \"Bearer\"` is a schema error at the prefix: the header would be sent as Bearer glued to the secret", () => {
+    for (const prefix of ["Bearer ", '"Bearer"', "token"]) {
+      const file = parseConfigFile(`kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: ${prefix} }\n`, "connections/hubspot.yaml");
+      const word = prefix.replace(/[" ]/g, "");
+      expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.message]), prefix).toEqual([
+        [
+          "schema",
+          5,
+          77,
+          `prefix "${word}" has no space after it, so the header is sent as "${word}" glued to the secret ("${word}abc…"), which no server reads as the ${word} scheme: write \`prefix: "${word} "\`, in quotes (YAML drops the spaces at the end of an unquoted value)`,
+        ],
+      ]);
+    }
+    for (const prefix of ['"Bearer "', '"key="', "v1", '"Token: "']) {
+      const file = parseConfigFile(`kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: ${prefix} }\n`, "connections/hubspot.yaml");
+      expect(file.diagnostics, prefix).toEqual([]);
+    }
+  });
+});

@@ -204,6 +204,9 @@ const PROSE_CREDENTIAL_FIX =
  * What to do with a credential in a header's `prefix`: the prefix is sent in clear before the
  * header's secret, and cannot reference one itself.
  */
+/** HTTP authentication schemes (lower case) that a header's `prefix` names, which take a space before the credential. */
+const AUTH_SCHEMES = new Set(["bearer", "basic", "token", "bot", "digest", "apikey", "api-key", "ssws", "dpop", "negotiate", "hmac", "sso-key", "oauth", "zoho-oauthtoken"]);
+
 const PREFIX_CREDENTIAL_FIX =
   "a prefix cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); " +
   "if the header needs it, make it part of the header's secret value (stellar-secrets set NAME) and keep only the scheme (e.g. \"Bearer \") in the prefix";
@@ -1031,7 +1034,24 @@ function extractDocument(
           }
         }
         const pp = pairOf(h, "prefix");
-        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, undefined, PREFIX_CREDENTIAL_FIX);
+        if (pp !== undefined) {
+          credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, undefined, PREFIX_CREDENTIAL_FIX);
+          // `prefix: Bearer ` (YAML drops the space at the end of an unquoted value) or `"Bearer"`: sent glued to the secret
+          const pv = resolve(pp.value);
+          const pr = nodeRange(via ?? (pp.value as Node));
+          if (isScalar(pv) && typeof pv.value === "string" && pr !== undefined && AUTH_SCHEMES.has(pv.value.toLowerCase())) {
+            file.diagnostics.push(
+              diagnosticAt(
+                "schema",
+                "error",
+                path,
+                lines,
+                pr,
+                `prefix "${pv.value}" has no space after it, so the header is sent as "${pv.value}" glued to the secret ("${pv.value}abc…"), which no server reads as the ${pv.value} scheme: write \`prefix: "${pv.value} "\`, in quotes (YAML drops the spaces at the end of an unquoted value)`,
+              ),
+            );
+          }
+        }
       });
     } else if (key === "connection" && kind === "action") {
       addLink(model, value, "connection", "api_connection");
