@@ -548,6 +548,39 @@ describe("awkward inputs", () => {
     expect(checkWorkspace(index)).toEqual([]);
   });
 
+  it("a link to a folder with its own stellar.yaml (another project) is said once, the project checked once under its own path; a link to a file of that project is this project's copy (checker session 6, item 1)", () => {
+    const nested = (dir: string, rel: string): void => {
+      mkdirSync(join(dir, rel, "connectors"), { recursive: true });
+      writeFileSync(join(dir, rel, "stellar.yaml"), "version: 1\nenvironments:\n  development:\n    members: {}\n");
+      writeFileSync(join(dir, rel, "connectors", "acme.yaml"), "kind: auth_connector\nname: acme\ntype: api_key\napi_key: { secret: acme_api_key }\n");
+    };
+    // the project outside the globs, reached only through the link: it was one more project at the
+    // link's path, so `check` checked it twice (once there, once found under its own path)
+    const a = tempCopy("clean");
+    writeFileSync(join(a, "stellar.yaml"), `${readFileSync(join(a, "stellar.yaml"), "utf8")}config:\n  include: ["connectors/**/*.yaml", "connections/**/*.yaml", "actions/**/*.yaml", "agents/**/*.yaml"]\n`);
+    nested(a, "services/billing");
+    symlinkSync("../services/billing", join(a, "connectors", "billing"));
+    const first = loadWorkspace(a);
+    expect(first.skipped).toEqual([
+      { path: "connectors/billing", reason: "symbolic link to services/billing, a project of its own (it has its own stellar.yaml): its files are checked once, as that project's, under services/billing" },
+      { path: "services/billing", reason: "another project (it has its own stellar.yaml)", project: true },
+    ]);
+    expect(checkWorkspace(first.index)).toEqual([]);
+    // the project walked under its own path first: the link was "a folder already read"
+    const b = tempCopy("clean");
+    nested(b, "agents/billing-team");
+    symlinkSync("../agents/billing-team", join(b, "connectors", "bt"));
+    // a link to one of its files: not this project's file under its own path (the old reason said so, and skipped it)
+    symlinkSync("../agents/billing-team/connectors/acme.yaml", join(b, "connections", "acme.yaml"));
+    const second = loadWorkspace(b);
+    expect(second.skipped).toEqual([
+      { path: "agents/billing-team", reason: "another project (it has its own stellar.yaml)", project: true },
+      { path: "connectors/bt", reason: "symbolic link to agents/billing-team, a project of its own (it has its own stellar.yaml): its files are checked once, as that project's, under agents/billing-team" },
+    ]);
+    expect(second.index.configFiles.has("connections/acme.yaml")).toBe(true);
+    expect(checkWorkspace(second.index).map((d) => [d.rule, d.file, d.line])).toEqual([["unknown-secret", "connections/acme.yaml", 4]]);
+  });
+
   it("reports a symbolic link in the inbox as invalid-proposal on the link (what and where), never reading through it", () => {
     const dir = tempCopy("inbox");
     const inbox = join(dir, "secrets", "inbox");

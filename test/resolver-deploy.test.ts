@@ -201,6 +201,50 @@ describe("a file from the wrong environment", () => {
   });
 });
 
+describe("a copied file that stellar.yaml proves another environment's (checker session 6, item 5)", () => {
+  it("staging's file over production's, opened by a CI key of both: OTHER_ENVIRONMENT_FILE when its recipients are exactly staging's members, at createResolver and at reload; served when nothing proves it", async () => {
+    const deploy = await testKey();
+    const ci = await testKey();
+    const envs = await makeRepo({ production: V1, staging: V2 }, [deploy.recipient, ci.recipient]);
+    const project = (production: string[], staging: string[]) =>
+      writeFileSync(
+        join(envs.root, "stellar.yaml"),
+        `version: 1\nenvironments:\n  production:\n    members:\n${production.map((k, i) => `      m${i}: ${k}\n`).join("")}  staging:\n    members:\n${staging.map((k, i) => `      s${i}: ${k}\n`).join("")}`,
+      );
+    try {
+      // staging is encrypted to its one member, the CI key; production to the deploy key and the CI key
+      writeFileSync(envs.file("staging"), await encryptSecrets(V2, { recipients: [ci.recipient] }));
+      const own = readFileSync(envs.file("production"));
+      project([deploy.recipient, ci.recipient.toUpperCase()], [ci.recipient]);
+      const r = await createResolver({ environment: "production", root: envs.root, identities: ci.identity, env: {} });
+      expect(r.get("db_password")).toBe(V1.get("db_password"));
+      writeFileSync(envs.file("production"), readFileSync(envs.file("staging")));
+      const e = (await caught(() => createResolver({ environment: "production", root: envs.root, identities: ci.identity, env: {} }))) as ResolverError;
+      expect(e).toBeInstanceOf(ResolverError);
+      expect(e.code).toBe("OTHER_ENVIRONMENT_FILE");
+      expect(e.message).toBe(
+        `${envs.file("production")} is encrypted to exactly the members stellar.yaml gives environment "staging", not production's: it is that environment's file under production's name (copied over it in a build or a deploy script?), and was not served, although this process's key opens it`,
+      );
+      expect(e.hint).toContain("`git checkout -- production.enc.yaml` in the secrets folder");
+      assertNoLeak(e, [...ALL, deploy.identity, ci.identity]);
+      // a reload that finds the copy fails and keeps production's values
+      const reload = await r.reload();
+      expect(reload).toMatchObject({ ok: false, error: { code: "OTHER_ENVIRONMENT_FILE" } });
+      expect(r.get("db_password")).toBe(V1.get("db_password"));
+      // staging's own resolver serves its file
+      expect((await createResolver({ environment: "staging", root: envs.root, identities: ci.identity, env: {} })).get("db_password")).toBe(V2.get("db_password"));
+      // nothing proves it: both environments with the same members, or files: instead of root (no stellar.yaml read)
+      project([ci.recipient], [ci.recipient]);
+      expect((await createResolver({ environment: "production", root: envs.root, identities: ci.identity, env: {} })).get("db_password")).toBe(V2.get("db_password"));
+      project([deploy.recipient, ci.recipient], [ci.recipient]);
+      expect((await createResolver({ environment: "production", files: { production: envs.file("production") }, identities: ci.identity, env: {} })).get("db_password")).toBe(V2.get("db_password"));
+      writeFileSync(envs.file("production"), own);
+    } finally {
+      envs.cleanup();
+    }
+  });
+});
+
 describe("a service started in the wrong folder", () => {
   it("no secrets folder: IO_ERROR says where root and the folder came from and to pass root (it said 'cannot read /secrets (ENOENT). Check that the file exists')", async () => {
     const { dir, cleanup } = tempDir("resolver-cwd-");

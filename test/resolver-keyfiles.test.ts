@@ -5,7 +5,7 @@
  * never with the key: a public key where the private one belongs, an empty or comments-only file,
  * a folder, a missing file given by a relative path. Keys are generated per run (TEST-ONLY).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResolverError, createResolver, findResolverIdentities } from "../packages/resolver/src/index.js";
@@ -207,5 +207,57 @@ describe("key files that cannot work are named with what is wrong and how to fix
     } finally {
       cleanup();
     }
+  });
+});
+
+describe("a key file other users may read (checker session 6, item 4)", () => {
+  /** The process warnings emitted while `run` runs (code STELLAR_SECRETS_KEY_FILE_MODE only). */
+  async function warningsDuring(run: () => Promise<void>): Promise<Error[]> {
+    const seen: Error[] = [];
+    const listener = (w: Error): void => {
+      if ((w as Error & { code?: string }).code === "STELLAR_SECRETS_KEY_FILE_MODE") seen.push(w);
+    };
+    process.on("warning", listener);
+    try {
+      await run();
+      // (process warnings are delivered on the next tick)
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off("warning", listener);
+    }
+    return seen;
+  }
+
+  it("mode 0644 (Kubernetes' default for a secret volume): served, and one warning per process naming the path, the mode and the fix, never the key; 0600 and keyFileMode: allow say nothing", async () => {
+    const loose = keyFile("loose.txt", `${owner.identity}\n`);
+    chmodSync(loose, 0o644);
+    const warned = await warningsDuring(async () => {
+      const r = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: loose } });
+      expect(r.get("db_password")).toBe(VALUES.get("db_password"));
+      // a reload reads the key file again: no second warning
+      expect((await r.reload()).ok).toBe(true);
+      await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: loose } });
+    });
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.message).toBe(
+      `the age key file ${loose} can be read by every user of this machine (mode 0644); its key opens this environment's values. Make it readable by the service's user only (chmod 0400, owned by that user); on Kubernetes, set defaultMode: 0400 on the secret volume (its default is 0644). In a container where the service is the only user, pass keyFileMode: "allow" to createResolver to silence this warning`,
+    );
+    assertNoLeak(warned[0], [...VALUES.values(), owner.identity]);
+
+    const tight = keyFile("tight.txt", `${owner.identity}\n`);
+    const other = keyFile("allowed.txt", `${owner.identity}\n`);
+    chmodSync(other, 0o666);
+    const none = await warningsDuring(async () => {
+      await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: tight } });
+      await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: other }, keyFileMode: "allow" });
+      // the key given inline: no file, no mode
+      await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY: owner.identity } });
+    });
+    expect(none).toEqual([]);
+    // writable by others is said as such
+    const writable = await warningsDuring(async () => {
+      await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: other } });
+    });
+    expect(writable.map((w) => w.message.slice(0, w.message.indexOf(";")))).toEqual([`the age key file ${other} can be written by every user of this machine (mode 0666)`]);
   });
 });

@@ -191,7 +191,8 @@ console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get
     const child = spawnSync(process.execPath, ["nested.mjs"], {
       cwd: app,
       encoding: "utf8",
-      env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(FIXTURES_DIR, "humphd-sops-age", "key.txt") },
+      // (a copy of mode 0600: the shared fixture is 0444, which the resolver warns about on stderr)
+      env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: privateCopy(join(FIXTURES_DIR, "humphd-sops-age", "key.txt"), join(app, "fixture-key.txt")) },
     });
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
@@ -335,6 +336,12 @@ catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
     expect(missing["message"]).toContain("needs a part of @stellar-secrets/resolver that is missing (MODULE_NOT_FOUND: dist/bundle/yaml.cjs");
   });
 });
+
+/** `source` copied to `dest` with mode 0600 (as a deploy's key file should be), once; `dest` returned. */
+function privateCopy(source: string, dest: string): string {
+  if (!existsSync(dest)) writeFileSync(dest, readFileSync(source), { mode: 0o600 });
+  return dest;
+}
 
 describe("the packed CLI and language server, installed with npm alone", () => {
   it("`npm install -g` of the CLI tarball gives a working stellar-secrets: --version, init, set, get in a new repository", () => {

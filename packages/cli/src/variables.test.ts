@@ -154,4 +154,16 @@ describe("refuseStartupVariables (export --format dotenv|shell)", () => {
     expect(error?.message).toBe('secret "node_options" would set NODE_OPTIONS, with which a program loads or runs other code; nothing was written');
     expect(() => refuseStartupVariables(variableNames(["api_key"]), "nothing was written")).not.toThrow();
   });
+
+  it("refuses a trust variable (an added CA, TLS checks off) with what it does, and sets a proxy (checker session 6, item 3)", () => {
+    let error: CliError | undefined;
+    try {
+      refuseStartupVariables(variableNames(["https_proxy", "node_extra_ca_certs"]), "nothing was run");
+    } catch (e) {
+      error = e as CliError;
+    }
+    expect(error?.code).toBe("STARTUP_VARIABLE");
+    expect(error?.message).toBe('secret "node_extra_ca_certs" would set NODE_EXTRA_CA_CERTS, with which a program trusts other TLS certificates (or checks none, or writes its session keys to a file); nothing was run');
+    expect(() => refuseStartupVariables(variableNames(["https_proxy", "http_proxy", "no_proxy"]), "nothing was run")).not.toThrow();
+  });
 });

@@ -2,7 +2,7 @@
  * Secret names as environment variable names, for `exec` and `export --format dotenv`: the name
  * upper-cased; names that are not valid variable names, and names that collide, are errors.
  */
-import { describeStartupVariableName, isStartupVariable, secretVariableName, shellWord } from "@stellar-secrets/core";
+import { describeStartupVariableName, isStartupVariable, secretVariableName, shellWord, startupVariableEffect } from "@stellar-secrets/core";
 import { CliError } from "./errors.js";
 import { unknownSecretHint } from "./suggest.js";
 
@@ -99,7 +99,7 @@ export { isStartupVariable } from "@stellar-secrets/core";
 export function refuseStartupVariables(variables: ReadonlyMap<string, string>, what: string): void {
   for (const [name, variable] of variables) {
     if (isStartupVariable(variable)) {
-      throw new CliError("STARTUP_VARIABLE", `secret "${name}" would set ${variable}, with which a program loads or runs other code; ${what}`, {
+      throw new CliError("STARTUP_VARIABLE", `secret "${name}" would set ${variable}, ${startupVariableEffect(variable)}; ${what}`, {
         hint: "leave it out with --only, or pass --allow-startup-variables if the value is meant to do that",
       });
     }

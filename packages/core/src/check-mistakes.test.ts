@@ -1042,8 +1042,25 @@ describe("a document of a multi-document config file whose kind line was left ou
     }
   });
 
-  it("not in a file with no document of ours (another tool's file)", () => {
-    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "tools/x.yaml").diagnostics).toEqual([]);
+  it("not in a file with no document of ours (another tool's file) unless it writes a reference of ours", () => {
+    expect(parseConfigFile("name: slack_auth\ntype: bearer_token\ntoken: xoxb-not-a-reference\n", "tools/x.yaml").diagnostics).toEqual([]);
+    expect(parseConfigFile("name: docs\nbase_url: https://docs.example.com\npath: /x\n", "tools/y.yaml").diagnostics).toEqual([]);
+    // `secret:` in another tool's shape (no top-level name; a secret field that is no reference of ours)
+    expect(parseConfigFile("env:\n  token: { secret: slack_bot_token }\n", "tools/z.yaml").diagnostics).toEqual([]);
+    expect(parseConfigFile("name: job\nsteps:\n  - token: { secret: x, key: y }\n", "tools/w.yaml").diagnostics).toEqual([]);
+  });
+
+  it("a single-document file that lost its kind line but writes a reference of ours (`token: { secret: NAME }`, a `type: secret` header) is the same error; it was taken for another tool's without a word (checker session 6, item 2)", () => {
+    for (const fast of [true, false]) {
+      const opts = fast ? undefined : { fast: false };
+      const connector = parseConfigFile("# the Slack connector\nname: slack_auth\ntype: bearer_token\ntoken: { secret: slack_bot_token }\n", "connectors/slack.yaml", opts);
+      expect(connector.relevant).toBe(true);
+      expect(connector.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([["schema", 2, 1, message("slack_auth", "an auth connector's", "auth_connector")]]);
+      const block = parseConfigFile("name: slack_auth\npassword:\n  secret: slack_password\n", "connectors/basic.yaml", opts);
+      expect(block.diagnostics.map((d) => [d.line, d.message])).toEqual([[1, message("slack_auth", "an auth connector's", "auth_connector")]]);
+      const connection = parseConfigFile("name: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: 'Bearer ' }\n", "connections/hubspot.yaml", opts);
+      expect(connection.diagnostics.map((d) => [d.line, d.message])).toEqual([[1, message("hubspot", "an API connection's", "api_connection")]]);
+    }
   });
 });
 
@@ -1076,5 +1093,146 @@ describe("many JSON files beside a config file the default globs miss (checker s
     for (let i = 0; i < 250; i++) files[`aa/p${String(i).padStart(3, "0")}/package.json`] = '{ "name": "p" }\n';
     const ds = checkWorkspace(loadWorkspace("/mem", { fs: memoryFs(files), atRoot: true }).index);
     expect(ds.find((d) => d.rule === "unknown-reference")?.message).toContain("zz/Refund.YAML:2 defines it");
+  });
+});
+
+describe("a field written one level too far left (checker session 6, planted: wrong indentation under connectors)", () => {
+  it("`secret:` at the margin after `password:` is one error at `secret` with the indentation to fix, not also 'password must be a secret reference' and 'unknown field'", () => {
+    for (const fast of [true, false]) {
+      const file = parseConfigFile(
+        "kind: auth_connector\nname: zendesk\ntype: basic\nusername: bot@example.com/token\npassword:\nsecret: zendesk_api_token\n",
+        "connectors/zendesk.yaml",
+        fast ? undefined : { fast: false },
+      );
+      expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.message])).toEqual([
+        [
+          "schema",
+          6,
+          1,
+          '"secret" is written at the left margin, so YAML reads it as a field of the whole document, which takes none of that name; it belongs to "password" above it: indent it under "password:" on line 5 (two spaces: `password:` then `  secret: …`), or write `password: { secret: … }` on one line',
+        ],
+      ]);
+    }
+  });
+
+  it("a header's `secret:` back at the margin after `- name: …` is one error naming the header's line, not also 'missing required field secret'", () => {
+    const file = parseConfigFile(
+      "kind: action\nname: refund_charge\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nheaders:\n- name: X-Idempotency-Salt\n  type: secret\nsecret: stripe_idempotency_salt\n",
+      "agents/billing/actions/refund.yaml",
+    );
+    expect(file.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([
+      [
+        9,
+        1,
+        '"secret" is written at the left margin, so YAML reads it as a field of the whole document, which takes none of that name; it belongs to "headers.0" above it: indent it as the other fields of that header (under the `- ` of line 7, with spaces)',
+      ],
+    ]);
+    // a field of the document's own, or one the last header has already, is the usual unknown field
+    const other = parseConfigFile("kind: auth_connector\nname: z\ntype: basic\nusername: u\npassword: { secret: z_token }\nsecret: x\n", "connectors/z.yaml");
+    expect(other.diagnostics.map((d) => d.message)).toEqual(['unknown field "secret"']);
+  });
+});
+
+describe("a field indented more than the line before it (checker session 6, planted)", () => {
+  it("`  password: …` under `username: bot`: the YAML error is at the over-indented line, with the indentation to use (it was 'Nested mappings are not allowed in compact mappings' at username's value)", () => {
+    const file = parseConfigFile("kind: auth_connector\nname: zendesk\ntype: basic\nusername: bot@example.com/token\n  password: { secret: zendesk_api_token }\n", "connectors/zendesk.yaml");
+    expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn, d.message])).toEqual([
+      [
+        "schema",
+        5,
+        3,
+        5,
+        12,
+        'YAML syntax error: this line is indented more than line 4 ("username: …"), whose value is already written, so YAML cannot read "password" as a field of its own (nor of "username"); start "password:" at the left margin, as "username:"',
+      ],
+    ]);
+    // in a header list
+    const header = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - name: X-Salt\n    type: secret\n      secret: s\n", "agents/a.yaml");
+    expect(header.diagnostics.map((d) => [d.line, d.column, d.message])).toEqual([
+      [8, 7, 'YAML syntax error: this line is indented more than line 7 ("type: …"), whose value is already written, so YAML cannot read "secret" as a field of its own (nor of "type"); indent "secret:" as "type:" (4 spaces)'],
+    ]);
+  });
+});
+
+describe("a secret named per environment (checker session 6, planted)", () => {
+  const envFile = (name: string) => `${name}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("zendesk_token_prod referenced, zendesk_token_dev and zendesk_token_staging set where it has no value: the missing value says to give them one name (it said to set zendesk_token_prod in development and staging)", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n  production:\n    members: {}\n",
+          "secrets/development.enc.yaml": envFile("zendesk_token_dev"),
+          "secrets/staging.enc.yaml": envFile("zendesk_token_staging"),
+          "secrets/production.enc.yaml": envFile("zendesk_token_prod"),
+          "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_token_prod }\n",
+        }),
+        atRoot: true,
+      }).index,
+    );
+    const missing = ds.filter((d) => d.rule === "missing-environment-value");
+    expect(missing.map((d) => [d.file, d.line, d.column])).toEqual([["connectors/zendesk.yaml", 4, 18]]);
+    expect(missing[0]!.message).toBe(
+      'secret "zendesk_token_prod" has no value in development, staging, where auth connector "zendesk" is used; development has "zendesk_token_dev", staging has "zendesk_token_staging", referenced nowhere: one secret named per environment? A secret has one name in every environment, and each environment\'s file holds its own value under it: give them one name (`stellar-secrets rename zendesk_token_prod zendesk_token`, `stellar-secrets rename zendesk_token_dev zendesk_token`, `stellar-secrets rename zendesk_token_staging zendesk_token` print how to move each value; then reference { secret: zendesk_token }), or set "zendesk_token_prod" with `stellar-secrets set zendesk_token_prod --env development,staging`',
+    );
+    // a name with no environment's word keeps the plain fix
+    const plain = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+          "secrets/development.enc.yaml": envFile("zendesk_other"),
+          "secrets/production.enc.yaml": envFile("zendesk_token"),
+          "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_token }\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).find((d) => d.rule === "missing-environment-value");
+    expect(plain?.message).toContain("set it with `stellar-secrets set zendesk_token --env development`");
+  });
+});
+
+describe("stellar.yaml's environments written as a list (checker session 6, planted)", () => {
+  it("is the one finding, with how to write it; it was 'must be object' and then 'declared: none' at every environment and 'unknown secret' at every reference", () => {
+    const env = `zendesk_api_token: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+    const { index } = loadWorkspace("/mem", {
+      fs: memoryFs({
+        "stellar.yaml": "version: 1\nenvironments: [development, production]\n",
+        "secrets/development.enc.yaml": env,
+        "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+        "agents/support.yaml": "kind: agent\nname: support\nenvironments: [development]\nactions: []\n",
+      }),
+      atRoot: true,
+    });
+    expect(index.projectUsable).toBe(false);
+    const ds = checkWorkspace(index);
+    expect(ds.map((d) => [d.rule, d.file, d.line, d.column, d.message])).toEqual([
+      [
+        "schema",
+        "stellar.yaml",
+        2,
+        15,
+        '"environments" must map each environment to its members, not list names: write each one as a key with its members (`development:` then `  members:` then `    alice: age1…`, one line per member\'s public key); until then no command knows which environments exist or who may read them (`stellar-secrets init` writes the layout)',
+      ],
+    ]);
+  });
+});
+
+describe("a header prefix without its space (checker session 6, planted)", () => {
+  it("`prefix: Bearer ` unquoted (YAML drops the trailing space) or `prefix: \"Bearer\"` is a schema error at the prefix: the header would be sent as Bearer glued to the secret", () => {
+    for (const prefix of ["Bearer ", '"Bearer"', "token"]) {
+      const file = parseConfigFile(`kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: ${prefix} }\n`, "connections/hubspot.yaml");
+      const word = prefix.replace(/[" ]/g, "");
+      expect(file.diagnostics.map((d) => [d.rule, d.line, d.column, d.message]), prefix).toEqual([
+        [
+          "schema",
+          5,
+          77,
+          `prefix "${word}" has no space after it, so the header is sent as "${word}" glued to the secret ("${word}abc…"), which no server reads as the ${word} scheme: write \`prefix: "${word} "\`, in quotes (YAML drops the spaces at the end of an unquoted value)`,
+        ],
+      ]);
+    }
+    for (const prefix of ['"Bearer "', '"key="', "v1", '"Token: "']) {
+      const file = parseConfigFile(`kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: ${prefix} }\n`, "connections/hubspot.yaml");
+      expect(file.diagnostics, prefix).toEqual([]);
+    }
   });
 });

@@ -9,7 +9,7 @@ import { credentialAsName, detectCredential, hideCredentialNames, pastedCredenti
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
-import { describeStartupVariableName } from "./variables.js";
+import { describeProxyVariableName, describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -180,7 +180,7 @@ export interface CheckOptions {
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
   /** What a secret name's own rules say of it (pure functions of the name). */
-  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined; credential: string | undefined }>();
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined; proxy: string | undefined; credential: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
   readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
@@ -534,11 +534,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         valid,
         vague: valid.ok ? describeNonDescriptiveName(name) : undefined,
         startup: valid.ok ? describeStartupVariableName(name) : undefined,
+        proxy: valid.ok ? describeProxyVariableName(name) : undefined,
         credential: credentialAsName(name),
       };
       options.crossFileCache?.names.set(name, named);
     }
-    const { valid, vague, startup, credential } = named;
+    const { valid, vague, startup, proxy, credential } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
       if (credential !== undefined) {
@@ -559,6 +560,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (startup !== undefined) {
         // a valid name whose exec/export variable loads code: a warning (references and get still work)
         out.push(diagnosticAt("invalid-secret-name", "warning", def.file, lines, def.range, startup, { secret: name }));
+      }
+      if (proxy !== undefined) {
+        // a proxy's URL: a credential a deploy may need, set by exec; its value decides where requests go (info)
+        out.push(diagnosticAt("invalid-secret-name", "info", def.file, lines, def.range, proxy, { secret: name }));
       }
       if (vague !== undefined) {
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
@@ -1418,7 +1423,7 @@ function checkReference(
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
       validateSecretName(ref.secret).ok
-        ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`
+        ? (perEnvironmentNames(index, ref.secret, envs) ?? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`)
         : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
@@ -1442,6 +1447,42 @@ function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readon
     return envs.length > 0 && envs.every((e) => !has.has(e)) && missing.some((e) => envs.includes(e));
   });
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** Words at the end of a secret's name that name an environment (`stripe_key_prod`), besides the declared environments' names. */
+const ENVIRONMENT_SUFFIXES = new Set(["prod", "production", "prd", "live", "dev", "development", "develop", "stg", "stage", "staging", "test", "testing", "qa", "uat", "sandbox", "local"]);
+
+/**
+ * A secret named per environment (`zendesk_token_prod` referenced, `zendesk_token_dev` set in
+ * development and referenced nowhere): a newcomer's reading of environments, where one name
+ * holds each environment's value. The fix, in place of "set it in development": one name for all,
+ * the others renamed to it. Undefined unless `name` ends in an environment's word and an
+ * environment where it has no value has an unreferenced secret of the same stem.
+ */
+function perEnvironmentNames(index: WorkspaceIndex, name: string, missing: readonly string[]): string | undefined {
+  const suffixes = new Set([...ENVIRONMENT_SUFFIXES, ...index.environmentNames().map((e) => e.toLowerCase().replace(/-/g, "_"))]);
+  const stem = (n: string): string | undefined => {
+    const at = n.lastIndexOf("_");
+    return at > 0 && suffixes.has(n.slice(at + 1)) ? n.slice(0, at) : undefined;
+  };
+  const base = stem(name);
+  if (base === undefined) return undefined;
+  const others: { name: string; environment: string }[] = [];
+  for (const env of missing) {
+    const found = index.secretNamesOfService(name).find((other) => {
+      if (other === name || stem(other) !== base) return false;
+      const o = index.secret(other);
+      return o !== undefined && o.references.length === 0 && o.definitions.some((d) => !d.empty && d.environment === env);
+    });
+    if (found !== undefined) others.push({ name: found, environment: env });
+  }
+  if (others.length === 0) return undefined;
+  const listed = others.map((o) => `${o.environment} has "${o.name}"`).join(", ");
+  const renames = [name, ...new Set(others.map((o) => o.name))].map((n) => `\`stellar-secrets rename ${nameArgument(n)} ${base}\``).join(", ");
+  return (
+    `${listed}, referenced nowhere: one secret named per environment? A secret has one name in every environment, and each environment's file holds its own value under it: ` +
+    `give them one name (${renames} print how to move each value; then reference { secret: ${base} }), or set "${name}" with \`stellar-secrets set ${name} --env ${missing.join(",")}\``
+  );
 }
 
 /** "; or, if it replaces OLD (still set there, referenced nowhere), `stellar-secrets rename OLD NAME` prints how to move its value", or "". */

@@ -111,11 +111,12 @@ headers:
   it("reports each YAML syntax error once, never two at the same position", () => {
     const text = "kind: agent\nname: x\n  bad: [indent\n";
     const f = parseConfigFile(text, "c/broken.yaml");
+    // (the over-indented line is where the mistake is, checker session 6: it was at 2:7, "Nested mappings are not allowed in compact mappings")
     expect(f.diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([
-      ["schema", 2, 7],
+      ["schema", 3, 3],
       ["schema", 4, 1],
     ]);
-    expect(f.diagnostics[0]?.message).toBe("YAML syntax error: Nested mappings are not allowed in compact mappings");
+    expect(f.diagnostics[0]?.message).toBe('YAML syntax error: this line is indented more than line 2 ("name: …"), whose value is already written, so YAML cannot read "bad" as a field of its own (nor of "name"); start "bad:" at the left margin, as "name:"');
   });
 });
 

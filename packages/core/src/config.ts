@@ -149,6 +149,14 @@ export interface ConfigFile {
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
+/**
+ * A reference of ours in a text, at the top level: a connector's secret field given
+ * `{ secret: … }` (flow, or block on the next line), or a header of `type: secret`. With a
+ * top-level `name:` ({@link TOP_LEVEL_NAME}), a text without "kind" is parsed to see whether it is
+ * an object of ours that lost its `kind` line ({@link kindlessObject}'s `strong`).
+ */
+const KINDLESS_OURS = /^["']?(?:api_key|token|password|client_secret)["']?[ \t]*:[ \t]*(?:\{[ \t]*["']?secret["']?[ \t]*:|(?:#[^\n]*)?\n[ \t]+["']?secret["']?[ \t]*:)|(?:^|[\s{,])["']?type["']?[ \t]*:[ \t]*["']?secret\b/m;
+const TOP_LEVEL_NAME = /^["']?name["']?[ \t]*:/m;
 const LOOKS_OURS = /kind["']?\s*:\s*["']?(?:auth_connector|api_connection|action|agent)\b/;
 
 /** Fields of an auth connector that take `{ secret: NAME }` (or a plain string for the `plain` ones). */
@@ -196,6 +204,9 @@ const PROSE_CREDENTIAL_FIX =
  * What to do with a credential in a header's `prefix`: the prefix is sent in clear before the
  * header's secret, and cannot reference one itself.
  */
+/** HTTP authentication schemes (lower case) that a header's `prefix` names, which take a space before the credential. */
+const AUTH_SCHEMES = new Set(["bearer", "basic", "token", "bot", "digest", "apikey", "api-key", "ssws", "dpop", "negotiate", "hmac", "sso-key", "oauth", "zoho-oauthtoken"]);
+
 const PREFIX_CREDENTIAL_FIX =
   "a prefix cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); " +
   "if the header needs it, make it part of the header's secret value (stellar-secrets set NAME) and keep only the scheme (e.g. \"Bearer \") in the prefix";
@@ -312,7 +323,9 @@ function commentCredentialDiagnostics(file: ConfigFile, text: string): Diagnosti
 function parseConfigBody(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
-  if (!text.includes("kind")) return file;
+  // (a text without "kind" is another tool's, unless it writes a reference of ours at a connector's
+  // field or a secret header beside a top-level name: an object of ours that lost its kind line)
+  if (!text.includes("kind") && !(text.includes("secret") && KINDLESS_OURS.test(text) && TOP_LEVEL_NAME.test(text))) return file;
   // whether the file looks like ours, decided before anything recurses: the catch below must not
   // run a regular expression (see there)
   const looksOurs = LOOKS_OURS.test(text);
@@ -370,11 +383,11 @@ function isExhaustion(e: { code: string; message: string }): boolean {
 }
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
-  const kindless: Diagnostic[] = [];
+  const kindless: KindlessDiagnostic[] = [];
   simple.forEach((d, documentIndex) => {
     addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex, undefined, kindless);
   });
-  if (file.relevant) file.diagnostics.push(...kindless);
+  addKindless(file, kindless);
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
 }
@@ -398,7 +411,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.
   const errorStarts = new Set<number>();
-  const kindless: Diagnostic[] = [];
+  const kindless: KindlessDiagnostic[] = [];
   docs.forEach((doc, documentIndex) => {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
@@ -419,6 +432,23 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
         );
         continue;
       }
+      // a line indented more than the `key: value` line before it (`  password: …` under
+      // `username: bot`): the parser reports "nested mappings" at the value above; the mistake is
+      // the indentation of the line below, said there with the fix
+      const deeper = e.code === "BLOCK_AS_IMPLICIT_KEY" ? overIndentedLine(text, e.pos[0], lines) : undefined;
+      if (deeper !== undefined) {
+        syntax.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            deeper.range,
+            `YAML syntax error: this line is indented more than line ${deeper.aboveLine} ("${deeper.aboveKey}: …"), whose value is already written, so YAML cannot read "${deeper.key}" as a field of its own (nor of "${deeper.aboveKey}"); ${deeper.aboveIndent === 0 ? `start "${deeper.key}:" at the left margin, as "${deeper.aboveKey}:"` : `indent "${deeper.key}:" as "${deeper.aboveKey}:" (${deeper.aboveIndent} space${deeper.aboveIndent === 1 ? "" : "s"})`}`,
+          ),
+        );
+        continue;
+      }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
       // a tab where YAML takes only spaces (pasted, or an editor set to insert tabs): say the fix
@@ -427,7 +457,7 @@ function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): Co
     }
     addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text, kindless);
   });
-  if (file.relevant) file.diagnostics.push(...kindless);
+  addKindless(file, kindless);
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
@@ -511,6 +541,46 @@ function kindByWord(kind: string): ConfigKind | undefined {
   });
 }
 
+/**
+ * The kind-less objects' errors ({@link kindlessObject}) of a file: every one when the file has a
+ * document of ours, else only those whose references are ours beyond doubt (a single-document
+ * file that lost its `kind` line), which make the file one of ours.
+ */
+function addKindless(file: ConfigFile, kindless: KindlessDiagnostic[]): void {
+  if (kindless.length === 0) return;
+  const shown = file.relevant ? kindless : kindless.filter((d) => d.strong);
+  if (shown.length === 0) return;
+  file.relevant = true;
+  for (const { strong: _, ...d } of shown) file.diagnostics.push(d);
+}
+
+/** A {@link kindlessObject} error, `strong` when the object writes a reference of ours (`{ secret: NAME }` at a connector's field, a header of `type: secret`). */
+type KindlessDiagnostic = Diagnostic & { strong: boolean };
+
+/**
+ * For a "nested mappings are not allowed in compact mappings" error at `at` (the value of a
+ * `key: value` line): the next line, when it is a `key:` line indented more than that one (the
+ * mistake), with its key's range; undefined otherwise.
+ */
+function overIndentedLine(text: string, at: number, lines: LineIndex): { range: TextRange; key: string; aboveLine: number; aboveKey: string; aboveIndent: number } | undefined {
+  const start = lineStartAt(text, at);
+  const end = text.indexOf("\n", at);
+  if (end === -1) return undefined;
+  const above = /^([ \t]*)(?:- )?["']?([^\s"':#][^"':#]*?)["']?[ \t]*:[ \t]+\S/.exec(text.slice(start, end));
+  const nextEnd = text.indexOf("\n", end + 1);
+  const next = text.slice(end + 1, nextEnd === -1 ? text.length : nextEnd);
+  const below = /^([ \t]*)["']?([^\s"':#-][^"':#]*?)["']?[ \t]*:(?:[ \t]|$)/.exec(next);
+  if (above === null || below === null || below[1]!.length <= above[1]!.length || below[1]!.includes("\t")) return undefined;
+  const keyStart = end + 1 + below[1]!.length;
+  return {
+    range: { start: keyStart, end: keyStart + below[0].trimEnd().length - below[1]!.length },
+    key: below[2]!,
+    aboveLine: lines.positionAt(start).line,
+    aboveKey: above[2]!,
+    aboveIndent: above[1]!.length,
+  };
+}
+
 /** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
 function addDocument(
   file: ConfigFile,
@@ -520,7 +590,7 @@ function addDocument(
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
   text?: string,
-  kindless?: Diagnostic[],
+  kindless?: KindlessDiagnostic[],
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
@@ -570,7 +640,7 @@ const CONNECTOR_TYPES = new Set(["api_key", "bearer_token", "basic", "oauth2_cli
  * kinds is read as another tool's and nothing in it is checked or deployed, so such an object
  * would be missing without a word. Reported at its first key; undefined for any other document.
  */
-function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnostic | undefined {
+function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): KindlessDiagnostic | undefined {
   const has = (key: string): boolean => root.items.some((p) => keyString(p) === key);
   const name = root.items.find((p) => keyString(p) === "name")?.value;
   if (!isScalar(name) || typeof name.value !== "string") return undefined;
@@ -589,7 +659,19 @@ function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnost
   const first = root.items[0]?.key;
   const range = nodeRange(first as never) ?? nodeRange(name) ?? { start: 0, end: 0 };
   const words: Record<ConfigKind, string> = { auth_connector: "an auth connector's", api_connection: "an API connection's", action: "an action's", agent: "an agent's" };
-  return diagnosticAt(
+  // `{ secret: NAME }` at a connector's secret field, or a header `{ type: secret, secret: NAME }`: ours beyond doubt
+  const reference = (node: unknown): boolean => isMap(node) && node.items.length === 1 && keyString(node.items[0] as Pair) === "secret" && isScalar((node.items[0] as Pair).value) && typeof ((node.items[0] as Pair).value as Scalar).value === "string";
+  const headers = root.items.find((p) => keyString(p) === "headers")?.value;
+  const strong =
+    CONNECTOR_FIELDS.some((f) => !f.plain && reference(root.items.find((p) => keyString(p) === f.field)?.value)) ||
+    (isSeq(headers) &&
+      headers.items.some((h) => {
+        if (!isMap(h)) return false;
+        const type = h.items.find((p) => keyString(p) === "type")?.value;
+        const secret = h.items.find((p) => keyString(p) === "secret")?.value;
+        return isScalar(type) && type.value === "secret" && isScalar(secret) && typeof secret.value === "string";
+      }));
+  const d = diagnosticAt(
     "schema",
     "error",
     path,
@@ -597,6 +679,7 @@ function kindlessObject(root: YAMLMap, path: string, lines: LineIndex): Diagnost
     range,
     `this document has no "kind", so it is not read: a document without one of the kinds is taken for another tool's, and "${name.value}" is neither checked nor deployed; its fields are ${words[kind]}: add "kind: ${kind}"`,
   );
+  return { ...d, strong };
 }
 
 /**
@@ -974,7 +1057,24 @@ function extractDocument(
           }
         }
         const pp = pairOf(h, "prefix");
-        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, undefined, PREFIX_CREDENTIAL_FIX);
+        if (pp !== undefined) {
+          credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, undefined, PREFIX_CREDENTIAL_FIX);
+          // `prefix: Bearer ` (YAML drops the space at the end of an unquoted value) or `"Bearer"`: sent glued to the secret
+          const pv = resolve(pp.value);
+          const pr = nodeRange(via ?? (pp.value as Node));
+          if (isScalar(pv) && typeof pv.value === "string" && pr !== undefined && AUTH_SCHEMES.has(pv.value.toLowerCase())) {
+            file.diagnostics.push(
+              diagnosticAt(
+                "schema",
+                "error",
+                path,
+                lines,
+                pr,
+                `prefix "${pv.value}" has no space after it, so the header is sent as "${pv.value}" glued to the secret ("${pv.value}abc…"), which no server reads as the ${pv.value} scheme: write \`prefix: "${pv.value} "\`, in quotes (YAML drops the spaces at the end of an unquoted value)`,
+              ),
+            );
+          }
+        }
       });
     } else if (key === "connection" && kind === "action") {
       addLink(model, value, "connection", "api_connection");

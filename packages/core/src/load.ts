@@ -351,8 +351,25 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
   /** Links to folders met outside the secrets folder, walked once every real folder is ({@link walkSome}). */
   const linkedDirs: { abs: string; rel: string }[] = [];
   let nextLinkedDir = 0;
+  /** The folders with a stellar.yaml of their own met so far (another project each): real path -> path relative to the root. */
+  const projectFolders = new Map<string, string>();
+  /**
+   * True when the file `rel` lies in a folder below the root with a stellar.yaml of its own: another
+   * project's file, which this project never reads under that path (a link to it is this project's
+   * only copy). A few stats, only for links to config files.
+   */
+  const inOtherProject = (rel: string): boolean => {
+    for (let dir = dirname(rel); dir !== "." && dir !== "" && dir !== secretsRel; dir = dirname(dir)) {
+      try {
+        if (!fs.stat(join(root, dir, PROJECT_FILE)).isDirectory()) return true;
+      } catch {
+        // no stellar.yaml there
+      }
+    }
+    return false;
+  };
   /** Opens a folder: its entries, sorted, become the top of the stack (nothing when it cannot be or must not be read). */
-  const enter = (absDir: string, relDir: string, inSecrets: boolean): void => {
+  const enter = (absDir: string, relDir: string, inSecrets: boolean, viaLink = false): void => {
     let real: string;
     try {
       real = fs.realpath(absDir);
@@ -361,7 +378,8 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
       return;
     }
     if (visited.has(real)) {
-      skipped.push({ path: relDir, reason: "symbolic link to a folder already read (a loop or a second path to it)" });
+      const project = projectFolders.get(real);
+      skipped.push({ path: relDir, reason: project !== undefined ? linkedProjectReason(project) : "symbolic link to a folder already read (a loop or a second path to it)" });
       return;
     }
     visited.add(real);
@@ -374,6 +392,16 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     }
     // a folder with its own stellar.yaml is another project (`init` there says so): its files are its own
     if (relDir !== "" && !inSecrets && !secretsRel.startsWith(`${relDir}/`) && entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) {
+      // reached through a link (connectors/billing -> ../services/billing): the project is its
+      // folder's, checked once under its own path; the link is said once, as a second path to it
+      const target = viaLink ? linkTarget(fs, root, absDir) : undefined;
+      if (target !== undefined && target !== "outside the repository" && target !== relDir && !target.startsWith("../") && !isAbsolute(target)) {
+        projectFolders.set(real, target);
+        skipped.push({ path: relDir, reason: linkedProjectReason(target) });
+        skipped.push({ path: target, reason: `another project (it has its own ${PROJECT_FILE})`, project: true });
+        return;
+      }
+      projectFolders.set(real, relDir);
       skipped.push({ path: relDir, reason: `another project (it has its own ${PROJECT_FILE})`, project: true });
       return;
     }
@@ -427,7 +455,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
       // stripe.yaml): the same objects twice, each "also used" by the other; read once, the link skipped
       if (isFile && !inSecrets) {
         const target = linkTarget(fs, root, abs);
-        if (target !== undefined && target !== rel && target !== "outside the repository" && classifyPath(project, rel, filter).role === "config" && classifyPath(project, target, filter).role === "config") {
+        if (target !== undefined && target !== rel && target !== "outside the repository" && classifyPath(project, rel, filter).role === "config" && classifyPath(project, target, filter).role === "config" && !inOtherProject(target)) {
           skipped.push({ path: rel, reason: `symbolic link to ${target}, which is read as a config file under its own path` });
           return;
         }
@@ -540,7 +568,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
       if (stack.length === 0) {
         if (nextLinkedDir >= linkedDirs.length) return false;
         const linked = linkedDirs[nextLinkedDir++]!;
-        enter(linked.abs, linked.rel, false);
+        enter(linked.abs, linked.rel, false, true);
         continue;
       }
       const top = stack[stack.length - 1] as WalkFrame;
@@ -581,6 +609,11 @@ export function secretsDirSurveyOf(index: WorkspaceIndex, fs: WorkspaceFs, proje
   const { project } = index;
   if (index.environmentFiles.size > 0 || index.catalog !== undefined || index.configFiles.has(project.secretsDir.replace(/\/+$/, ""))) return undefined;
   return surveySecretsDir(fs, project.root, project.secretsDir, projectText);
+}
+
+/** Why a link to another project's folder (one with its own stellar.yaml) is not read as this project's. */
+function linkedProjectReason(target: string): string {
+  return `symbolic link to ${target}, a project of its own (it has its own ${PROJECT_FILE}): its files are checked once, as that project's, under ${target}`;
 }
 
 /**

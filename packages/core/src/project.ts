@@ -246,6 +246,10 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
   const secretsDir = typeof v.secrets_dir === "string" ? normalizeSecretsDir(v.secrets_dir) : DEFAULT_SECRETS_DIR;
   const environments: EnvironmentConfig[] = [];
   const envs = v.environments;
+  // `environments: [development, production]` (written as an agent's list is): which environments
+  // exist and who their members are is unknown, so the project is not usable (the one finding is
+  // the schema error, which says how to write it), never "declared: none" at every reference
+  if (Array.isArray(envs)) return { config: undefined, diagnostics };
   if (envs === undefined) {
     for (const name of DEFAULT_ENVIRONMENTS) environments.push({ name, members: [] });
   } else if (envs !== null && typeof envs === "object" && !Array.isArray(envs)) {

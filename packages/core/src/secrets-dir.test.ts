@@ -259,6 +259,24 @@ describe("checkOtherSecretsFile", () => {
     expect(checkOtherSecretsFile(enc, "secrets/old.yaml")).toEqual([]);
     expect(checkOtherSecretsFile("notes", "secrets/notes.txt").map((d) => [d.rule, d.line, d.column])).toEqual([["unencrypted-secrets-file", 1, 1]]);
   });
+
+  it("an export or decrypted copy committed in plaintext beside the environment files (production.env, production.yaml) says it holds values in plaintext and the fix, never a value (checker session 6, planted)", () => {
+    // TEST-ONLY fake values
+    const dotenv = "# exported 2026-12-05\nSTRIPE_API_KEY=sk_test_fake_value_0001\nexport ZENDESK_API_TOKEN='fake-zendesk-0002'\nEMPTY=\n";
+    const [d] = checkOtherSecretsFile(dotenv, "secrets/production.env");
+    expect([d?.rule, d?.line, d?.column]).toEqual(["unencrypted-secrets-file", 1, 1]);
+    expect(d?.message).toBe(
+      "secrets/production.env is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml. It holds 2 values in plaintext (line 2: STRIPE_API_KEY, line 3: ZENDESK_API_TOKEN), an exported or decrypted copy of secrets?: whoever can read the repository reads them. Remove it (`git rm --cached secrets/production.env`, and from git history if it was committed), rotate each value at its provider, and keep the values only in the encrypted environment files (`stellar-secrets set NAME --env production`); a deploy reads them with `stellar-secrets exec`, or `export` to a file outside the repository",
+    );
+    expect(d?.message).not.toContain("fake");
+    const yaml = checkOtherSecretsFile("stripe_api_key: sk_test_fake_value_0003\nzendesk_api_token: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\n", "secrets/staging.yaml")[0]?.message;
+    expect(yaml).toContain("It holds 1 value in plaintext (line 1: stripe_api_key)");
+    expect(yaml).toContain("--env staging");
+    // a README or notes beside them: only "not encrypted", as before
+    expect(checkOtherSecretsFile("Owner: platform team\n", "secrets/README.md")[0]?.message).toBe(
+      "secrets/README.md is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml",
+    );
+  });
 });
 
 describe("unencrypted-secrets-file fix for a name set refuses", () => {

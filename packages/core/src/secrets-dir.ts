@@ -639,16 +639,39 @@ function fallback(text: string, result: EnvironmentFile): void {
 export function checkOtherSecretsFile(text: string, path: string): Diagnostic[] {
   if (isSopsEncrypted(text)) return [];
   const lines = new LineIndex(text);
-  return [
-    diagnosticAt(
-      "unencrypted-secrets-file",
-      "error",
-      path,
-      lines,
-      { start: 0, end: 0 },
-      `${path} is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml`,
-    ),
-  ];
+  // (only in a file named as values are kept: `.env`, `production.env`, `production.yaml`, `prod.dec.yaml`, `.properties`; never a README)
+  const plain = /(?:^|\/)\.env(?:\.[^/]*)?$|\.(?:env|ya?ml|properties|ini)$/i.test(path) ? plaintextAssignments(text) : [];
+  const base = `${path} is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml`;
+  let message = base;
+  if (plain.length > 0) {
+    // an export or a decrypted copy committed beside the environment files: say that its values are readable, and the fix
+    const shown = plain.filter((a) => credentialAsName(a.name) === undefined).slice(0, 3);
+    const named = shown.length === 0 ? "" : ` (${shown.map((a) => `line ${a.line}: ${a.name}`).join(", ")}${plain.length > shown.length ? ", …" : ""})`;
+    const environment = /^(?:.*\/)?\.?([a-z][a-z0-9_-]*)\.(?:env|ya?ml|properties|ini|dec\.ya?ml|plain\.ya?ml)$/i.exec(path)?.[1]?.toLowerCase();
+    const env = environment !== undefined && environment !== "env" && environment !== "secrets" ? environment : "ENV";
+    message =
+      `${base}. It holds ${plain.length} value${plain.length === 1 ? "" : "s"} in plaintext${named}, an exported or decrypted copy of secrets?: whoever can read the repository reads them. ` +
+      `Remove it (\`git rm --cached ${shellPathWord(path)}\`, and from git history if it was committed), rotate each value at its provider, and keep the values only in the encrypted environment files (\`stellar-secrets set NAME --env ${env}\`); a deploy reads them with \`stellar-secrets exec\`, or \`export\` to a file outside the repository`;
+  }
+  return [diagnosticAt("unencrypted-secrets-file", "error", path, lines, { start: 0, end: 0 }, message)];
+}
+
+/**
+ * The `NAME=value` (dotenv, `export NAME=value`) and top-level `name: value` lines of a text whose
+ * value is not empty and not `ENC[…]`: values in plaintext (never returned, only where). Bounded
+ * to the first 1,000 lines.
+ */
+function plaintextAssignments(text: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  const all = text.split("\n", 1000);
+  all.forEach((raw, i) => {
+    const m = /^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(?:=|:[ \t])[ \t]*(.*)$/.exec(raw.replace(/\r$/, ""));
+    if (m === null) return;
+    const value = m[2]!.replace(/[ \t]+#.*$/, "").trim().replace(/^(["'])(.*)\1$/, "$2");
+    if (value === "" || ENC.test(value) || value === "null" || value === "~" || value === "|" || value === ">") return;
+    out.push({ name: m[1]!, line: i + 1 });
+  });
+  return out;
 }
 
 /** `name` when `stellar-secrets set` accepts it, else a corrected name (or the placeholder NAME): what a fix hint tells the person to set. */

@@ -360,7 +360,37 @@ export function schemaDiagnostics(
       ),
     );
   }
+  // A field written one level too far left, at the document's top: `password:` then `secret: NAME`
+  // under it at column 1, or a header's `secret:` (or `prefix:`…) back at the margin after
+  // `- name: …`. ajv sees an unknown field of the document and an empty `password` (or a header
+  // missing it): one mistake, reported once at the field with the indentation to fix.
+  const outdented = outdentedFields(errors, value, root);
+  for (const o of outdented) {
+    const keyRange = nodeRange(locatePath(root, [o.field]).keyNode) ?? fallback;
+    const ownerLine = lines.positionAt(o.ownerStart).line;
+    const fix =
+      o.owner.length === 1
+        ? `indent it under "${o.owner[0]}:" on line ${ownerLine} (two spaces: \`${o.owner[0]}:\` then \`  ${o.field}: …\`), or write \`${o.owner[0]}: { ${o.field}: … }\` on one line`
+        : `indent it as the other fields of that header (under the \`- \` of line ${ownerLine}, with spaces)`;
+    out.push(
+      diagnosticAt(
+        "schema",
+        severity,
+        file,
+        lines,
+        keyRange,
+        `"${o.field}" is written at the left margin, so YAML reads it as a field of the whole document, which takes none of that name; it belongs to "${o.owner.join(".")}" above it: ${fix}`,
+      ),
+    );
+  }
+  const outdentedOwner = new Set(outdented.map((o) => `/${o.owner.join("/")}`));
+  const outdentedField = new Set(outdented.map((o) => o.field));
   for (const e of errors) {
+    if (outdented.length > 0) {
+      const prop = e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown };
+      if (e.instancePath === "" && outdentedField.has(String(prop.additionalProperty ?? prop.unevaluatedProperty))) continue;
+      if (outdentedOwner.has(e.instancePath)) continue;
+    }
     if (e.keyword === "required" && mergeKeyAt.has(e.instancePath)) continue;
     if (secretForStatic.has(e.instancePath)) {
       const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
@@ -421,6 +451,13 @@ export function schemaDiagnostics(
         };
         placed = true;
       }
+    } else if (e.keyword === "type" && e.instancePath === "/environments" && Array.isArray(dataAt(value, ["environments"])) && String((schemaRoot as { $id?: unknown }).$id).endsWith("/stellar.schema.json")) {
+      // stellar.yaml's environments written as a list (as an agent's `environments:` is)
+      const names = (dataAt(value, ["environments"]) as unknown[]).filter((n): n is string => typeof n === "string");
+      const first = names[0] ?? "development";
+      override = {
+        message: `must map each environment to its members, not list names: write each one as a key with its members (\`${first}:\` then \`  members:\` then \`    alice: age1…\`, one line per member's public key); until then no command knows which environments exist or who may read them (\`stellar-secrets init\` writes the layout)`,
+      };
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
@@ -500,6 +537,47 @@ export function schemaDiagnostics(
 }
 
 /** The value at `segments` of parsed data (undefined when the path leads nowhere). */
+/** A connector's fields that take `{ secret: NAME }` (or, for the last two, a plain value). */
+const REFERENCE_FIELDS = new Set(["api_key", "token", "password", "client_secret", "username", "client_id"]);
+/** A header's fields. */
+const HEADER_FIELDS = new Set(["name", "type", "secret", "value", "prefix"]);
+
+/**
+ * The document's unknown top-level fields that belong, one indentation level in, to the field
+ * before them ({@link schemaDiagnostics}): `secret` after an empty reference field, a header's
+ * field after a `headers` list whose last entry lacks it. `owner` is the path it belongs to,
+ * `ownerStart` where that field's key starts.
+ */
+function outdentedFields(errors: readonly ErrorObject[], value: unknown, root: Node | null | undefined): { field: string; owner: string[]; ownerStart: number }[] {
+  if (!isMap(root) || !isObject(value)) return [];
+  const out: { field: string; owner: string[]; ownerStart: number }[] = [];
+  for (const e of errors) {
+    if (e.instancePath !== "" || (e.keyword !== "additionalProperties" && e.keyword !== "unevaluatedProperties")) continue;
+    const params = e.params as Record<string, unknown>;
+    const field = String(params.additionalProperty ?? params.unevaluatedProperty);
+    const index = root.items.findIndex((p) => isScalarKey(p.key, field));
+    if (index <= 0 || out.some((o) => o.field === field)) continue;
+    const before = root.items[index - 1]!;
+    const ownerKey = (before.key as { value?: unknown } | null)?.value;
+    const ownerStart = nodeRange(before.key as Node)?.start;
+    if (typeof ownerKey !== "string" || ownerStart === undefined) continue;
+    const ownerValue = value[ownerKey];
+    if (field === "secret" && REFERENCE_FIELDS.has(ownerKey) && ownerValue === null) {
+      out.push({ field, owner: [ownerKey], ownerStart });
+    } else if (ownerKey === "headers" && HEADER_FIELDS.has(field) && Array.isArray(ownerValue) && ownerValue.length > 0) {
+      const last = ownerValue[ownerValue.length - 1];
+      const lastNode = isSeq(before.value) ? before.value.items[before.value.items.length - 1] : undefined;
+      const lastStart = nodeRange(lastNode as Node)?.start;
+      if (isObject(last) && !(field in last) && lastStart !== undefined) out.push({ field, owner: ["headers", String(ownerValue.length - 1)], ownerStart: lastStart });
+    }
+  }
+  return out;
+}
+
+function isScalarKey(key: unknown, name: string): boolean {
+  return typeof key === "object" && key !== null && (key as { value?: unknown }).value === name;
+}
+
 function dataAt(data: unknown, segments: readonly string[]): unknown {
   let at = data;
   for (const seg of segments) {

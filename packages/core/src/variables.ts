@@ -40,6 +40,28 @@ const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Variables with which a value changes whom a program's TLS connections trust, or writes their
+ * session keys where others read them: an added certificate authority (`NODE_EXTRA_CA_CERTS`,
+ * `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, …), verification turned off (`NODE_TLS_REJECT_UNAUTHORIZED=0`,
+ * `GIT_SSL_NO_VERIFY`), `SSLKEYLOGFILE`. None holds a credential (a path or a flag), and with a proxy
+ * each lets whoever set the value read and change every request, the credentials sent in its
+ * headers included: startup variables too (refused by exec and export, warned by check).
+ */
+const TRUST_VARIABLES: ReadonlySet<string> = new Set([
+  "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED", "SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE",
+  "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE", "PIP_CERT", "PYTHONHTTPSVERIFY",
+  "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_SSL_NO_VERIFY", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+]);
+
+/**
+ * Variables that send a program's requests through a proxy. A proxy URL often carries the proxy's
+ * password (a credential a deploy behind one needs), so exec and export set them; with TLS intact
+ * the proxy sees which hosts are called, not what is sent. `check` says so (info) for a secret of
+ * that name: its value decides where every request goes.
+ */
+const PROXY_VARIABLES: ReadonlySet<string> = new Set(["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FTP_PROXY", "NO_PROXY"]);
+
+/**
  * Prefixes of such variables: the dynamic loader's, git's `GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`
  * pairs, and npm's configuration (`npm_config_*`, read in any case: `script-shell`, `node-options`).
  */
@@ -47,7 +69,27 @@ const STARTUP_PREFIXES: readonly string[] = ["LD_", "DYLD_", "GIT_CONFIG_KEY_", 
 
 /** True for a variable in {@link STARTUP_VARIABLES} or of a prefix of {@link STARTUP_PREFIXES} (`LD_*`, `DYLD_*`, …). */
 export function isStartupVariable(variable: string): boolean {
-  return STARTUP_VARIABLES.has(variable) || STARTUP_PREFIXES.some((p) => variable.startsWith(p));
+  return STARTUP_VARIABLES.has(variable) || TRUST_VARIABLES.has(variable) || STARTUP_PREFIXES.some((p) => variable.startsWith(p));
+}
+
+/** What a value of startup variable `variable` ({@link isStartupVariable}) makes a program do, as messages say it. */
+export function startupVariableEffect(variable: string): string {
+  return TRUST_VARIABLES.has(variable)
+    ? "with which a program trusts other TLS certificates (or checks none, or writes its session keys to a file)"
+    : "with which a program loads or runs other code";
+}
+
+/**
+ * The note `check` gives (`invalid-secret-name`, severity info) for secret `name` whose variable
+ * sends requests through a proxy ({@link PROXY_VARIABLES}), or undefined. exec and export set it.
+ */
+export function describeProxyVariableName(name: string): string | undefined {
+  const variable = secretVariableName(name);
+  if (!PROXY_VARIABLES.has(variable)) return undefined;
+  return (
+    `secret ${quoteName(name)} sets ${variable} in \`stellar-secrets exec\` and \`export --format dotenv|shell\`: every request of the deploy's programs goes where its value says (a proxy sees which hosts are called; with TLS intact, not what is sent). ` +
+    `exec and export set it (a proxy URL may carry the proxy's password); review a change of its value as a change of where traffic goes, and keep certificate variables (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, …) out of the secrets: those are refused`
+  );
 }
 
 /**
@@ -61,7 +103,7 @@ export function describeStartupVariableName(name: string): string | undefined {
   const variable = secretVariableName(name);
   if (!isStartupVariable(variable)) return undefined;
   return (
-    `secret ${quoteName(name)} would set ${variable} in \`stellar-secrets exec\` and \`export --format dotenv|shell\`, a variable with which a program loads or runs other code, so both refuse it (STARTUP_VARIABLE) when a deploy runs them; ` +
+    `secret ${quoteName(name)} would set ${variable} in \`stellar-secrets exec\` and \`export --format dotenv|shell\`, a variable ${startupVariableEffect(variable)}, so both refuse it (STARTUP_VARIABLE) when a deploy runs them; ` +
     `rename it to a name that says its service: \`stellar-secrets rename ${name} NEW_NAME\` prints the steps`
   );
 }

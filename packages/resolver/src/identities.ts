@@ -36,6 +36,12 @@ export interface ResolverIdentities extends Identities {
    */
   readOnce?: boolean;
   /**
+   * The key file the keys came from, when it is a regular file (`SOPS_AGE_KEY_FILE` or the sops
+   * default key file): its absolute path and permission bits (`mode & 0o777`), for the resolver's
+   * warning about a key file other users of the machine can read.
+   */
+  keyFile?: { path: string; mode: number };
+  /**
    * When the chosen source was set but gave no key: what is wrong with it and how to fix it, in
    * one sentence naming the source (never its content). The resolver's `NO_IDENTITY` hint.
    */
@@ -103,11 +109,12 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     // a relative path is read from the current directory (of createResolver): which one is said
     // when it does not work, since a service's is rarely where its deploy files are
     const path = resolve(options.cwd ?? process.cwd(), keyFile);
-    const read = { once: false };
+    const read: KeyFileRead = { once: false };
     const keys = readKeyFile(path, source, searched, problem, false, read);
     if (keys.length === 0 && !isAbsolute(keyFile)) searched[searched.length - 1] += ` (read as ${path})`;
     const found = result(keys, source);
     if (read.once) found.readOnce = true;
+    if (read.mode !== undefined && keys.length > 0) found.keyFile = { path, mode: read.mode };
     return found;
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");
@@ -122,7 +129,10 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
   if (options.useSopsKeyFile === true) {
     const source = `sops default key file ${defaultFile}`;
     searched.push(source);
-    return result(readKeyFile(defaultFile, source, searched, problem, true), source);
+    const read: KeyFileRead = { once: false };
+    const found = result(readKeyFile(defaultFile, source, searched, problem, true, read), source);
+    if (read.mode !== undefined && found.identities.length > 0) found.keyFile = { path: defaultFile, mode: read.mode };
+    return found;
   }
   searched.push(`sops default key file ${defaultFile} (not consulted: pass useSopsKeyFile: true to allow it)`);
   return { identities: [], sources: [], searched };
@@ -172,14 +182,24 @@ function mangled(text: string, source: string, searched: string[], problem: { te
   return true;
 }
 
-function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: { once: boolean }): string[] {
+/** What reading a key file learnt about it: not a regular file (`once`), else its permission bits. */
+interface KeyFileRead {
+  once: boolean;
+  mode?: number;
+}
+
+function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: KeyFileRead): string[] {
   let bytes: Buffer;
   let fd: number | undefined;
   try {
     // through one descriptor: its fstat says whether this is a file that can be read again (a
     // pipe such as <(vault read …) cannot); readFileSync(path) opens and fstats the same way
     fd = openSync(path, "r");
-    if (read !== undefined) read.once = !fstatSync(fd).isFile();
+    if (read !== undefined) {
+      const st = fstatSync(fd);
+      read.once = !st.isFile();
+      if (!read.once) read.mode = st.mode & 0o777;
+    }
     bytes = readFileSync(fd);
   } catch (error) {
     const code = (error as { code?: unknown }).code;

@@ -13,6 +13,7 @@ import {
   nearestName,
   parseSecretsFile,
   readRegularFileSync,
+  readEnvironmentMembers,
   readSecretsDir,
 } from "@stellar-secrets/sops";
 import type { AccessEvent, AccessOutcome, AccessSink } from "./access-log.js";
@@ -64,6 +65,15 @@ export interface ResolverOptions {
   audit?: AccessSink | readonly AccessSink[];
   /** Receives errors thrown by a sink (default: `process.emitWarning`). */
   onSinkError?: (error: unknown) => void;
+  /**
+   * A key file (`SOPS_AGE_KEY_FILE`, the sops default key file) that every user of the machine may
+   * read or write (mode `0644`, `0666`, …): `"warn"` (default) emits one process warning per file
+   * and mode (`process.emitWarning`, code `STELLAR_SECRETS_KEY_FILE_MODE`: path and mode only) and
+   * serves the values; `"allow"` says nothing (a one-user container whose platform mounts secrets
+   * `0644`, as Kubernetes does by default). The keys are used either way: refusing would break
+   * deploys that work with sops.
+   */
+  keyFileMode?: "warn" | "allow";
   /** Environment variables for the identity lookup; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Home folder for the sops default key file; defaults to `os.homedir()`. */
@@ -125,6 +135,8 @@ interface Location {
   /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
   others?: ReadonlyMap<string, string>;
   secretsDir?: string;
+  /** Each environment's member keys, from `<root>/stellar.yaml` as createResolver read it (absent with `files`, or when it lists none plainly). */
+  members?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** Names of the other environments, read once per snapshot on the first miss. */
@@ -552,11 +564,68 @@ function lookupIdentities(location: Location, options: ResolverOptions): Resolve
   if (options.env !== undefined) lookup.env = options.env;
   if (options.home !== undefined) lookup.home = options.home;
   lookup.cwd = location.cwd;
-  return findResolverIdentities(lookup);
+  const found = findResolverIdentities(lookup);
+  if (found.keyFile !== undefined && options.keyFileMode !== "allow") warnKeyFileMode(found.keyFile.path, found.keyFile.mode);
+  return found;
 }
 
-function loadSnapshot(text: string, location: Location, identities: ResolverIdentities, generation: number): Promise<Snapshot> {
-  return decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
+/** Key files (path and mode) already warned about by this process: one warning each, not one per reload. */
+const keyFileModeWarned = new Set<string>();
+
+/** The warning for a key file others may read or write (mode & 0o006), once per path and mode in a process. */
+export function keyFileModeWarning(path: string, mode: number): string | undefined {
+  if ((mode & 0o006) === 0) return undefined;
+  const octal = `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+  const who = (mode & 0o002) !== 0 ? "written by every user of this machine" : "read by every user of this machine";
+  return (
+    `the age key file ${path} can be ${who} (mode ${octal}); its key opens this environment's values. ` +
+    `Make it readable by the service's user only (chmod 0400, owned by that user); on Kubernetes, set defaultMode: 0400 on the secret volume (its default is 0644). ` +
+    `In a container where the service is the only user, pass keyFileMode: "allow" to createResolver to silence this warning`
+  );
+}
+
+function warnKeyFileMode(path: string, mode: number): void {
+  const text = keyFileModeWarning(path, mode);
+  const key = `${path}\0${mode}`;
+  if (text === undefined || keyFileModeWarned.has(key)) return;
+  keyFileModeWarned.add(key);
+  process.emitWarning(text, { code: "STELLAR_SECRETS_KEY_FILE_MODE" });
+}
+
+async function loadSnapshot(text: string, location: Location, identities: ResolverIdentities, generation: number): Promise<Snapshot> {
+  const snapshot = await decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
+  assertOwnRecipients(snapshot, location);
+  return snapshot;
+}
+
+/**
+ * Refuses a file that is provably another environment's: its age recipients are exactly the
+ * members stellar.yaml gives another environment, and not this one's (staging's file copied to
+ * production's path in an image, opened by a key that is a member of both). Nothing is proved,
+ * and the file is served, when stellar.yaml was not read plainly (`files`, none, an alias), in a
+ * key-groups file, when this environment lists no member, or when the recipients are this
+ * environment's members (two environments with the same members cannot be told apart).
+ * @throws ResolverError OTHER_ENVIRONMENT_FILE
+ */
+function assertOwnRecipients(snapshot: Snapshot, location: Location): void {
+  const members = location.members;
+  const own = members?.get(location.environment);
+  if (members === undefined || own === undefined || own.size === 0 || snapshot.keyGroups !== undefined || snapshot.recipients.length === 0) return;
+  const recipients = new Set(snapshot.recipients.map((r) => (r.trim().toLowerCase().startsWith("age1") ? r.trim().toLowerCase() : r.trim())));
+  const same = (keys: ReadonlySet<string>): boolean => keys.size === recipients.size && [...keys].every((k) => recipients.has(k));
+  if (same(own)) return;
+  const others = [...members].filter(([e, keys]) => e !== location.environment && keys.size > 0 && same(keys)).map(([e]) => e);
+  if (others.length === 0) return;
+  const whose = others.length === 1 ? `environment "${others[0]}"` : `environments ${others.map((e) => `"${e}"`).join(", ")}`;
+  throw new ResolverError(
+    "OTHER_ENVIRONMENT_FILE",
+    `${location.file} is encrypted to exactly the members stellar.yaml gives ${whose}, not ${location.environment}'s: it is that environment's file under ${location.environment}'s name (copied over it in a build or a deploy script?), and was not served, although this process's key opens it`,
+    {
+      environment: location.environment,
+      file: location.file,
+      hint: `deploy ${location.environment}'s own file (\`git checkout -- ${basename(location.file)}\` in the secrets folder, then rebuild the image); if ${location.environment}'s members really changed, run \`stellar-secrets check\` and re-key the file for them (recipient-drift says how)`,
+    },
+  );
 }
 
 function locate(options: ResolverOptions): Location {
@@ -594,7 +663,9 @@ function locate(options: ResolverOptions): Location {
     if (options.allowOutsideLinks !== true) assertInside(root, path, name, environment);
   };
   inside(join(root, PROJECT_FILE), PROJECT_FILE);
-  const dirName = projectSecretsDir(root, environment);
+  const project: { text?: string } = {};
+  const dirName = projectSecretsDir(root, environment, project);
+  const members = project.text === undefined ? undefined : readEnvironmentMembers(project.text);
   const secretsDir = join(root, dirName);
   inside(secretsDir, "the secrets folder");
   const wanted = environmentFileName(environment);
@@ -627,7 +698,7 @@ function locate(options: ResolverOptions): Location {
     );
   }
   inside(join(secretsDir, wanted), wanted);
-  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd(), ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }) };
+  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd(), ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }), ...(members === undefined ? {} : { members }) };
 }
 
 /**
@@ -649,7 +720,7 @@ function assertInside(root: string, path: string, name: string, environment: str
  * cannot be read or parsed, or whose `secrets_dir` leaves the repository, is `INVALID_CONFIG`:
  * the resolver never guesses where the secrets are.
  */
-function projectSecretsDir(root: string, environment: string): string {
+function projectSecretsDir(root: string, environment: string, seen?: { text?: string }): string {
   const path = join(root, PROJECT_FILE);
   let text: string;
   try {
@@ -675,6 +746,7 @@ function projectSecretsDir(root: string, environment: string): string {
     throw toResolverError(error, environment, path);
   }
   const found = readSecretsDir(text);
+  if (seen !== undefined) seen.text = text;
   if (found.ok) return found.secretsDir;
   throw new ResolverError("INVALID_CONFIG", `${path}:${found.line}: ${found.message}. The resolver reads secrets_dir from it to find the secrets folder.`, {
     environment,
@@ -726,7 +798,8 @@ function describeOption(value: unknown): string {
  * `NO_IDENTITY`, `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`, `MALFORMED_FILE`,
  * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`, `OUTSIDE_REPOSITORY`,
  * `NOT_A_FILE`, `OTHER_ENVIRONMENT_FILE` (the environment file is a symbolic link to another
- * environment's file).
+ * environment's file, or is encrypted to exactly another environment's members as stellar.yaml
+ * lists them, and not to this one's).
  */
 export async function createResolver(options: ResolverOptions): Promise<Resolver> {
   checkAuditOptions(options);

@@ -45,6 +45,7 @@ export {
   normalizeSecretsDir,
   PROJECT_FILE,
   readSecretsDir,
+  readEnvironmentMembers,
   SECRET_NAME_PATTERN,
   SECRETS_DIR_PATTERN,
   type SecretsDirResult,

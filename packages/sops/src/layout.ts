@@ -156,3 +156,42 @@ export function readSecretsDir(original: string): SecretsDirResult {
   }
   return { ok: true, secretsDir: normalizeSecretsDir(value.value) };
 }
+
+/**
+ * Each environment's member keys as a stellar.yaml text lists them (`environments.<env>.members`:
+ * name -> key; age keys lower-cased, as bech32 reads them either way; SSH keys as written), for
+ * the resolver's test that a file is not another environment's. Undefined when the text is not
+ * plain YAML the lookup is sure of (a parse error, a merge key, an alias, a key that is not a
+ * string, no `environments` mapping): the caller then proves nothing. Never throws.
+ */
+export function readEnvironmentMembers(original: string): Map<string, Set<string>> | undefined {
+  try {
+    const projectText = loneCrAsLf(original);
+    if (findExcessiveNesting(projectText) !== undefined || projectText.includes("<<")) return undefined;
+    const doc = parseDocument(projectText, { prettyErrors: false });
+    if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+    const environments = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === "environments")?.value;
+    if (!isMap(environments)) return undefined;
+    const out = new Map<string, Set<string>>();
+    for (const env of environments.items) {
+      if (!isScalar(env.key) || typeof env.key.value !== "string") return undefined;
+      const keys = new Set<string>();
+      if (env.value !== null && env.value !== undefined && !(isScalar(env.value) && env.value.value === null)) {
+        if (!isMap(env.value)) return undefined;
+        const members = env.value.items.find((p) => isScalar(p.key) && p.key.value === "members")?.value;
+        if (members !== undefined && members !== null && !(isScalar(members) && members.value === null)) {
+          if (!isMap(members)) return undefined;
+          for (const m of members.items) {
+            if (!isScalar(m.value) || typeof m.value.value !== "string") return undefined;
+            const key = m.value.value.trim();
+            keys.add(key.toLowerCase().startsWith("age1") ? key.toLowerCase() : key);
+          }
+        }
+      }
+      out.set(env.key.value, keys);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
