@@ -547,6 +547,55 @@ describe("operations that keep no commit of their side: resolve --theirs reads i
     expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
   });
 
+  it("`git am -3` where the driver left our side byte for byte and the patch also changes another file: `git add` and `git am --continue` are refused (the record names the am session's patch), resolve finishes it, `git am --skip` and `--abort` leave nothing that blocks", async () => {
+    const s = await conflicting();
+    // the patch also changes README.md: one commit that changes stripe_api_key (conflicting with main) and it
+    s.git(["checkout", "-q", "feature"]);
+    s.write("README.md", "feature notes\n");
+    s.git(["add", "README.md"]);
+    s.git(["commit", "-q", "--amend", "--no-edit", "--no-verify"]);
+    s.write("feature.patch", s.git(["format-patch", "-1", "--stdout", "feature"]));
+    s.git(["checkout", "-q", "main"]);
+    const headFile = s.read(PROD);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    // the driver kept our side: the file is HEAD's byte for byte
+    expect(s.read(PROD)).toBe(headFile);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+
+    // the accident: stage everything and continue, as git's own message says
+    s.git(["add", PROD, "README.md"]);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    const cont = tryGit(s, ["am", "--continue"]);
+    expect(cont.ok).toBe(false);
+    expect(cont.out).toContain("UNRESOLVED_MERGE");
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("main changes stripe");
+
+    // resolve finishes it: the patch's value, committed by git am --continue
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(r.code, r.stderr).toBe(0);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("feature changes stripe");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+
+    // the same accident undone with --skip, and with --abort: nothing blocks afterwards
+    for (const leave of [["am", "--skip"], ["am", "--abort"]]) {
+      s.git(["reset", "-q", "--hard", "HEAD~1"]);
+      expect(tryGit(s, ["am", "-3", "feature.patch"]).ok).toBe(false);
+      s.git(["add", PROD, "README.md"]);
+      expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+      s.git(leave);
+      expect((await unresolvedRules(s)).found).toEqual([]);
+      s.write("note.txt", leave.join(" "));
+      s.git(["add", "note.txt"]);
+      const commit = tryGit(s, ["commit", "-m", "after"]);
+      expect(commit.ok, commit.out).toBe(true);
+    }
+  });
+
   it("`git stash pop` with a conflicting change: resolve NAME --theirs takes the stash's value; the whole-file form keeps the stash's file", async () => {
     const s = await conflicting();
     // a throwaway repository of the test (never this project's stash)

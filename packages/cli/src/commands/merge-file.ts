@@ -32,7 +32,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
+import { amPatchInProgress, findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 
 const help = `Usage: stellar-secrets merge-file [--virtual-base] BASE OURS THEIRS [PATH]
 
@@ -574,6 +574,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // where a record of what is left unresolved goes (under the git directory, never committed)
   const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
   const recordAs = given?.split("\\").join("/");
+  // `git am -3` keeps no commit of the patch's side: the record names the am session's patch instead
+  const amPatch = location === undefined ? undefined : amPatchInProgress(location.gitDir);
+  const amField = amPatch === undefined ? {} : { am: amPatch };
   // recorded whole before anything is merged, and replaced (or removed) once the driver knows the outcome: a
   // driver killed part way (Ctrl-C, out of memory, a crash of node) leaves git's conflict with OURS as it was
   // and, without a record, nothing would stop `git add && git commit` from dropping their side unseen
@@ -586,6 +589,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       whole: { reason: "failed", code: "MERGE_INTERRUPTED", members: [] },
       file: sha256Text(oursText),
       theirs: sha256Text(theirsText),
+      ...amField,
       recordedAt: new Date().toISOString(),
     }).catch(() => undefined); // (the outcome's record is tried again below, and says so when it cannot be written)
   }
@@ -610,6 +614,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           whole: { reason, code, members },
           file: sha256Text(current),
           theirs: sha256Text(theirsText),
+          ...amField,
           recordedAt: new Date().toISOString(),
         });
         say(`${display} is recorded as not merged: until it is finished the pre-commit hook refuses to commit it and \`stellar-secrets check\` reports it (unresolved-merge)`);
@@ -639,6 +644,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           names: result.conflicts.map((c) => c.name).sort(),
           file: sha256Text(result.text),
           theirs: sha256Text(theirsText),
+          ...amField,
           recordedAt: new Date().toISOString(),
         });
       } catch (error) {
@@ -690,7 +696,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
   }
   if (applying) {
-    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook, and no commit names the patch's side: while the file is our side byte for byte nothing refuses committing it, so resolve each name before `git add` and `git am --continue`");
+    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook: until then it refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge), while this patch is the one `git am` applies (`git am --skip` or `--abort` ends that)");
   } else if (location !== undefined && recordAs !== undefined) {
     lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   }
