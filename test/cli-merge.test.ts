@@ -3,7 +3,7 @@
  * driver, and git merge / rebase / cherry-pick of environment files go through `merge-file`.
  * sops-age is the independent reader of the results; the project's reader verifies the MAC.
  */
-import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { decryptSops } from "sops-age";
 import { describe, expect, it, vi } from "vitest";
@@ -62,7 +62,7 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
@@ -97,6 +97,36 @@ describe("git setup", () => {
     expect(s.read(".git/hooks/pre-commit")).toBe(foreign);
     expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
     expect((await s.run(["git", "setup", "--check", "--no-hook"])).code).toBe(0);
+  });
+});
+
+describe("git mergetool after a conflict the driver reported", () => {
+  it("leaves no FILE.orig copy of the environment file (setup sets mergetool.keepBackup=false locally); a tool that takes $REMOTE keeps their whole file", async () => {
+    const { s, alice } = await project();
+    expect(s.git(["config", "--local", "mergetool.keepBackup"]).trim()).toBe("false");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    s.commit("feature changes stripe");
+    const feature = s.read(PROD);
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_live_MAIN");
+    s.commit("main changes stripe");
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    // a non-interactive tool: their version (what a person picking "remote" in a GUI tool does)
+    s.git(["config", "mergetool.take-remote.cmd", 'cat "$REMOTE" > "$MERGED"']);
+    s.git(["config", "mergetool.take-remote.trustExitCode", "true"]);
+    const tool = tryGit(s, ["mergetool", "--tool=take-remote", "--no-prompt"]);
+    expect(tool.ok, tool.out).toBe(true);
+    expect(s.read(PROD)).toBe(feature);
+    // before: secrets/production.enc.yaml.orig, an encrypted copy no check reads, committed by `git add -A`
+    expect(readdirSync(join(s.repo, "secrets")).filter((f) => f.startsWith("production")).sort()).toEqual(["production.enc.yaml"]);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    expect((await s.run(["git", "setup", "--check", "--json", "--no-hook"])).code).toBe(0);
+    // a clone set up before the item existed: --check names it
+    s.git(["config", "--local", "--unset", "mergetool.keepBackup"]);
+    const check = await s.run(["git", "setup", "--check", "--json", "--no-hook"]);
+    expect(check.code).toBe(1);
+    expect((JSON.parse(check.stdout).items as { id: string; state: string }[]).filter((i) => i.state === "missing").map((i) => i.id)).toEqual(["mergetool-backup"]);
   });
 });
 

@@ -38,6 +38,10 @@ well (run it once per clone; running it again changes nothing):
                       environment being merged; with merge.stellar.recursive, the driver
                       git runs for the virtual merge base of a criss-cross merge
                       (merge.stellar-virtual-base.driver: merge-file --virtual-base)
+  mergetool.keepBackup
+                      repository-local git config, false: \`git mergetool\` leaves no
+                      FILE.orig beside the file it resolved (for an environment file, an
+                      encrypted copy that no check reads and that \`git add -A\` commits)
   pre-commit hook     runs \`stellar-secrets pre-commit\` and blocks the commit when it fails
                       (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
                       write, or one it wrote that was edited since, is never replaced: setup
@@ -82,7 +86,7 @@ export const APPLYPATCH_HOOK_MARKER = "# stellar-secrets pre-applypatch hook (wr
 
 /** One thing setup configures. */
 export interface SetupItem {
-  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`, `pre-merge-commit-hook`, `pre-applypatch-hook`). */
+  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `sops-attributes`, `project-attributes`, `mergetool-backup`, `pre-commit-hook`, `pre-merge-commit-hook`, `pre-applypatch-hook`). */
   id: string;
   /** What it is, for people. */
   label: string;
@@ -264,6 +268,10 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     // stellar.yaml's members, requests and approvals merged per name: two approvals on two branches
     // would otherwise conflict, and a text merge can bring back a member one side removed
     attributesItem("project-attributes", PROJECT_ATTRIBUTES),
+    // `git mergetool` keeps the conflicted file as FILE.orig by default: beside an environment file
+    // that is a full encrypted copy (secrets/production.enc.yaml.orig) that no check reads, that
+    // `git add -A` commits, and that rotate-key, rm and members rm never touch
+    configItem("mergetool-backup", "git config mergetool.keepBackup false (git mergetool leaves no FILE.orig copy of an environment file)", [["mergetool.keepBackup", "false"]]),
   ];
   if (options.hook) {
     items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));
