@@ -3,6 +3,7 @@
  * driver, and git merge / rebase / cherry-pick of environment files go through `merge-file`.
  * sops-age is the independent reader of the results; the project's reader verifies the MAC.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { decryptSops } from "sops-age";
@@ -127,6 +128,40 @@ describe("git mergetool after a conflict the driver reported", () => {
     const check = await s.run(["git", "setup", "--check", "--json", "--no-hook"]);
     expect(check.code).toBe(1);
     expect((JSON.parse(check.stdout).items as { id: string; state: string }[]).filter((i) => i.state === "missing").map((i) => i.id)).toEqual(["mergetool-backup"]);
+  });
+});
+
+describe("a shallow clone (CI's default checkout)", () => {
+  it("merging a branch whose merge base was not fetched (git merge --allow-unrelated-histories): the driver says it merged without a base, that a one-sided change is a conflict and a removed name comes back; a full clone says nothing of it", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["rm", "hubspot_api_token", "--env", "production", "--yes"])).code).toBe(0);
+    s.commit("main removes hubspot");
+    const clone = join(s.dir, "shallow");
+    s.git(["clone", "-q", "--depth", "1", "--no-single-branch", `file://${s.repo}`, clone]);
+    const inClone = (args: string[]): { ok: boolean; out: string } => {
+      const r = spawnSync("git", args, { cwd: clone, env: s.env, encoding: "utf8" });
+      return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+    };
+    expect((await s.run(["git", "setup", "--no-hook"], { cwd: clone })).code).toBe(0);
+    // git itself refuses first: the merge base is not in the clone
+    expect(inClone(["merge", "--no-edit", "origin/feature"]).out).toContain("refusing to merge unrelated histories");
+    const forced = inClone(["merge", "--no-edit", "--allow-unrelated-histories", "origin/feature"]);
+    // (a clean merge to git: nothing else would have said anything)
+    expect(forced.ok, forced.out).toBe(true);
+    expect(forced.out).toContain("this is a shallow clone and git merged without a merge base");
+    expect(forced.out).toContain("a name one side removed comes back from the other");
+    expect(forced.out).toContain("`git fetch --unshallow`");
+    // what it warns of: hubspot (removed on main) is back from feature's side
+    expect(readFileSync(join(clone, PROD), "utf8")).toMatch(/^hubspot_api_token:/m);
+    // the full history: the removal holds, and no such note
+    const full = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(full.ok, full.out).toBe(true);
+    expect(full.out).not.toContain("shallow");
+    expect(s.read(PROD)).not.toMatch(/^hubspot_api_token:/m);
   });
 });
 

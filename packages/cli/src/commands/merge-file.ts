@@ -574,6 +574,15 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // where a record of what is left unresolved goes (under the git directory, never committed)
   const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
   const recordAs = given?.split("\\").join("/");
+  // a shallow clone merged with `--allow-unrelated-histories` (git refuses otherwise: the commits that
+  // hold the merge base were not fetched): git gives an empty base, so nothing tells a name one side
+  // removed from one the other added, nor a one-sided change from a conflict
+  if (location !== undefined && isShallow(location.gitDir) && (await readFile(resolve(ctx.cwd, basePath), "utf8").catch(() => "?")).trim() === "") {
+    say(
+      `${display}: this is a shallow clone and git merged without a merge base (its history was not fetched): every name both sides hold with different values is reported as a conflict, also where only one side changed it, ` +
+        "and a name one side removed comes back from the other; fetch the history (`git fetch --unshallow`) and redo the merge (`git merge --abort`, or `git reset --hard ORIG_HEAD` once git committed it)",
+    );
+  }
   // `git am -3` keeps no commit of the patch's side: the record names the am session's patch instead
   const amPatch = location === undefined ? undefined : amPatchInProgress(location.gitDir);
   const amField = amPatch === undefined ? {} : { am: amPatch };
@@ -702,6 +711,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   for (const l of lines) say(l);
   return 1;
+}
+
+/**
+ * True when the repository of the git directory `gitDir` is a shallow clone (git keeps the list of
+ * its cut commits in `shallow`, in the common git directory of a linked worktree). Never throws.
+ */
+export function isShallow(gitDir: string): boolean {
+  try {
+    if (existsSync(join(gitDir, "shallow"))) return true;
+    const common = readFileSync(join(gitDir, "commondir"), "utf8").trim();
+    return common !== "" && existsSync(join(resolve(gitDir, common), "shallow"));
+  } catch {
+    return false;
+  }
 }
 
 /**
