@@ -101,6 +101,32 @@ describe("git setup", () => {
   });
 });
 
+describe("core.hooksPath set globally after git setup (husky-style)", () => {
+  it("--check reports the hooks missing, says why (git runs the global folder's hooks, not the ones setup wrote) and a plaintext commit goes through: what CI's check catches instead", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    const shared = join(s.home, "githooks");
+    s.git(["config", "--global", "core.hooksPath", shared]);
+    const check = await s.run(["git", "setup", "--check", "--json"]);
+    expect(check.code).toBe(1);
+    const hook = (JSON.parse(check.stdout).items as { id: string; state: string; reason?: string }[]).find((i) => i.id === "pre-commit-hook");
+    expect(hook?.state).toBe("missing");
+    expect(hook?.reason).toContain("does not run while core.hooksPath points elsewhere");
+    // the hook setup wrote is there and never runs: git commits a plaintext value
+    s.write("secrets/staging.enc.yaml", "stripe_api_key: sk_live_PLAINTEXT_TEST_ONLY\n");
+    expect(tryGit(s, ["add", "-A"]).ok).toBe(true);
+    expect(tryGit(s, ["commit", "-q", "-m", "plaintext"]).ok).toBe(true);
+    // what catches it then: check (CI runs it on every push)
+    const ci = await s.run(["check"]);
+    expect(ci.code).toBe(1);
+    expect(ci.stdout).toContain("unencrypted-secrets-file");
+  });
+});
+
 describe("git mergetool after a conflict the driver reported", () => {
   it("leaves no FILE.orig copy of the environment file (setup sets mergetool.keepBackup=false locally); a tool that takes $REMOTE keeps their whole file", async () => {
     const { s, alice } = await project();
@@ -180,6 +206,17 @@ describe("git setup with a shared hooks folder", () => {
     expect(items.find((i) => i.id === "pre-commit-hook")?.reason).toContain("outside this repository");
     expect(existsSync(join(shared, "pre-commit"))).toBe(false);
     expect(existsSync(join(shared, "pre-merge-commit"))).toBe(false);
+    // --check says the same: setup cannot write them, so "run git setup" alone would not help
+    const check = await s.run(["git", "setup", "--check", "--json"]);
+    expect(check.code).toBe(1);
+    const checked = JSON.parse(check.stdout).items as { id: string; state: string; reason?: string }[];
+    expect(checked.filter((i) => i.id.endsWith("-hook")).map((i) => [i.state, /outside this repository \(core\.hooksPath/.test(i.reason ?? "")])).toEqual([
+      ["missing", true],
+      ["missing", true],
+      ["missing", true],
+    ]);
+    expect(checked.find((i) => i.id === "attributes")?.reason).toBeUndefined();
+    expect((await s.run(["git", "setup", "--check"])).stderr).toContain("setup cannot write what a reason is given for");
     // the way out it names: this repository's own hooks folder
     s.git(["config", "--local", "core.hooksPath", ".git/hooks"]);
     expect((await s.run(["git", "setup"])).code).toBe(0);
