@@ -596,6 +596,40 @@ describe("operations that keep no commit of their side: resolve --theirs reads i
     }
   });
 
+  it("`git am -3` of a patch whose file does not verify (edited by hand), which also changes another file: the whole file is refused by the pre-applypatch hook until a side is kept", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    const text = s.read(PROD).replace(/^stripe_api_key: .*$/m, (line) => line.replace(/data:[^,]+/, "data:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    s.write(PROD, text);
+    s.write("README.md", "hand edit\n");
+    s.git(["add", PROD, "README.md"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "feature edits by hand"]);
+    s.write("feature.patch", s.git(["format-patch", "-1", "--stdout", "feature"]));
+    s.git(["checkout", "-q", "main"]);
+    const headFile = s.read(PROD);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("MERGE_FAILED");
+    // before, the driver listed git am among nothing: the record now counts during it
+    expect(am.out).toContain("`revert` or `git am -3`; after `git stash pop|apply`");
+    expect(s.read(PROD)).toBe(headFile);
+    s.git(["add", PROD, "README.md"]);
+    const refused = tryGit(s, ["am", "--continue"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("main changes stripe");
+    // the patch's side left the index with `git add`: --theirs says how to get it back, --ours keeps HEAD's
+    const theirs = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(theirs.code).toBe(4);
+    expect(theirs.stderr).toContain("`git am --abort`, `git am -3 PATCH`");
+    const kept = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect(s.read("README.md")).toBe("hand edit\n");
+  });
+
   it("`git stash pop` with a conflicting change: resolve NAME --theirs takes the stash's value; the whole-file form keeps the stash's file", async () => {
     const s = await conflicting();
     // a throwaway repository of the test (never this project's stash)

@@ -628,9 +628,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         });
         say(`${display} is recorded as not merged: until it is finished the pre-commit hook refuses to commit it and \`stellar-secrets check\` reports it (unresolved-merge)`);
         // the file is our side byte for byte: the record can tell it from an abort only by the other side
-        // git keeps (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD), which these operations do not write
+        // git keeps (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD, or git am's patch), which these operations do not write
         say(
-          `(during \`git merge\`, \`rebase\`, \`cherry-pick\` or \`revert\`; after \`git stash pop|apply\`, \`git cherry-pick -n\`, \`git revert -n\` or \`git checkout -m\`, which keep no other side, it is not enforced: ` +
+          `(during \`git merge\`, \`rebase\`, \`cherry-pick\`, \`revert\` or \`git am -3\`; after \`git stash pop|apply\`, \`git cherry-pick -n\`, \`git revert -n\` or \`git checkout -m\`, which keep no other side, it is not enforced: ` +
             `do not commit ${display} as it is, keep what you need of the other side and redo it with a key)`,
         );
       } catch (writeError) {
