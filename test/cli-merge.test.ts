@@ -101,6 +101,28 @@ describe("git setup", () => {
   });
 });
 
+describe("git setup in a linked work tree", () => {
+  it("writes the hooks into an absolute core.hooksPath inside the main work tree (this repository's own folder, not another repository's)", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    s.commit("base");
+    const linked = join(s.dir, "linked");
+    s.git(["worktree", "add", "-q", "-b", "side", linked]);
+    const hooks = join(s.repo, ".githooks");
+    s.git(["config", "core.hooksPath", hooks]);
+    const r = await s.run(["git", "setup", "--json"], { cwd: linked });
+    expect(r.code, r.stdout).toBe(0);
+    expect(readFileSync(join(hooks, "pre-commit"), "utf8")).toContain("stellar-secrets pre-commit hook");
+    // a folder outside both work trees is still refused
+    s.git(["config", "core.hooksPath", join(s.home, "elsewhere")]);
+    const outside = await s.run(["git", "setup", "--json"], { cwd: linked });
+    expect(outside.code).toBe(1);
+    expect((JSON.parse(outside.stdout).items as { id: string; state: string }[]).find((i) => i.id === "pre-commit-hook")?.state).toBe("refused");
+  });
+});
+
 describe("core.hooksPath set globally after git setup (husky-style)", () => {
   it("--check reports the hooks missing, says why (git runs the global folder's hooks, not the ones setup wrote) and a plaintext commit goes through: what CI's check catches instead", async () => {
     const s = createSandbox();

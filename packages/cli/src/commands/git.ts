@@ -408,7 +408,9 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
   async function refusal({ path, text, executable, kind }: Awaited<ReturnType<typeof current>>): Promise<string | undefined> {
     // core.hooksPath set in the global or system git config names a folder every repository
     // uses: a hook written there would refuse commits in every repository without a stellar.yaml
-    const own = [repo.top, dirname(await repo.gitPath("config"))];
+    // (from a linked work tree also the main one, at whose top the common git directory `.git` sits: this repository's too)
+    const common = dirname(await repo.gitPath("config"));
+    const own = [repo.top, common, ...(basename(common) === ".git" ? [dirname(common)] : [])];
     if (!isInside(realFolder(path), own.map(realFolder))) {
       // a hook setup wrote before core.hooksPath was set (husky-style, globally) is still there and never runs
       const local = join(dirname(await repo.gitPath("config")), "hooks", name);
