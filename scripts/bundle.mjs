@@ -168,13 +168,13 @@ export const main = server.main;
 
 /**
  * The commands whose start matters most (issue 14: `get`, `list`, `check` against a bare `node`,
- * `set` against `get`) also get a bundle of their own, dist/bundle/command-NAME.cjs: the command
+ * `set` against `get`; `textconv`, which git starts once per file version of a `git log -p`) also get a bundle of their own, dist/bundle/command-NAME.cjs: the command
  * with entry.ts (its `--help`, errors and exit status) and nothing of the other commands, so a run
  * reads and deserializes less. The bin runs it when the command line starts with NAME; every other
  * command line (help, --version, the other commands) runs the whole bundle. Beside the whole
  * bundle, not in a subfolder: `import.meta.url`-relative paths then resolve the same in both.
  */
-const ONE_COMMAND_BUNDLES = ["get", "list", "check", "set"];
+const ONE_COMMAND_BUNDLES = ["get", "list", "check", "set", "textconv"];
 const COMMAND_ENTRY = "stellar-command:";
 /** esbuild plugin: the entry module of a one-command bundle (`stellar-command:NAME`). */
 const commandEntries = {

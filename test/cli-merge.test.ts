@@ -3,7 +3,8 @@
  * driver, and git merge / rebase / cherry-pick of environment files go through `merge-file`.
  * sops-age is the independent reader of the results; the project's reader verifies the MAC.
  */
-import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { decryptSops } from "sops-age";
 import { describe, expect, it, vi } from "vitest";
@@ -62,7 +63,7 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
@@ -100,6 +101,118 @@ describe("git setup", () => {
   });
 });
 
+describe("git setup in a linked work tree", () => {
+  it("writes the hooks into an absolute core.hooksPath inside the main work tree (this repository's own folder, not another repository's)", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    s.commit("base");
+    const linked = join(s.dir, "linked");
+    s.git(["worktree", "add", "-q", "-b", "side", linked]);
+    const hooks = join(s.repo, ".githooks");
+    s.git(["config", "core.hooksPath", hooks]);
+    const r = await s.run(["git", "setup", "--json"], { cwd: linked });
+    expect(r.code, r.stdout).toBe(0);
+    expect(readFileSync(join(hooks, "pre-commit"), "utf8")).toContain("stellar-secrets pre-commit hook");
+    // a folder outside both work trees is still refused
+    s.git(["config", "core.hooksPath", join(s.home, "elsewhere")]);
+    const outside = await s.run(["git", "setup", "--json"], { cwd: linked });
+    expect(outside.code).toBe(1);
+    expect((JSON.parse(outside.stdout).items as { id: string; state: string }[]).find((i) => i.id === "pre-commit-hook")?.state).toBe("refused");
+  });
+});
+
+describe("core.hooksPath set globally after git setup (husky-style)", () => {
+  it("--check reports the hooks missing, says why (git runs the global folder's hooks, not the ones setup wrote) and a plaintext commit goes through: what CI's check catches instead", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    const shared = join(s.home, "githooks");
+    s.git(["config", "--global", "core.hooksPath", shared]);
+    const check = await s.run(["git", "setup", "--check", "--json"]);
+    expect(check.code).toBe(1);
+    const hook = (JSON.parse(check.stdout).items as { id: string; state: string; reason?: string }[]).find((i) => i.id === "pre-commit-hook");
+    expect(hook?.state).toBe("missing");
+    expect(hook?.reason).toContain("does not run while core.hooksPath points elsewhere");
+    // the hook setup wrote is there and never runs: git commits a plaintext value
+    s.write("secrets/staging.enc.yaml", "stripe_api_key: sk_live_PLAINTEXT_TEST_ONLY\n");
+    expect(tryGit(s, ["add", "-A"]).ok).toBe(true);
+    expect(tryGit(s, ["commit", "-q", "-m", "plaintext"]).ok).toBe(true);
+    // what catches it then: check (CI runs it on every push)
+    const ci = await s.run(["check"]);
+    expect(ci.code).toBe(1);
+    expect(ci.stdout).toContain("unencrypted-secrets-file");
+  });
+});
+
+describe("git mergetool after a conflict the driver reported", () => {
+  it("leaves no FILE.orig copy of the environment file (setup sets mergetool.keepBackup=false locally); a tool that takes $REMOTE keeps their whole file", async () => {
+    const { s, alice } = await project();
+    expect(s.git(["config", "--local", "mergetool.keepBackup"]).trim()).toBe("false");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    s.commit("feature changes stripe");
+    const feature = s.read(PROD);
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_live_MAIN");
+    s.commit("main changes stripe");
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    // a non-interactive tool: their version (what a person picking "remote" in a GUI tool does)
+    s.git(["config", "mergetool.take-remote.cmd", 'cat "$REMOTE" > "$MERGED"']);
+    s.git(["config", "mergetool.take-remote.trustExitCode", "true"]);
+    const tool = tryGit(s, ["mergetool", "--tool=take-remote", "--no-prompt"]);
+    expect(tool.ok, tool.out).toBe(true);
+    expect(s.read(PROD)).toBe(feature);
+    // before: secrets/production.enc.yaml.orig, an encrypted copy no check reads, committed by `git add -A`
+    expect(readdirSync(join(s.repo, "secrets")).filter((f) => f.startsWith("production")).sort()).toEqual(["production.enc.yaml"]);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    expect((await s.run(["git", "setup", "--check", "--json", "--no-hook"])).code).toBe(0);
+    // a clone set up before the item existed: --check names it
+    s.git(["config", "--local", "--unset", "mergetool.keepBackup"]);
+    const check = await s.run(["git", "setup", "--check", "--json", "--no-hook"]);
+    expect(check.code).toBe(1);
+    expect((JSON.parse(check.stdout).items as { id: string; state: string }[]).filter((i) => i.state === "missing").map((i) => i.id)).toEqual(["mergetool-backup"]);
+  });
+});
+
+describe("a shallow clone (CI's default checkout)", () => {
+  it("merging a branch whose merge base was not fetched (git merge --allow-unrelated-histories): the driver says it merged without a base, that a one-sided change is a conflict and a removed name comes back; a full clone says nothing of it", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["rm", "hubspot_api_token", "--env", "production", "--yes"])).code).toBe(0);
+    s.commit("main removes hubspot");
+    const clone = join(s.dir, "shallow");
+    s.git(["clone", "-q", "--depth", "1", "--no-single-branch", `file://${s.repo}`, clone]);
+    const inClone = (args: string[]): { ok: boolean; out: string } => {
+      const r = spawnSync("git", args, { cwd: clone, env: s.env, encoding: "utf8" });
+      return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+    };
+    expect((await s.run(["git", "setup", "--no-hook"], { cwd: clone })).code).toBe(0);
+    // git itself refuses first: the merge base is not in the clone
+    expect(inClone(["merge", "--no-edit", "origin/feature"]).out).toContain("refusing to merge unrelated histories");
+    const forced = inClone(["merge", "--no-edit", "--allow-unrelated-histories", "origin/feature"]);
+    // (a clean merge to git: nothing else would have said anything)
+    expect(forced.ok, forced.out).toBe(true);
+    expect(forced.out).toContain("this is a shallow clone and git merged without a merge base");
+    expect(forced.out).toContain("a name one side removed comes back from the other");
+    expect(forced.out).toContain("`git fetch --unshallow`");
+    // what it warns of: hubspot (removed on main) is back from feature's side
+    expect(readFileSync(join(clone, PROD), "utf8")).toMatch(/^hubspot_api_token:/m);
+    // the full history: the removal holds, and no such note
+    const full = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(full.ok, full.out).toBe(true);
+    expect(full.out).not.toContain("shallow");
+    expect(s.read(PROD)).not.toMatch(/^hubspot_api_token:/m);
+  });
+});
+
 describe("git setup with a shared hooks folder", () => {
   it("never writes its hooks into a core.hooksPath outside the repository (the global config's): they would refuse commits in every other repository", async () => {
     const s = createSandbox();
@@ -115,6 +228,17 @@ describe("git setup with a shared hooks folder", () => {
     expect(items.find((i) => i.id === "pre-commit-hook")?.reason).toContain("outside this repository");
     expect(existsSync(join(shared, "pre-commit"))).toBe(false);
     expect(existsSync(join(shared, "pre-merge-commit"))).toBe(false);
+    // --check says the same: setup cannot write them, so "run git setup" alone would not help
+    const check = await s.run(["git", "setup", "--check", "--json"]);
+    expect(check.code).toBe(1);
+    const checked = JSON.parse(check.stdout).items as { id: string; state: string; reason?: string }[];
+    expect(checked.filter((i) => i.id.endsWith("-hook")).map((i) => [i.state, /outside this repository \(core\.hooksPath/.test(i.reason ?? "")])).toEqual([
+      ["missing", true],
+      ["missing", true],
+      ["missing", true],
+    ]);
+    expect(checked.find((i) => i.id === "attributes")?.reason).toBeUndefined();
+    expect((await s.run(["git", "setup", "--check"])).stderr).toContain("setup cannot write what a reason is given for");
     // the way out it names: this repository's own hooks folder
     s.git(["config", "--local", "core.hooksPath", ".git/hooks"]);
     expect((await s.run(["git", "setup"])).code).toBe(0);

@@ -54,7 +54,7 @@ describe("a post-quantum key through the built CLI", () => {
     const bundle = join(REPO_ROOT, "packages/cli/dist/bundle");
     expect(existsSync(join(bundle, "age.cjs"))).toBe(true);
     expect(readFileSync(join(bundle, "age.cjs"), "latin1")).toContain("generateHybridIdentity");
-    for (const f of ["command-get.cjs", "command-list.cjs", "command-set.cjs", "command-check.cjs", "stellar-secrets.cjs"]) {
+    for (const f of ["command-get.cjs", "command-list.cjs", "command-set.cjs", "command-check.cjs", "command-textconv.cjs", "stellar-secrets.cjs"]) {
       expect([f, readFileSync(join(bundle, f), "latin1").includes("generateHybridIdentity")]).toEqual([f, false]);
     }
   });

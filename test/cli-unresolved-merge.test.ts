@@ -547,6 +547,89 @@ describe("operations that keep no commit of their side: resolve --theirs reads i
     expect((await s.run(["get", "zendesk_api_token", "--env", "production"])).stdout.trim()).toBe("zd_FEATURE");
   });
 
+  it("`git am -3` where the driver left our side byte for byte and the patch also changes another file: `git add` and `git am --continue` are refused (the record names the am session's patch), resolve finishes it, `git am --skip` and `--abort` leave nothing that blocks", async () => {
+    const s = await conflicting();
+    // the patch also changes README.md: one commit that changes stripe_api_key (conflicting with main) and it
+    s.git(["checkout", "-q", "feature"]);
+    s.write("README.md", "feature notes\n");
+    s.git(["add", "README.md"]);
+    s.git(["commit", "-q", "--amend", "--no-edit", "--no-verify"]);
+    s.write("feature.patch", s.git(["format-patch", "-1", "--stdout", "feature"]));
+    s.git(["checkout", "-q", "main"]);
+    const headFile = s.read(PROD);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    // the driver kept our side: the file is HEAD's byte for byte
+    expect(s.read(PROD)).toBe(headFile);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+
+    // the accident: stage everything and continue, as git's own message says
+    s.git(["add", PROD, "README.md"]);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    const cont = tryGit(s, ["am", "--continue"]);
+    expect(cont.ok).toBe(false);
+    expect(cont.out).toContain("UNRESOLVED_MERGE");
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("main changes stripe");
+
+    // resolve finishes it: the patch's value, committed by git am --continue
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(r.code, r.stderr).toBe(0);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("feature changes stripe");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+
+    // the same accident undone with --skip, and with --abort: nothing blocks afterwards
+    for (const leave of [["am", "--skip"], ["am", "--abort"]]) {
+      s.git(["reset", "-q", "--hard", "HEAD~1"]);
+      expect(tryGit(s, ["am", "-3", "feature.patch"]).ok).toBe(false);
+      s.git(["add", PROD, "README.md"]);
+      expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+      s.git(leave);
+      expect((await unresolvedRules(s)).found).toEqual([]);
+      s.write("note.txt", leave.join(" "));
+      s.git(["add", "note.txt"]);
+      const commit = tryGit(s, ["commit", "-m", "after"]);
+      expect(commit.ok, commit.out).toBe(true);
+    }
+  });
+
+  it("`git am -3` of a patch whose file does not verify (edited by hand), which also changes another file: the whole file is refused by the pre-applypatch hook until a side is kept", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    const text = s.read(PROD).replace(/^stripe_api_key: .*$/m, (line) => line.replace(/data:[^,]+/, "data:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    s.write(PROD, text);
+    s.write("README.md", "hand edit\n");
+    s.git(["add", PROD, "README.md"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "feature edits by hand"]);
+    s.write("feature.patch", s.git(["format-patch", "-1", "--stdout", "feature"]));
+    s.git(["checkout", "-q", "main"]);
+    const headFile = s.read(PROD);
+    const am = tryGit(s, ["am", "-3", "feature.patch"]);
+    expect(am.ok).toBe(false);
+    expect(am.out).toContain("MERGE_FAILED");
+    // before, the driver listed git am among nothing: the record now counts during it
+    expect(am.out).toContain("`revert` or `git am -3`; after `git stash pop|apply`");
+    expect(s.read(PROD)).toBe(headFile);
+    s.git(["add", PROD, "README.md"]);
+    const refused = tryGit(s, ["am", "--continue"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(s.git(["log", "-1", "--format=%s"]).trim()).toBe("main changes stripe");
+    // the patch's side left the index with `git add`: --theirs says how to get it back, --ours keeps HEAD's
+    const theirs = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(theirs.code).toBe(4);
+    expect(theirs.stderr).toContain("`git am --abort`, `git am -3 PATCH`");
+    const kept = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["am", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect(s.read("README.md")).toBe("hand edit\n");
+  });
+
   it("`git stash pop` with a conflicting change: resolve NAME --theirs takes the stash's value; the whole-file form keeps the stash's file", async () => {
     const s = await conflicting();
     // a throwaway repository of the test (never this project's stash)

@@ -199,6 +199,15 @@ describe("code cache files", () => {
     for (const entry of ["index.mjs", "index.cjs"]) expect(readFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle", entry), "utf8")).toContain(one.toString("utf8").trimEnd());
   });
 
+  it("textconv has a bundle of its own (git starts it once per file version of a `git log -p`): the textconv command without the other commands", () => {
+    const bundle = join(REPO_ROOT, "packages/cli/dist/bundle");
+    const own = readFileSync(join(bundle, "command-textconv.cjs"), "latin1");
+    expect(own).toContain("Prints a keyless view of an environment file");
+    // merge-file's --virtual-base is in the whole CLI's bundle only
+    expect(own).not.toContain("virtual-base");
+    expect(readFileSync(join(bundle, "stellar-secrets.cjs"), "latin1")).toContain("virtual-base");
+  });
+
   it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {
     for (const file of ["packages/cli/dist/bundle/stellar-secrets.cjs", "packages/cli/dist/bundle/command-get.cjs", "packages/resolver/dist/bundle/resolver.cjs", "packages/language-server/dist/bundle/server.cjs"]) {
       const text = readFileSync(join(REPO_ROOT, file), "utf8");

@@ -40,6 +40,26 @@ describe("unresolvedMergeApplies", () => {
     expect(unresolvedMergeApplies(record(MERGED), `${crlf(MERGED)}\r\n`, [HEAD])).toBe(false);
   });
 
+  it("during `git am -3` (no commit names the patch's side): our version byte for byte holds only while the am session is at the recorded patch", () => {
+    const am = "a".repeat(64);
+    // the reader found the session still at the patch
+    expect(unresolvedMergeApplies({ ...record(HEAD), am, amInProgress: true }, HEAD, [HEAD])).toBe(true);
+    // git am --skip, --abort or --continue past it: the reader sets nothing
+    expect(unresolvedMergeApplies({ ...record(HEAD), am }, HEAD, [HEAD])).toBe(false);
+    // a record without `am` is never kept alive by the flag alone
+    expect(unresolvedMergeApplies({ ...record(HEAD), amInProgress: true }, HEAD, [HEAD])).toBe(false);
+    // any other change still makes it stale
+    expect(unresolvedMergeApplies({ ...record(HEAD), am, amInProgress: true }, MERGED, [HEAD])).toBe(false);
+  });
+
+  it("reads `am` from a record's JSON, never `amInProgress` (what only the git readers set)", () => {
+    const am = "b".repeat(64);
+    const parsed = parseUnresolvedMergeRecord(JSON.stringify({ ...record(HEAD), am, amInProgress: true }));
+    expect(parsed?.am).toBe(am);
+    expect(parsed?.amInProgress).toBeUndefined();
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...record(HEAD), am: "not hex" }))?.am).toBeUndefined();
+  });
+
   it("never holds without names", () => {
     expect(unresolvedMergeApplies(record(MERGED, []), MERGED, [])).toBe(false);
   });

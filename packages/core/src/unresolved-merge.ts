@@ -59,6 +59,18 @@ export interface UnresolvedMergeRecord {
   theirs: string;
   /** When the conflict was recorded (ISO 8601). */
   recordedAt: string;
+  /**
+   * Set by the driver during `git am -3`, which keeps no commit of the patch's side (no
+   * MERGE_HEAD, REBASE_HEAD or CHERRY_PICK_HEAD names `theirs`): SHA-256 (hex) of the am session's
+   * current patch (its number in `rebase-apply/next` and that patch's file), which names the
+   * operation in progress instead.
+   */
+  am?: string;
+  /**
+   * Never stored: set by the git package's readers when the `git am` session in progress is still
+   * at the patch {@link am} names (`git am --skip`, `--abort` or `--continue` past it end that).
+   */
+  amInProgress?: boolean;
 }
 
 /**
@@ -103,6 +115,7 @@ export function parseUnresolvedMergeRecord(text: string): UnresolvedMergeRecord 
     theirs: r.theirs,
     recordedAt: typeof r.recordedAt === "string" ? r.recordedAt : "",
     ...(whole === undefined ? {} : { whole }),
+    ...(hex(r.am) ? { am: r.am } : {}),
   };
 }
 
@@ -112,15 +125,17 @@ const REASONS: readonly UnresolvedMergeReason[] = ["recipients", "needs-key", "f
  * True when `record` still describes `text`, the file's current (working or staged) content:
  * it hashes to the recorded file, and either differs from every committed version (`committed`:
  * HEAD's version and the other side of a merge, rebase or cherry-pick in progress) or one of them
- * is the recorded `theirs` (the conflicting operation is still in progress). False for a record
- * without names, unless it is a whole-file record.
+ * is the recorded `theirs` (the conflicting operation is still in progress), or the record is of a
+ * `git am -3` session still at the patch that conflicted ({@link UnresolvedMergeRecord.amInProgress}:
+ * git am keeps no commit of the patch's side). False for a record without names, unless it is a
+ * whole-file record.
  */
 export function unresolvedMergeApplies(record: UnresolvedMergeRecord, text: string, committed: readonly string[]): boolean {
   if (record.names.length === 0 && record.whole === undefined) return false;
   const hash = textHash(text);
   if (hash !== record.file) return false;
   const versions = committed.map(textHash);
-  return !versions.includes(hash) || versions.includes(record.theirs);
+  return !versions.includes(hash) || versions.includes(record.theirs) || (record.am !== undefined && record.amInProgress === true);
 }
 
 /** The commands that finish the names of a record (for messages). */

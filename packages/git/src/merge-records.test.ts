@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { textHash } from "@stellar-secrets/core";
-import { findGitLocation, readUnresolvedMerge, readUnresolvedMerges, recordPath, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "./merge-records.js";
+import { amPatchInProgress, findGitLocation, readUnresolvedMerge, readUnresolvedMerges, recordPath, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "./merge-records.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -62,5 +62,41 @@ describe("merge records", () => {
     removeUnresolvedMerge(join(d, ".git"), record.path);
     expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toBeUndefined();
     expect((await readUnresolvedMerges(join(d, "project"), {})).size).toBe(0);
+  });
+});
+
+describe("records of a git am -3 session", () => {
+  it("count while rebase-apply/ is at the recorded patch; another patch, a rebase's rebase-apply (no `applying`) or none: not; amInProgress is never written", async () => {
+    const d = temp();
+    const gitDir = join(d, ".git");
+    mkdirSync(join(gitDir, "rebase-apply"), { recursive: true });
+    writeFileSync(join(d, ".git", "HEAD"), "ref: refs/heads/main\n");
+    expect(amPatchInProgress(gitDir)).toBeUndefined();
+    writeFileSync(join(gitDir, "rebase-apply", "applying"), "");
+    writeFileSync(join(gitDir, "rebase-apply", "next"), "1\n");
+    writeFileSync(join(gitDir, "rebase-apply", "0001"), "From: a\n\npatch one\n");
+    writeFileSync(join(gitDir, "rebase-apply", "0002"), "From: a\n\npatch two\n");
+    const first = amPatchInProgress(gitDir);
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    const path = "secrets/production.enc.yaml";
+    const record = { version: 1 as const, path, environment: "production", names: ["a"], file: sha256Text("x"), theirs: sha256Text("y"), recordedAt: "", am: first, amInProgress: true };
+    await writeUnresolvedMerge(gitDir, record);
+    expect(readFileSync(recordPath(gitDir, path), "utf8")).not.toContain("amInProgress");
+    expect((await readUnresolvedMerge(gitDir, path))?.amInProgress).toBe(true);
+    expect((await readUnresolvedMerges(d, {})).get(path)?.amInProgress).toBe(true);
+    // git am --skip (or --continue) moves to the next patch
+    writeFileSync(join(gitDir, "rebase-apply", "next"), "2\n");
+    expect(amPatchInProgress(gitDir)).not.toBe(first);
+    expect((await readUnresolvedMerge(gitDir, path))?.amInProgress).toBeUndefined();
+    // the same patch number with another patch (a new git am session)
+    writeFileSync(join(gitDir, "rebase-apply", "next"), "1\n");
+    writeFileSync(join(gitDir, "rebase-apply", "0001"), "From: a\n\nanother patch\n");
+    expect((await readUnresolvedMerge(gitDir, path))?.amInProgress).toBeUndefined();
+    // a rebase keeps rebase-apply/ without `applying`
+    writeFileSync(join(gitDir, "rebase-apply", "0001"), "From: a\n\npatch one\n");
+    expect((await readUnresolvedMerge(gitDir, path))?.amInProgress).toBe(true);
+    rmSync(join(gitDir, "rebase-apply", "applying"));
+    expect(amPatchInProgress(gitDir)).toBeUndefined();
+    expect((await readUnresolvedMerges(d, {})).get(path)?.amInProgress).toBeUndefined();
   });
 });

@@ -84,10 +84,38 @@ export function recordPath(gitDir: string, path: string): string {
   return join(gitDir, RECORDS_DIR, `${sha256Text(path).slice(0, 24)}.json`);
 }
 
-/** Writes (replaces) the record of `record.path`. Throws on a write failure. */
+/**
+ * The patch a `git am` session in the git directory `gitDir` is applying (`rebase-apply/applying`
+ * is there), as SHA-256 (hex) of its number (`rebase-apply/next`) and its file
+ * (`rebase-apply/0001`, ...); undefined when no `git am` is in progress (a rebase keeps
+ * `rebase-apply/` too, without `applying`) or its state cannot be read. git am keeps no commit of
+ * the patch's side, so this is what names the operation of a record the driver wrote during
+ * `git am -3` ({@link UnresolvedMergeRecord.am}). Never throws.
+ */
+export function amPatchInProgress(gitDir: string): string | undefined {
+  const dir = join(gitDir, "rebase-apply");
+  try {
+    if (!existsSync(join(dir, "applying"))) return undefined;
+    const next = readFileSync(join(dir, "next"), "utf8").trim();
+    if (!/^[1-9][0-9]{0,8}$/.test(next)) return undefined;
+    const patch = readFileSync(join(dir, next.padStart(4, "0")));
+    return createHash("sha256").update(`git am patch ${next}\n`, "utf8").update(patch).digest("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+/** `record` as read from `gitDir`: {@link UnresolvedMergeRecord.amInProgress} set when its `git am` session is still at its patch. */
+function withAmState(gitDir: string, record: UnresolvedMergeRecord): UnresolvedMergeRecord {
+  const { amInProgress: _never, ...stored } = record;
+  return stored.am !== undefined && amPatchInProgress(gitDir) === stored.am ? { ...stored, amInProgress: true } : stored;
+}
+
+/** Writes (replaces) the record of `record.path` (without what only readers set). Throws on a write failure. */
 export async function writeUnresolvedMerge(gitDir: string, record: UnresolvedMergeRecord): Promise<void> {
+  const { amInProgress: _read, ...stored } = record;
   mkdirSync(join(gitDir, RECORDS_DIR), { recursive: true });
-  await writeFileAtomic(recordPath(gitDir, record.path), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(recordPath(gitDir, record.path), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
 /** Removes the record of `path` (relative to the top), if any. Never throws. */
@@ -108,7 +136,7 @@ export async function readUnresolvedMerge(gitDir: string, path: string): Promise
     return undefined;
   }
   const record = parseUnresolvedMergeRecord(text);
-  return record?.path === path ? record : undefined;
+  return record?.path === path ? withAmState(gitDir, record) : undefined;
 }
 
 /** A path relative to the project root → relative to the work tree's top (`/`-separated), or undefined outside it. */
@@ -153,7 +181,7 @@ export async function readUnresolvedMerges(root: string, env: NodeJS.ProcessEnv)
     if (record === undefined) continue;
     const base = prefix === "" ? "" : prefix.endsWith("/") ? prefix : `${prefix}/`;
     if (base !== "" && !record.path.startsWith(base)) continue;
-    out.set(record.path.slice(base.length), record);
+    out.set(record.path.slice(base.length), withAmState(location.gitDir, record));
   }
   return out;
 }

@@ -38,6 +38,10 @@ well (run it once per clone; running it again changes nothing):
                       environment being merged; with merge.stellar.recursive, the driver
                       git runs for the virtual merge base of a criss-cross merge
                       (merge.stellar-virtual-base.driver: merge-file --virtual-base)
+  mergetool.keepBackup
+                      repository-local git config, false: \`git mergetool\` leaves no
+                      FILE.orig beside the file it resolved (for an environment file, an
+                      encrypted copy that no check reads and that \`git add -A\` commits)
   pre-commit hook     runs \`stellar-secrets pre-commit\` and blocks the commit when it fails
                       (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
                       write, or one it wrote that was edited since, is never replaced: setup
@@ -82,7 +86,7 @@ export const APPLYPATCH_HOOK_MARKER = "# stellar-secrets pre-applypatch hook (wr
 
 /** One thing setup configures. */
 export interface SetupItem {
-  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`, `pre-merge-commit-hook`, `pre-applypatch-hook`). */
+  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `sops-attributes`, `project-attributes`, `mergetool-backup`, `pre-commit-hook`, `pre-merge-commit-hook`, `pre-applypatch-hook`). */
   id: string;
   /** What it is, for people. */
   label: string;
@@ -90,6 +94,8 @@ export interface SetupItem {
   check(): Promise<boolean>;
   /** Configures it; returns a reason when it refuses (then it stays unconfigured). */
   apply(): Promise<string | undefined>;
+  /** Why `apply` would refuse, without changing anything (for `--check`); undefined when it would not. */
+  refusal?(): Promise<string | undefined>;
 }
 
 /** This CLI as a shell command: the running node and the package's bin script, by absolute paths. */
@@ -264,6 +270,10 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     // stellar.yaml's members, requests and approvals merged per name: two approvals on two branches
     // would otherwise conflict, and a text merge can bring back a member one side removed
     attributesItem("project-attributes", PROJECT_ATTRIBUTES),
+    // `git mergetool` keeps the conflicted file as FILE.orig by default: beside an environment file
+    // that is a full encrypted copy (secrets/production.enc.yaml.orig) that no check reads, that
+    // `git add -A` commits, and that rotate-key, rm and members rm never touch
+    configItem("mergetool-backup", "git config mergetool.keepBackup false (git mergetool leaves no FILE.orig copy of an environment file)", [["mergetool.keepBackup", "false"]]),
   ];
   if (options.hook) {
     items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));
@@ -380,21 +390,12 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
       const { text, executable, kind } = await current();
       return executable && (text === script || kind === "runs-us");
     },
+    refusal: async () => refusal(await current()),
     apply: async () => {
-      const { path, text, executable, kind } = await current();
-      // core.hooksPath set in the global or system git config names a folder every repository
-      // uses: a hook written there would refuse commits in every repository without a stellar.yaml
-      const own = [repo.top, dirname(await repo.gitPath("config"))];
-      if (!isInside(realFolder(path), own.map(realFolder))) {
-        return `${path} is outside this repository (core.hooksPath points there, e.g. from your global git config): a hook there runs for other repositories too, so setup does not write it. Add this line to that folder's ${name} hook only if every repository using it is a Stellar Secrets repository: ${cli} pre-commit || exit 1 — or set core.hooksPath for this repository alone (git config --local core.hooksPath .git/hooks) and run setup again, or pass --no-hook`;
-      }
-      if (kind === "runs-us" && !executable) {
-        return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellWord(path, { path: true })})`;
-      }
-      if (kind === "foreign" || kind === "runs-us") {
-        const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : name === "pre-merge-commit" ? MERGE_HOOK_MARKER : APPLYPATCH_HOOK_MARKER);
-        return `${path} already exists and ${edited ? "was edited since stellar-secrets wrote it" : "was not written by stellar-secrets"}; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
-      }
+      const state = await current();
+      const refused = await refusal(state);
+      if (refused !== undefined) return refused;
+      const { path, text } = state;
       if (text !== script) {
         await mkdir(dirname(path), { recursive: true });
         await writeFileAtomic(path, script);
@@ -403,6 +404,28 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
       return undefined;
     },
   };
+  /** Why this hook cannot be written as it stands (see {@link SetupItem.refusal}). */
+  async function refusal({ path, text, executable, kind }: Awaited<ReturnType<typeof current>>): Promise<string | undefined> {
+    // core.hooksPath set in the global or system git config names a folder every repository
+    // uses: a hook written there would refuse commits in every repository without a stellar.yaml
+    // (from a linked work tree also the main one, at whose top the common git directory `.git` sits: this repository's too)
+    const common = dirname(await repo.gitPath("config"));
+    const own = [repo.top, common, ...(basename(common) === ".git" ? [dirname(common)] : [])];
+    if (!isInside(realFolder(path), own.map(realFolder))) {
+      // a hook setup wrote before core.hooksPath was set (husky-style, globally) is still there and never runs
+      const local = join(dirname(await repo.gitPath("config")), "hooks", name);
+      const stranded = existsSync(local) && (await readFile(local, "utf8").catch(() => "")).includes("stellar-secrets") ? ` The ${name} hook in ${local} does not run while core.hooksPath points elsewhere.` : "";
+      return `${path} is outside this repository (core.hooksPath points there, e.g. from your global git config): a hook there runs for other repositories too, so setup does not write it.${stranded} Add this line to that folder's ${name} hook only if every repository using it is a Stellar Secrets repository: ${cli} pre-commit || exit 1 — or set core.hooksPath for this repository alone (git config --local core.hooksPath .git/hooks) and run setup again, or pass --no-hook`;
+    }
+    if (kind === "runs-us" && !executable) {
+      return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellWord(path, { path: true })})`;
+    }
+    if (kind === "foreign" || kind === "runs-us") {
+      const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : name === "pre-merge-commit" ? MERGE_HOOK_MARKER : APPLYPATCH_HOOK_MARKER);
+      return `${path} already exists and ${edited ? "was edited since stellar-secrets wrote it" : "was not written by stellar-secrets"}; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
+    }
+    return undefined;
+  }
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
@@ -418,7 +441,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (await item.check()) {
       states.push({ id: item.id, label: item.label, state: "configured" });
     } else if (f.check) {
-      states.push({ id: item.id, label: item.label, state: "missing" });
+      // what setup would refuse, said now: a hook missing because git runs hooks from another folder
+      // (core.hooksPath in the global config) cannot be set up by running setup as --check says
+      const refused = await item.refusal?.();
+      states.push(refused === undefined ? { id: item.id, label: item.label, state: "missing" } : { id: item.id, label: item.label, state: "missing", reason: refused });
     } else {
       const refused = await item.apply();
       states.push(refused === undefined ? { id: item.id, label: item.label, state: "set up" } : { id: item.id, label: item.label, state: "refused", reason: refused });
@@ -446,7 +472,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else {
     for (const s of states) ctx.stdout.write(`${s.state.padEnd(10)} ${s.label}${s.reason ? `\n           ${s.reason}` : ""}\n`);
     if (signing !== undefined) ctx.stdout.write(renderSigningSetup(signing));
-    if (f.check && incomplete) ctx.stderr.write("run `stellar-secrets git setup` to configure what is missing\n");
+    if (f.check && incomplete) {
+      const blocked = states.some((st) => st.state === "missing" && st.reason !== undefined);
+      ctx.stderr.write(blocked ? "run `stellar-secrets git setup` to configure what is missing; setup cannot write what a reason is given for: do what it says\n" : "run `stellar-secrets git setup` to configure what is missing\n");
+    }
   }
   return incomplete ? 1 : 0;
 }

@@ -32,7 +32,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
+import { amPatchInProgress, findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 
 const help = `Usage: stellar-secrets merge-file [--virtual-base] BASE OURS THEIRS [PATH]
 
@@ -574,6 +574,18 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // where a record of what is left unresolved goes (under the git directory, never committed)
   const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
   const recordAs = given?.split("\\").join("/");
+  // a shallow clone merged with `--allow-unrelated-histories` (git refuses otherwise: the commits that
+  // hold the merge base were not fetched): git gives an empty base, so nothing tells a name one side
+  // removed from one the other added, nor a one-sided change from a conflict
+  if (location !== undefined && isShallow(location.gitDir) && (await readFile(resolve(ctx.cwd, basePath), "utf8").catch(() => "?")).trim() === "") {
+    say(
+      `${display}: this is a shallow clone and git merged without a merge base (its history was not fetched): every name both sides hold with different values is reported as a conflict, also where only one side changed it, ` +
+        "and a name one side removed comes back from the other; fetch the history (`git fetch --unshallow`) and redo the merge (`git merge --abort`, or `git reset --hard ORIG_HEAD` once git committed it)",
+    );
+  }
+  // `git am -3` keeps no commit of the patch's side: the record names the am session's patch instead
+  const amPatch = location === undefined ? undefined : amPatchInProgress(location.gitDir);
+  const amField = amPatch === undefined ? {} : { am: amPatch };
   // recorded whole before anything is merged, and replaced (or removed) once the driver knows the outcome: a
   // driver killed part way (Ctrl-C, out of memory, a crash of node) leaves git's conflict with OURS as it was
   // and, without a record, nothing would stop `git add && git commit` from dropping their side unseen
@@ -586,6 +598,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       whole: { reason: "failed", code: "MERGE_INTERRUPTED", members: [] },
       file: sha256Text(oursText),
       theirs: sha256Text(theirsText),
+      ...amField,
       recordedAt: new Date().toISOString(),
     }).catch(() => undefined); // (the outcome's record is tried again below, and says so when it cannot be written)
   }
@@ -610,13 +623,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           whole: { reason, code, members },
           file: sha256Text(current),
           theirs: sha256Text(theirsText),
+          ...amField,
           recordedAt: new Date().toISOString(),
         });
         say(`${display} is recorded as not merged: until it is finished the pre-commit hook refuses to commit it and \`stellar-secrets check\` reports it (unresolved-merge)`);
         // the file is our side byte for byte: the record can tell it from an abort only by the other side
-        // git keeps (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD), which these operations do not write
+        // git keeps (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD, REVERT_HEAD, or git am's patch), which these operations do not write
         say(
-          `(during \`git merge\`, \`rebase\`, \`cherry-pick\` or \`revert\`; after \`git stash pop|apply\`, \`git cherry-pick -n\`, \`git revert -n\` or \`git checkout -m\`, which keep no other side, it is not enforced: ` +
+          `(during \`git merge\`, \`rebase\`, \`cherry-pick\`, \`revert\` or \`git am -3\`; after \`git stash pop|apply\`, \`git cherry-pick -n\`, \`git revert -n\` or \`git checkout -m\`, which keep no other side, it is not enforced: ` +
             `do not commit ${display} as it is, keep what you need of the other side and redo it with a key)`,
         );
       } catch (writeError) {
@@ -639,6 +653,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           names: result.conflicts.map((c) => c.name).sort(),
           file: sha256Text(result.text),
           theirs: sha256Text(theirsText),
+          ...amField,
           recordedAt: new Date().toISOString(),
         });
       } catch (error) {
@@ -690,12 +705,26 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
   }
   if (applying) {
-    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook, and no commit names the patch's side: while the file is our side byte for byte nothing refuses committing it, so resolve each name before `git add` and `git am --continue`");
+    lines.push("`git am --continue` runs the pre-applypatch hook (`git setup` installs it), not the pre-commit hook: until then it refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge), while this patch is the one `git am` applies (`git am --skip` or `--abort` ends that)");
   } else if (location !== undefined && recordAs !== undefined) {
     lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   }
   for (const l of lines) say(l);
   return 1;
+}
+
+/**
+ * True when the repository of the git directory `gitDir` is a shallow clone (git keeps the list of
+ * its cut commits in `shallow`, in the common git directory of a linked worktree). Never throws.
+ */
+export function isShallow(gitDir: string): boolean {
+  try {
+    if (existsSync(join(gitDir, "shallow"))) return true;
+    const common = readFileSync(join(gitDir, "commondir"), "utf8").trim();
+    return common !== "" && existsSync(join(resolve(gitDir, common), "shallow"));
+  } catch {
+    return false;
+  }
 }
 
 /**

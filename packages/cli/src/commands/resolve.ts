@@ -328,6 +328,14 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
     if (!(error instanceof CliError) || error.code !== "NOT_FOUND") throw error;
     const staged = await theirStage(repo, gitPath, record);
     if (staged !== undefined) return staged;
+    // `git am -3` with the file already `git add`ed (the pre-applypatch hook refused it): no stage 3
+    // is left, but the record says the am session is still at the patch that conflicted; ours is HEAD
+    if (record?.amInProgress === true) {
+      if (!theirs) return { ref: "HEAD", commit: await repo.resolve("HEAD") };
+      throw new CliError("NOT_FOUND", `git am is applying a patch to ${file}, but the patch's version of it is gone from the index (it was \`git add\`ed): there is no "theirs" to keep`, {
+        hint: `keep ours (\`stellar-secrets resolve --env ${environment} --ours\`), or start the patch again to get its side back: \`git am --abort\`, \`git am -3 PATCH\`, then \`stellar-secrets resolve --env ${environment} --theirs\` before \`git add\``,
+      });
+    }
     throw new CliError("NOT_FOUND", `no merge, rebase or cherry-pick is in progress: there is no side of ${file} to keep`, {
       hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${shellPathWord(gitPath)}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
     });
