@@ -263,6 +263,12 @@ export function addSecretMentions(file: ConfigFile, text: string): void {
     const quote = at > 0 && (text.charCodeAt(at - 1) === 34 || text.charCodeAt(at - 1) === 39);
     const start = quote ? at - 1 : at;
     if (start > 0 && (start - 1 < end || !MENTION_BOUNDARY.test(text[start - 1]!))) continue;
+    // the key of a reference the parse read (almost every hit): nothing to record, no pattern tried
+    const read = readReferenceAfter(file, text, at + 6);
+    if (read !== undefined) {
+      end = read;
+      continue;
+    }
     SECRET_MENTION_AT.lastIndex = start;
     const m = SECRET_MENTION_AT.exec(text);
     if (m === null) continue;
@@ -277,6 +283,28 @@ export function addSecretMentions(file: ConfigFile, text: string): void {
     if (out.length >= MAX_SECRET_MENTIONS) break;
   }
   if (out !== undefined) file.secretMentions = out;
+}
+
+/**
+ * The end of the name of a reference the parse read whose key ends at `from` (just after the word
+ * `secret`: only a closing quote, spaces and one `:` between it and the name); undefined when none.
+ */
+function readReferenceAfter(file: ConfigFile, text: string, from: number): number | undefined {
+  for (const doc of file.documents) {
+    for (const ref of doc.references) {
+      const nameAt = ref.range.start;
+      if (nameAt <= from || nameAt > from + 16) continue;
+      let colons = 0;
+      let i = from;
+      for (; i < nameAt; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 58) colons++;
+        else if (!(c === 32 || c === 9 || ((c === 34 || c === 39) && i === from))) break;
+      }
+      if (i === nameAt && colons === 1) return ref.range.end;
+    }
+  }
+  return undefined;
 }
 
 /** Whether a document of `file` reads a reference to the secret `name`. */
