@@ -257,16 +257,18 @@ const MENTION_BOUNDARY = /[\s{,]/;
  */
 export function addSecretMentions(file: ConfigFile, text: string): void {
   let out: SecretMention[] | undefined;
+  let read: ReadReferences | undefined; // built at the first hit: most files have one or two
   let end = 0; // where the last mention ends: its value holds no other
   for (let at = text.indexOf("secret"); at !== -1; at = text.indexOf("secret", at + 6)) {
     // the key starts at a quote before the word, or at the word
     const quote = at > 0 && (text.charCodeAt(at - 1) === 34 || text.charCodeAt(at - 1) === 39);
     const start = quote ? at - 1 : at;
     if (start > 0 && (start - 1 < end || !MENTION_BOUNDARY.test(text[start - 1]!))) continue;
+    read ??= readReferences(file);
     // the key of a reference the parse read (almost every hit): nothing to record, no pattern tried
-    const read = readReferenceAfter(file, text, at + 6);
-    if (read !== undefined) {
-      end = read;
+    const readEnd = read.ends.get(valueStartAfterKey(text, at + 6));
+    if (readEnd !== undefined) {
+      end = readEnd;
       continue;
     }
     SECRET_MENTION_AT.lastIndex = start;
@@ -278,39 +280,48 @@ export function addSecretMentions(file: ConfigFile, text: string): void {
     // a name the file reads a reference to is used, so never `unused-secret`'s: left out, and a file
     // whose every mention is read (almost every file) gets no property (a model of another shape made
     // every later read of the models slower: `check` of 5,000 files cost 2-4 % more instructions)
-    if (readsReference(file, name)) continue;
+    if (read.names.has(name)) continue;
     (out ??= []).push({ name, line: file.lines.positionAt(at).line });
     if (out.length >= MAX_SECRET_MENTIONS) break;
   }
   if (out !== undefined) file.secretMentions = out;
 }
 
-/**
- * The end of the name of a reference the parse read whose key ends at `from` (just after the word
- * `secret`: only a closing quote, spaces and one `:` between it and the name); undefined when none.
- */
-function readReferenceAfter(file: ConfigFile, text: string, from: number): number | undefined {
-  for (const doc of file.documents) {
-    for (const ref of doc.references) {
-      const nameAt = ref.range.start;
-      if (nameAt <= from || nameAt > from + 16) continue;
-      let colons = 0;
-      let i = from;
-      for (; i < nameAt; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 58) colons++;
-        else if (!(c === 32 || c === 9 || ((c === 34 || c === 39) && i === from))) break;
-      }
-      if (i === nameAt && colons === 1) return ref.range.end;
-    }
-  }
-  return undefined;
+/** The references a file's parse read: where each name starts (to where it ends), and the names. */
+interface ReadReferences {
+  ends: Map<number, number>;
+  names: Set<string>;
 }
 
-/** Whether a document of `file` reads a reference to the secret `name`. */
-function readsReference(file: ConfigFile, name: string): boolean {
-  for (const doc of file.documents) for (const ref of doc.references) if (ref.secret === name) return true;
-  return false;
+/** {@link ReadReferences} of `file`, built once per scan (a lookup per hit, not a pass over every reference: a file of thousands of references would be quadratic). */
+function readReferences(file: ConfigFile): ReadReferences {
+  const ends = new Map<number, number>();
+  const names = new Set<string>();
+  for (const doc of file.documents) {
+    for (const ref of doc.references) {
+      ends.set(ref.range.start, ref.range.end);
+      names.add(ref.secret);
+    }
+  }
+  return { ends, names };
+}
+
+/**
+ * Where the value after a key ending at `from` (just after the word `secret`) starts: past a
+ * closing quote, spaces, tabs and exactly one `:`, at most 16 characters on; -1 otherwise (no
+ * reference starts there).
+ */
+function valueStartAfterKey(text: string, from: number): number {
+  let colons = 0;
+  let i = from;
+  const c0 = text.charCodeAt(i);
+  if (c0 === 34 || c0 === 39) i++;
+  for (; i <= from + 16 && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) colons++;
+    else if (c !== 32 && c !== 9) break;
+  }
+  return colons === 1 && i <= from + 16 ? i : -1;
 }
 
 /**
