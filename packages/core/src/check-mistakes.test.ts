@@ -1236,3 +1236,22 @@ describe("a header prefix without its space (checker session 6, planted)", () =>
     }
   });
 });
+
+describe("a connector that lost its kind line (checker session 7, item 4)", () => {
+  it("the connection's unknown-reference names the file that writes it without kind, and offers no other name", () => {
+    const kindless = "name: zendesk_auth\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n";
+    const ds = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": kindless })).filter((d) => d.file.includes("zendesk"));
+    expect(ds.map((d) => [d.file, d.rule, d.line])).toEqual([
+      ["connections/zendesk.yaml", "unknown-reference", 4],
+      ["connectors/zendesk.yaml", "schema", 1],
+    ]);
+    // before: "… but there is none by that name" and nothing more, the file that lost its kind unnamed
+    expect(ds[0]?.message).toBe(
+      'API connection "zendesk" uses auth connector "zendesk_auth", but there is none by that name; connectors/zendesk.yaml:1 writes auth connector "zendesk_auth" in a document without a "kind" line, so it is not read (the error there says so): add "kind: auth_connector" there',
+    );
+    expect(ds[0]?.suggestion).toBeUndefined();
+    // a kind-less document of another kind, or another name, explains nothing
+    const other = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": kindless.replace("zendesk_auth", "zendesk_login") })).find((d) => d.rule === "unknown-reference" && d.file === "connections/zendesk.yaml");
+    expect(other?.message).not.toContain("without a \"kind\"");
+  });
+});

@@ -859,6 +859,22 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      // the object is written in a document that lost its `kind` line (reported there): that file is the explanation
+      const kindless = kindlessDefinition(index, link.targetKind, link.target);
+      if (kindless !== undefined) {
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            // (no did-you-mean: the name is right, the file is what to fix)
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name; ${kindless}: add "kind: ${link.targetKind}" there`,
+          ),
+        );
+        continue;
+      }
       // an object of the right kind in a file kept out of the project (Stripe.YAML beside *.yaml
       // globs) says more than a same-named object of another kind in the project
       const other = index.excludedDefinition(link.targetKind, link.target) === undefined ? otherKindExplanation(index, link) : undefined;
@@ -1046,6 +1062,27 @@ function unreadConfigFilesNote(index: WorkspaceIndex, what: "define" | "referenc
   unread.sort();
   const shown = unread.length > 3 ? `${unread.slice(0, 3).join(", ")} and ${unread.length - 3} more` : unread.join(", ");
   return `; ${shown} ${unread.length === 1 ? "was" : "were"} not read (see the error there) and may ${what} it: fix that first`;
+}
+
+/** The start of the `schema` error config.ts gives a document of ours that has no `kind` line (`kindlessObject`), with the name and kind it reads. */
+const KINDLESS_MESSAGE = /^this document has no "kind", so it is not read: .*?, and "([^"]*)" is neither checked nor deployed; its fields are .*: add "kind: ([a-z_]+)"$/;
+
+/**
+ * "FILE:LINE writes KIND "NAME" without a `kind` line, so it is not read" when a config document
+ * that lost its `kind` line (its `schema` error says so) has the name and the fields of that kind;
+ * undefined otherwise. Read from the files' diagnostics (a model from the cache has them too); only
+ * for a link that names nothing, so never on the hot path.
+ */
+function kindlessDefinition(index: WorkspaceIndex, kind: ConfigKind, name: string): string | undefined {
+  for (const file of index.configFiles.values()) {
+    for (const d of file.diagnostics) {
+      if (d.rule !== "schema" || !d.message.startsWith("this document has no")) continue;
+      const m = KINDLESS_MESSAGE.exec(d.message);
+      if (m === null || m[1] !== name || m[2] !== kind) continue;
+      return `${file.path}:${d.line} writes ${KIND_WORDS[kind]} "${name}" in a document without a "kind" line, so it is not read (the error there says so)`;
+    }
+  }
+  return undefined;
 }
 
 /** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */
