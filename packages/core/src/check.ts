@@ -14,6 +14,7 @@ import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { keyGroupsRuleProblems } from "./key-groups-rule.js";
+import { plaintextEnvDiagnostics } from "./plaintext-env.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE } from "./sops-config.js";
 import { checkGitAttributes } from "./git-attributes.js";
@@ -169,6 +170,13 @@ export interface CheckOptions {
    * is the same as without the cache as long as every index change was reported to it.
    */
   crossFileCache?: CrossFileCache;
+  /**
+   * Whether git tracks a file (path relative to the project root): true, false, or undefined when
+   * not known. Enables the `plaintext-credential` finding on a tracked plaintext environment file
+   * outside the secrets folder (`.env.production` holding values of this project's secrets), which
+   * is not reported without it (an untracked, git-ignored `.env` is normal local practice).
+   */
+  tracked?: (relPath: string) => boolean | undefined;
 }
 
 /**
@@ -652,6 +660,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     cache.settle(entries, index);
   }
 
+  // A tracked .env.production (or production.env, secrets.production.json) holding values of this project's secrets
+  if (options.tracked !== undefined && index.plaintextEnvFiles.size > 0) {
+    const catalog = index.catalog?.entries;
+    const isSecret = (name: string): boolean => index.secret(name) !== undefined || catalog?.has(name) === true;
+    out.push(...plaintextEnvDiagnostics(index.plaintextEnvFiles.values(), isSecret, options.tracked, sev("plaintext-credential"), index.project.environments.map((e) => e.name)));
+  }
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 

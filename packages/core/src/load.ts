@@ -37,6 +37,7 @@ import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type
 import { shellPathWord } from "./shell.js";
 import type { ConfigModelCache } from "./model-cache.js";
 
+import { isPlaintextEnvName, PLAINTEXT_ENV_MAX_BYTES, plaintextEnvAssignments } from "./plaintext-env.js";
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
@@ -331,6 +332,19 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     }
   };
 
+  /** Records the assignments of a plaintext environment file (the first {@link PLAINTEXT_ENV_MAX_BYTES}); nothing when it has none or cannot be read. */
+  const readPlaintextEnv = (abs: string, rel: string): void => {
+    let text: string;
+    try {
+      const bytes = fs.readFileBytes?.(abs) ?? Buffer.from(fs.readFile(abs), "utf8");
+      text = Buffer.from(bytes.subarray(0, PLAINTEXT_ENV_MAX_BYTES)).toString("utf8");
+    } catch {
+      return;
+    }
+    const assignments = plaintextEnvAssignments(text);
+    if (assignments.length > 0) index.setPlaintextEnvFile(rel, { path: rel, assignments });
+  };
+
   /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
   const reportOutside = (rel: string, isDir: boolean, inSecrets: boolean, target: string): void => {
     const why = outsideWhy(target);
@@ -523,6 +537,9 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
       return;
     }
     const role = classifyPath(project, rel, filter);
+    // a plaintext environment file (.env.production, production.env, secrets.production.json): its
+    // names and lines, for check to report if git tracks it (one name test per file outside the secrets folder)
+    if (!inSecrets && (role.role === "ignored" || role.role === "config") && isPlaintextEnvName(entry.name)) readPlaintextEnv(abs, rel);
     // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
     if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
     if (role.role === "ignored" || role.role === "project") return;
