@@ -1255,3 +1255,82 @@ describe("a connector that lost its kind line (checker session 7, item 4)", () =
     expect(other?.message).not.toContain("without a \"kind\"");
   });
 });
+
+describe("planted: the environment written into a reference's name (checker session 7)", () => {
+  const action = (secret: string) =>
+    `kind: action\nname: refund\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nenvironments: [production]\nheaders:\n  - { name: X-Key, type: secret, secret: ${secret} }\n`;
+
+  it("production.stripe_api_key, prod/stripe_api_key, stripe_api_key_production, STRIPE_API_KEY_PROD: one unknown-secret naming the secret without the environment, as the replacement", () => {
+    for (const [written, declared] of [
+      ["production.stripe_api_key", "production"],
+      ['"prod/stripe_api_key"', "production"],
+      ["stripe_api_key_production", "production"],
+      ["STRIPE_API_KEY_PROD", "production"],
+      ["staging-stripe_api_key", "staging"],
+    ] as const) {
+      const ds = checkWorkspace(workspaceWith({ "actions/refund.yaml": action(written) })).filter((d) => d.file === "actions/refund.yaml");
+      expect(ds.map((d) => [d.rule, d.line, d.suggestion]), written).toEqual([["unknown-secret", 8, "stripe_api_key"]]);
+      expect(ds[0]?.message, written).toContain(`the secret is "stripe_api_key", without "`);
+      expect(ds[0]?.message, written).toContain(`\`stellar-secrets exec --env ${declared}\``);
+      expect(ds[0]?.message, written).toMatch(/: write secret: stripe_api_key$/);
+    }
+    const [d] = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("production.stripe_api_key") })).filter((x) => x.file === "actions/refund.yaml");
+    // before: 'no secret can have this name: … (as in "production_stripe_api_key")', a name that leads nowhere
+    expect(d?.message).toBe(
+      'unknown secret "production.stripe_api_key": no environment file has it; the secret is "stripe_api_key", without "production": a secret has one name in every environment (each environment\'s file holds its own value) and the environment is chosen where the reference is used (`stellar-secrets exec --env production`, the resolver\'s environment, the action\'s `environments`): write secret: stripe_api_key',
+    );
+  });
+
+  it("a name whose other part is no environment, or whose stem is no secret, keeps the usual message", () => {
+    const other = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("stripe_api_key_v2") })).find((d) => d.file === "actions/refund.yaml");
+    expect(other?.message).not.toContain("without");
+    const none = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("paypal_key_prod") })).find((d) => d.file === "actions/refund.yaml");
+    expect(none?.message).not.toContain("without");
+  });
+});
+
+describe("planted: newcomer shapes (checker session 7)", () => {
+  it("environments: production (a string) says to write the list, with [production] as the replacement; a comma list too; actions the same", () => {
+    const agent = (line: string) => `kind: agent\nname: helper\n${line}\nactions: [lookup]\n`;
+    const one = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent("environments: production") })).filter((d) => d.file === "agents/helper.yaml");
+    // before: '"environments" must be array'
+    expect(one.map((d) => [d.rule, d.line, d.column, d.message, d.suggestion])).toEqual([
+      ["schema", 3, 15, '"environments" must be a list, not a string: write environments: [production] (in brackets, even for one)', "[production]"],
+    ]);
+    const two = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent("environments: staging, production") })).filter((d) => d.file === "agents/helper.yaml");
+    expect(two.map((d) => d.suggestion)).toEqual(["[staging, production]"]);
+    const actions = checkWorkspace(workspaceWith({ "agents/helper.yaml": "kind: agent\nname: helper\nactions: lookup\n" })).filter((d) => d.file === "agents/helper.yaml");
+    expect(actions.map((d) => [d.rule, d.suggestion])).toEqual([["schema", "[lookup]"]]);
+  });
+
+  it("a connection's auth: { secret: stripe_api_key } names the auth connector that holds that secret, as the replacement", () => {
+    const connection = "kind: api_connection\nname: payments\nbase_url: https://api.stripe.com\nauth: { secret: stripe_api_key }\n";
+    const ds = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection })).filter((d) => d.file === "connections/payments.yaml");
+    // before: '"auth" must be string: it takes no secret reference { secret: NAME } (only the `secret:` of …)', no word of what auth names
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      [
+        "schema",
+        4,
+        '"auth" must name an auth connector, not a secret: it holds the reference { secret: stripe_api_key }: write auth: stripe, the auth connector (connectors/stripe.yaml) that holds { secret: stripe_api_key }',
+        "stripe",
+      ],
+    ]);
+    // no connector holds it: what such a connector is, no replacement
+    const none = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection.replace("stripe_api_key", "hubspot_api_token") })).find((d) => d.file === "connections/payments.yaml" && d.rule === "schema");
+    expect(none?.message).toBe(
+      '"auth" must name an auth connector, not a secret: it holds the reference { secret: hubspot_api_token }: write auth: NAME, the name of the auth connector (kind: auth_connector) whose credential field holds { secret: hubspot_api_token } (type: bearer_token with token: { secret: hubspot_api_token }, …)',
+    );
+    expect(none?.suggestion).toBeUndefined();
+  });
+
+  it("a header's type: bearer says a secret header is type: secret with the prefix \"Bearer \", with secret as the replacement", () => {
+    const action = (type: string) => `kind: action\nname: refund\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nheaders:\n  - { name: Authorization, type: ${type}, secret: stripe_api_key }\n`;
+    const ds = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("bearer") })).filter((d) => d.file === "actions/refund.yaml");
+    // before: '"headers.0.type" must be one of "secret", "static"'
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      ["schema", 7, '"headers.0.type" must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret, with the scheme as its prefix (prefix: "Bearer ", in quotes: the space belongs to it)', "secret"],
+    ]);
+    const key = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("api_key") })).filter((d) => d.file === "actions/refund.yaml");
+    expect(key.map((d) => [d.message, d.suggestion])).toEqual([['"headers.0.type" must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret', "secret"]]);
+  });
+});

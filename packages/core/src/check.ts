@@ -9,6 +9,7 @@ import { credentialAsName, detectCredential, hideCredentialNames, pastedCredenti
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
+import { AUTH_NOT_A_SECRET } from "./validate.js";
 import { describeProxyVariableName, describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
@@ -818,8 +819,9 @@ const NOT_A_REFERENCE = " must be a secret reference { secret: NAME }, not a pla
  * (it needs the secrets' names), so made at check time, as {@link withFreeSecretNames}.
  */
 function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
-  if (!diagnostics.some((d) => d.rule === "schema" && d.message.endsWith(NOT_A_REFERENCE))) return diagnostics;
+  if (!diagnostics.some((d) => d.rule === "schema" && (d.message.endsWith(NOT_A_REFERENCE) || d.message.includes(AUTH_NOT_A_SECRET)))) return diagnostics;
   return diagnostics.map((d) => {
+    if (d.rule === "schema" && d.message.includes(AUTH_NOT_A_SECRET)) return withAuthConnector(index, d);
     if (d.rule !== "schema" || !d.message.endsWith(NOT_A_REFERENCE)) return d;
     for (const doc of file.documents) {
       for (const p of doc.plainValues ?? []) {
@@ -839,6 +841,28 @@ function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostic
     }
     return d;
   });
+}
+
+/**
+ * A connection's `auth: { secret: NAME }` error with the auth connectors whose references name that
+ * secret (`connectors/stripe.yaml` for `stripe_api_key`): "write auth: stripe", the replacement
+ * when there is one; unchanged when none does (the message says what such a connector is).
+ */
+function withAuthConnector(index: WorkspaceIndex, d: Diagnostic): Diagnostic {
+  const secret = /\{ secret: ([^ }]+) \}: write auth: NAME/.exec(d.message)?.[1];
+  if (secret === undefined) return d;
+  const holders: string[] = [];
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      if (doc.kind === "auth_connector" && doc.name !== undefined && doc.references.some((r) => r.secret === secret) && !holders.includes(doc.name)) holders.push(doc.name);
+    }
+  }
+  if (holders.length === 0) return d;
+  const start = d.message.slice(0, d.message.indexOf(": write auth: NAME"));
+  const where = (name: string): string => index.objectDefinitions("auth_connector", name)[0]?.file ?? "";
+  return holders.length === 1
+    ? { ...d, message: `${start}: write auth: ${holders[0]}, the auth connector (${where(holders[0]!)}) that holds { secret: ${secret} }`, suggestion: holders[0]! }
+    : { ...d, message: `${start}: write auth: NAME, one of the auth connectors that hold { secret: ${secret} }: ${holders.map((h) => `${h} (${where(h)})`).join(", ")}` };
 }
 
 /**
@@ -1401,6 +1425,19 @@ function checkReference(
         { secret: ref.secret },
       );
     }
+    // the environment written into the name (`production.stripe_api_key`, `stripe_api_key_prod`) of a secret that exists without it
+    const qualified = environmentQualified(index, ref.secret);
+    if (qualified !== undefined) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file has it; the secret is "${qualified.stem}", without "${qualified.environment}": a secret has one name in every environment (each environment's file holds its own value) and the environment is chosen where the reference is used (\`stellar-secrets exec --env ${qualified.declared ?? "ENV"}\`, the resolver's environment, the action's \`environments\`): write secret: ${qualified.stem}`,
+        { secret: ref.secret, suggestion: qualified.stem },
+      );
+    }
     const near = suggestSecret(index, ref.secret, budget);
     // the valid form of a name written with plain sops (`segment-write-key`): the reference is right, the name is not
     if (near.name !== undefined && !validateSecretName(near.name).ok && validateSecretName(ref.secret).ok && suggestSecretName(near.name) === ref.secret) {
@@ -1501,6 +1538,33 @@ function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readon
 }
 
 /** Words at the end of a secret's name that name an environment (`stripe_key_prod`), besides the declared environments' names. */
+/**
+ * A reference's name that is a secret's name with an environment written before or after it
+ * (`production.stripe_api_key`, `prod/stripe_api_key`, `stripe_api_key_production`,
+ * `STRIPE_API_KEY_PROD`): the secret (the name without it, as written or in lower case), the
+ * environment word, and the declared environment it means (when one is that word or starts with it);
+ * undefined otherwise. Only for a name no environment file has.
+ */
+function environmentQualified(index: WorkspaceIndex, name: string): { stem: string; environment: string; declared?: string } | undefined {
+  const declared = index.project.environments.map((e) => e.name);
+  const isEnvironment = (word: string): boolean => ENVIRONMENT_SUFFIXES.has(word.toLowerCase()) || declared.includes(word.toLowerCase());
+  const secretOf = (stem: string): string | undefined => (index.secret(stem) !== undefined ? stem : index.secret(stem.toLowerCase()) !== undefined ? stem.toLowerCase() : undefined);
+  const before = /^([A-Za-z]+)[._/:-](.+)$/.exec(name);
+  const after = /^(.+?)[._/:-]([A-Za-z]+)$/.exec(name);
+  const tries: [word: string, stem: string][] = [];
+  if (before !== null) tries.push([before[1]!, before[2]!]);
+  if (after !== null) tries.push([after[2]!, after[1]!]);
+  for (const [word, stem] of tries) {
+    if (!isEnvironment(word)) continue;
+    const secret = secretOf(stem);
+    if (secret === undefined) continue;
+    const lower = word.toLowerCase();
+    const meant = declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+    return meant === undefined ? { stem: secret, environment: word } : { stem: secret, environment: word, declared: meant };
+  }
+  return undefined;
+}
+
 const ENVIRONMENT_SUFFIXES = new Set(["prod", "production", "prd", "live", "dev", "development", "develop", "stg", "stage", "staging", "test", "testing", "qa", "uat", "sandbox", "local"]);
 
 /**
