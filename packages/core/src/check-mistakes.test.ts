@@ -1334,3 +1334,27 @@ describe("planted: newcomer shapes (checker session 7)", () => {
     expect(key.map((d) => [d.message, d.suggestion])).toEqual([['"headers.0.type" must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret', "secret"]]);
   });
 });
+
+describe("planted: a link written as the file that defines the object (checker session 7)", () => {
+  it("auth: connectors/stripe.yaml, connection: ../connections/stripe.yaml, actions: [actions/charge.yaml]: one unknown-reference naming the object that file defines, as the replacement; no schema error beside it", () => {
+    const connection = "kind: api_connection\nname: payments\nbase_url: https://api.stripe.com\nauth: connectors/stripe.yaml\n";
+    const ds = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection })).filter((d) => d.file === "connections/payments.yaml");
+    // before: a schema "not a valid name" error and an unknown-reference "there is none by that name", both at the link
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      ["unknown-reference", 4, 'API connection "payments" uses auth connector "connectors/stripe.yaml", but a link names an object by its name, not its file: connectors/stripe.yaml defines auth connector "stripe": write auth: stripe', "stripe"],
+    ]);
+    // relative to the file's folder
+    const action = "kind: action\nname: refund\nconnection: ../connections/stripe.yaml\nmethod: POST\npath: /v1/refunds\n";
+    const relative = checkWorkspace(workspaceWith({ "actions/refund.yaml": action })).filter((d) => d.file === "actions/refund.yaml");
+    expect(relative.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", "stripe"]]);
+    expect(relative[0]?.message).toContain("connections/stripe.yaml defines API connection \"stripe\": write connection: stripe");
+    const agent = "kind: agent\nname: helper\nactions: [actions/charge.yaml]\n";
+    const listed = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent })).filter((d) => d.file === "agents/helper.yaml");
+    expect(listed.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", "charge"]]);
+    expect(listed[0]?.message).toMatch(/write charge in actions$/);
+    // a path no file has: said, no replacement
+    const none = checkWorkspace(workspaceWith({ "agents/helper.yaml": "kind: agent\nname: helper\nactions: [actions/nothing.yaml]\n" })).filter((d) => d.file === "agents/helper.yaml");
+    expect(none.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", undefined]]);
+    expect(none[0]?.message).toMatch(/not its file: write the name of the action \(its `name:`\)$/);
+  });
+});

@@ -9,7 +9,7 @@ import { credentialAsName, detectCredential, hideCredentialNames, pastedCredenti
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
-import { AUTH_NOT_A_SECRET } from "./validate.js";
+import { AUTH_NOT_A_SECRET, isFileLike } from "./validate.js";
 import { describeProxyVariableName, describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
@@ -897,6 +897,26 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      // a link written as the file that defines the object (`auth: connectors/stripe.yaml`): a link names the object
+      if (isFileLike(link.target)) {
+        const named = definedInFile(index, file.path, link.targetKind, link.target);
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but a link names an object by its name, not its file: ${
+              named === undefined
+                ? `write the name of the ${KIND_WORDS[link.targetKind]} (its \`name:\`)${index.configFiles.has(link.target) ? `; ${link.target} defines no ${KIND_WORDS[link.targetKind]}` : ""}`
+                : `${named.file} defines ${KIND_WORDS[link.targetKind]} "${named.name}": write ${link.field === "actions" ? `${named.name} in actions` : `${link.field}: ${named.name}`}`
+            }`,
+            named === undefined ? undefined : { suggestion: named.name },
+          ),
+        );
+        continue;
+      }
       // the object is written in a document that lost its `kind` line (reported there): that file is the explanation
       const kindless = kindlessDefinition(index, link.targetKind, link.target);
       if (kindless !== undefined) {
@@ -1100,6 +1120,36 @@ function unreadConfigFilesNote(index: WorkspaceIndex, what: "define" | "referenc
   unread.sort();
   const shown = unread.length > 3 ? `${unread.slice(0, 3).join(", ")} and ${unread.length - 3} more` : unread.join(", ");
   return `; ${shown} ${unread.length === 1 ? "was" : "were"} not read (see the error there) and may ${what} it: fix that first`;
+}
+
+/**
+ * The object of `kind` that the config file `written` defines (its one object of that kind), the
+ * path taken as written from the project root or from the folder of `from` (`./refund.yaml`,
+ * `../connectors/stripe.yaml`); undefined when no such file or not exactly one such object.
+ */
+function definedInFile(index: WorkspaceIndex, from: string, kind: ConfigKind, written: string): { file: string; name: string } | undefined {
+  const folder = from.includes("/") ? from.slice(0, from.lastIndexOf("/")) : "";
+  const candidates = [normalizeRelative(written), normalizeRelative(folder === "" ? written : `${folder}/${written}`)];
+  for (const path of candidates) {
+    const file = path === undefined ? undefined : index.configFiles.get(path);
+    if (file === undefined) continue;
+    const names = file.documents.filter((d) => d.kind === kind && d.name !== undefined).map((d) => d.name as string);
+    if (names.length === 1) return { file: file.path, name: names[0]! };
+  }
+  return undefined;
+}
+
+/** `a/./b/../c` as `a/c`, without a leading `./`; undefined when it leaves the root. */
+function normalizeRelative(path: string): string | undefined {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else out.push(part);
+  }
+  return out.join("/");
 }
 
 /** The start of the `schema` error config.ts gives a document of ours that has no `kind` line (`kindlessObject`), with the name and kind it reads. */

@@ -37,7 +37,7 @@ import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type
 import { shellPathWord } from "./shell.js";
 import type { ConfigModelCache } from "./model-cache.js";
 
-import { isPlaintextEnvName, PLAINTEXT_ENV_MAX_BYTES, plaintextEnvAssignments } from "./plaintext-env.js";
+import { isPlaintextEnvName, mayBePlaintextEnvName, PLAINTEXT_ENV_MAX_BYTES, plaintextEnvAssignments } from "./plaintext-env.js";
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
@@ -539,7 +539,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     const role = classifyPath(project, rel, filter);
     // a plaintext environment file (.env.production, production.env, secrets.production.json): its
     // names and lines, for check to report if git tracks it (one name test per file outside the secrets folder)
-    if (!inSecrets && (role.role === "ignored" || role.role === "config") && isPlaintextEnvName(entry.name)) readPlaintextEnv(abs, rel);
+    if (!inSecrets && (role.role === "ignored" || role.role === "config") && mayBePlaintextEnvName(entry.name) && isPlaintextEnvName(entry.name)) readPlaintextEnv(abs, rel);
     // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
     if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
     if (role.role === "ignored" || role.role === "project") return;

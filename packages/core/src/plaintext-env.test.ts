@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checkWorkspace } from "./check.js";
 import { loadWorkspace } from "./load.js";
-import { isPlaintextEnvName, plaintextEnvAssignments, plaintextEnvDiagnostics } from "./plaintext-env.js";
+import { isPlaintextEnvName, mayBePlaintextEnvName, plaintextEnvAssignments, plaintextEnvDiagnostics } from "./plaintext-env.js";
 import { useTempDirs } from "./test-support/temp-dirs.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
@@ -17,6 +17,9 @@ describe("isPlaintextEnvName", () => {
     for (const name of [".env", ".env.production", ".env.staging", ".env.production.local", "production.env", "secrets.production.json", "secrets.json", "secret.staging.yaml", "secrets.env"]) {
       expect(isPlaintextEnvName(name), name).toBe(true);
     }
+    // (the loader's cheap pre-test passes every name the regular expression takes)
+    for (const name of [".env", ".env.production", "production.env", "secrets.production.json", "secret.staging.yaml"]) expect(mayBePlaintextEnvName(name), name).toBe(true);
+    expect(mayBePlaintextEnvName("c12.yaml")).toBe(false);
     for (const name of [".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "secrets.example.json", "environment.ts", "env.yaml", "production.enc.yaml", ".envrc", "docker-compose.yml", "secrets"]) {
       expect(isPlaintextEnvName(name), name).toBe(false);
     }

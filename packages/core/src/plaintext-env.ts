@@ -33,6 +33,16 @@ const CANDIDATE = /^(?:\.env(?:\.[A-Za-z0-9_.-]+)?|[A-Za-z0-9_-]+\.env|secrets?(
 /** Templates committed on purpose, with placeholders: never candidates. */
 const TEMPLATE = /(?:^|[._-])(?:example|sample|template|dist|defaults?|schema)(?:[._-]|$)/i;
 
+/**
+ * A test without a regular expression that every name {@link isPlaintextEnvName} takes passes (it
+ * starts with `.` or `s`, or ends with `.env`): the loader runs it on every file it passes, most of
+ * them config files, and the regular expression only on the few that pass it.
+ */
+export function mayBePlaintextEnvName(base: string): boolean {
+  const c = base.charCodeAt(0);
+  return c === 46 /* . */ || c === 115 /* s */ || base.endsWith(".env");
+}
+
 /** True when a file's name (its last path part) is one under which plaintext values are kept: `.env`, `.env.production`, `production.env`, `secrets.production.json`. */
 export function isPlaintextEnvName(base: string): boolean {
   return CANDIDATE.test(base) && !TEMPLATE.test(base);

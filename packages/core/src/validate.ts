@@ -69,6 +69,11 @@ function scalarAt(value: unknown, segments: readonly string[]): string | undefin
 }
 
 /** True when the instance at `segments` is a secret reference `{ secret: NAME }` (and nothing else). */
+/** True for a link's value written as a path of a config file (`connectors/stripe.yaml`, `./refund.yml`). */
+export function isFileLike(value: unknown): value is string {
+  return typeof value === "string" && (value.includes("/") || /\.(?:ya?ml|json)$/i.test(value));
+}
+
 /** A header `type` that is an HTTP auth scheme or a credential's kind, with the prefix it means (none: the secret is the whole value). */
 const HEADER_SCHEMES = new Map<string, string | undefined>([
   ["bearer", "Bearer"],
@@ -424,6 +429,9 @@ export function schemaDiagnostics(
       const inner = innerAt(e.instancePath);
       if (e.keyword === "anyOf" || e.keyword === "oneOf" ? inner : !inner || e.keyword === "type") continue;
     }
+    // a link written as the file that defines the object (`auth: connectors/stripe.yaml`): the
+    // checker's unknown-reference says which name to write; the pattern error would be a second finding
+    if (e.keyword === "pattern" && /^\/(?:auth|connection|actions\/\d+)$/.test(e.instancePath) && isFileLike(dataAt(value, decodePointer(e.instancePath)))) continue;
     let override: { message: string; suggestion?: string } | undefined;
     /** The override's message names its place already ("in …" is not appended). */
     let placed = false;
