@@ -262,6 +262,26 @@ describe("stellar-secrets check", () => {
     expect(found.some((d) => d.file === "teams/labs/connectors/leak.yaml")).toBe(true);
   });
 
+  it("reports a plaintext .env.production that git tracks (one git ls-files), not the same file untracked nor a git-ignored .env; never a value (checker session 7, item 1)", () => {
+    const dir = tempDir("check-cli-dotenv-");
+    cpSync(join(FIXTURES, "references"), dir, { recursive: true });
+    const git = (...args: string[]) => spawnSync("git", args, { cwd: dir, encoding: "utf8" });
+    git("init", "-q");
+    // TEST-ONLY fake values
+    writeFileSync(join(dir, ".env.production"), "STRIPE_API_KEY=sk_test_fake_cli_0001\nPORT=8080\n");
+    writeFileSync(join(dir, ".env"), "STRIPE_API_KEY=sk_test_fake_cli_0002\n");
+    writeFileSync(join(dir, ".gitignore"), ".env\n");
+    const untracked = cli(["check", "--json"], dir);
+    const rules = (r: { stdout: string }) => (JSON.parse(r.stdout) as { diagnostics: { rule: string; file: string; line: number }[] }).diagnostics.filter((d) => d.file.startsWith(".env"));
+    expect(rules(untracked)).toEqual([]);
+    git("add", ".env.production");
+    const tracked = cli(["check", "--json"], dir);
+    expect(rules(tracked).map((d) => [d.rule, d.file, d.line])).toEqual([["plaintext-credential", ".env.production", 1]]);
+    const text = cli(["check"], dir);
+    expect(text.stdout).toContain(".env.production:1:1: error plaintext-credential .env.production holds a value of this project's secrets in plaintext (line 1: STRIPE_API_KEY (secret stripe_api_key)) and git tracks it");
+    for (const r of [untracked, tracked, text]) expect(r.stdout + r.stderr).not.toMatch(/fake_cli/);
+  });
+
   it("exits 2 on usage errors and 5 outside a project", () => {
     expect(cli(["check", "--format", "xml"], REPO).status).toBe(2);
     expect(cli(["check", "--max-warnings", "many"], REPO).status).toBe(2);

@@ -548,6 +548,22 @@ describe("awkward inputs", () => {
     expect(checkWorkspace(index)).toEqual([]);
   });
 
+  it("a config file reached only through links, by a file link and a folder link, is read once under the first path and the second path is said once (checker session 7, item 3)", () => {
+    const dir = tempCopy("clean");
+    // the real file sits in an excluded folder; connectors/github.yaml links to it, legacy/ links to the folder
+    mkdirSync(join(dir, "shared"));
+    writeFileSync(join(dir, "shared", "github.yaml"), readFileSync(join(dir, "connectors", "github.yaml"), "utf8"));
+    rmSync(join(dir, "connectors", "github.yaml"));
+    symlinkSync("../shared/github.yaml", join(dir, "connectors", "github.yaml"));
+    symlinkSync("shared", join(dir, "legacy"));
+    writeFileSync(join(dir, "stellar.yaml"), `${readFileSync(join(dir, "stellar.yaml"), "utf8")}config:\n  exclude: ["shared/**"]\n`);
+    const { index, skipped } = loadWorkspace(dir);
+    // before: read at both paths, each an "auth connector name also used" error at the other
+    expect(skipped).toEqual([{ path: "legacy/github.yaml", reason: "a second path to shared/github.yaml, which is read as a config file under connectors/github.yaml" }]);
+    expect([...index.configFiles.keys()].filter((p) => p.includes("github"))).toEqual(["connections/github.yaml", "connectors/github.yaml"]);
+    expect(checkWorkspace(index)).toEqual([]);
+  });
+
   it("a link to a folder with its own stellar.yaml (another project) is said once, the project checked once under its own path; a link to a file of that project is this project's copy (checker session 6, item 1)", () => {
     const nested = (dir: string, rel: string): void => {
       mkdirSync(join(dir, rel, "connectors"), { recursive: true });

@@ -245,6 +245,53 @@ describe("a copied file that stellar.yaml proves another environment's (checker 
   });
 });
 
+describe("members read again at reload (checker session 7, item 5)", () => {
+  it("a pull that changes stellar.yaml's members and re-keys the file is judged by the new members: served when the file is production's own now, refused when it is staging's under the new members", async () => {
+    const deploy = await testKey();
+    const ci = await testKey();
+    const gone = await testKey();
+    const envs = await makeRepo({ production: V1, staging: V2 }, [deploy.recipient, ci.recipient]);
+    const project = (production: string[], staging: string[]) =>
+      writeFileSync(
+        join(envs.root, "stellar.yaml"),
+        `version: 1\nenvironments:\n  production:\n    members:\n${production.map((k, i) => `      m${i}: ${k}\n`).join("")}  staging:\n    members:\n${staging.map((k, i) => `      s${i}: ${k}\n`).join("")}`,
+      );
+    try {
+      // 1. production drops its deploy key: stellar.yaml and the re-keyed file come in one pull.
+      // Judged by the members read at start, its recipients (the CI key alone) were staging's: refused
+      project([deploy.recipient, ci.recipient], [ci.recipient]);
+      const r = await createResolver({ environment: "production", root: envs.root, identities: ci.identity, env: {} });
+      expect(r.get("db_password")).toBe(V1.get("db_password"));
+      project([ci.recipient], [ci.recipient, gone.recipient]);
+      writeFileSync(envs.file("production"), await encryptSecrets(V2, { recipients: [ci.recipient] }));
+      const served = await r.reload();
+      expect(served).toMatchObject({ ok: true, unchanged: false });
+      expect(r.get("db_password")).toBe(V2.get("db_password"));
+
+      // 2. staging drops a member, and staging's re-keyed file is copied over production's: by the
+      // members read before (staging had two), nothing proved it; by stellar.yaml now, it is staging's
+      writeFileSync(envs.file("production"), await encryptSecrets(V1, { recipients: [deploy.recipient, ci.recipient] }));
+      project([deploy.recipient, ci.recipient], [ci.recipient, gone.recipient]);
+      const r2 = await createResolver({ environment: "production", root: envs.root, identities: ci.identity, env: {} });
+      project([deploy.recipient, ci.recipient], [ci.recipient]);
+      writeFileSync(envs.file("production"), await encryptSecrets(V2, { recipients: [ci.recipient] }));
+      const refused = await r2.reload();
+      expect(refused).toMatchObject({ ok: false, error: { code: "OTHER_ENVIRONMENT_FILE" } });
+      expect(r2.get("db_password")).toBe(V1.get("db_password"));
+
+      // 3. a stellar.yaml broken mid-pull fails the reload (as createResolver would), keeping the values
+      writeFileSync(join(envs.root, "stellar.yaml"), "version: 1\nsecrets_dir: /etc\n");
+      writeFileSync(envs.file("production"), await encryptSecrets(V2, { recipients: [deploy.recipient, ci.recipient] }));
+      const broken = await r2.reload();
+      expect(broken).toMatchObject({ ok: false, error: { code: "INVALID_CONFIG" } });
+      expect(r2.get("db_password")).toBe(V1.get("db_password"));
+      assertNoLeak(broken, [...ALL, deploy.identity, ci.identity]);
+    } finally {
+      envs.cleanup();
+    }
+  });
+});
+
 describe("a service started in the wrong folder", () => {
   it("no secrets folder: IO_ERROR says where root and the folder came from and to pass root (it said 'cannot read /secrets (ENOENT). Check that the file exists')", async () => {
     const { dir, cleanup } = tempDir("resolver-cwd-");

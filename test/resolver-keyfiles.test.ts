@@ -5,7 +5,7 @@
  * never with the key: a public key where the private one belongs, an empty or comments-only file,
  * a folder, a missing file given by a relative path. Keys are generated per run (TEST-ONLY).
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResolverError, createResolver, findResolverIdentities } from "../packages/resolver/src/index.js";
@@ -259,5 +259,50 @@ describe("a key file other users may read (checker session 6, item 4)", () => {
       await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: other } });
     });
     expect(writable.map((w) => w.message.slice(0, w.message.indexOf(";")))).toEqual([`the age key file ${other} can be written by every user of this machine (mode 0666)`]);
+  });
+});
+
+describe('keyFileMode: "refuse" and STELLAR_SECRETS_KEY_FILE_MODE (checker session 7, item 5)', () => {
+  it("refuses a key file every user may read with INSECURE_KEY_FILE (path and mode, never the key); a 0600 file is used; the variable sets it when the option is absent, and refuse in either one wins", async () => {
+    const loose = keyFile("refuse-loose.txt", `${owner.identity}\n`);
+    chmodSync(loose, 0o644);
+    const tight = keyFile("refuse-tight.txt", `${owner.identity}\n`);
+    const e = (await caught(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: loose }, keyFileMode: "refuse" }))) as ResolverError;
+    expect(e).toBeInstanceOf(ResolverError);
+    expect(e.code).toBe("INSECURE_KEY_FILE");
+    expect(e.message).toBe(
+      `the age key file ${loose} can be read by every user of this machine (mode 0644), and keyFileMode (or STELLAR_SECRETS_KEY_FILE_MODE) is "refuse": its key was not used. Make it readable by the service's user only (chmod 0400, owned by that user); on Kubernetes, set defaultMode: 0400 on the secret volume (its default is 0644).`,
+    );
+    assertNoLeak(e, [...VALUES.values(), owner.identity]);
+    // the same by the environment variable alone, and over an option that says allow
+    for (const keyFileMode of [undefined, "allow", "warn"] as const) {
+      const byVariable = (await caught(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: loose, STELLAR_SECRETS_KEY_FILE_MODE: "refuse" }, ...(keyFileMode === undefined ? {} : { keyFileMode }) }))) as ResolverError;
+      expect(byVariable.code, String(keyFileMode)).toBe("INSECURE_KEY_FILE");
+    }
+    // a key file of the service's user only: served
+    const ok = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: tight, STELLAR_SECRETS_KEY_FILE_MODE: "refuse" } });
+    expect(ok.get("db_password")).toBe(VALUES.get("db_password"));
+    // the variable says allow: no refusal
+    expect((await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: loose, STELLAR_SECRETS_KEY_FILE_MODE: "allow" } })).get("db_password")).toBe(VALUES.get("db_password"));
+    // a key file made world-readable after the start: the reload fails and keeps the values
+    const later = keyFile("refuse-later.txt", `${owner.identity}\n`);
+    const r = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: later }, keyFileMode: "refuse" });
+    chmodSync(later, 0o644);
+    const text = readFileSync(repo.file("production"), "utf8");
+    try {
+      writeFileSync(repo.file("production"), `${text}\n`);
+      expect(await r.reload()).toMatchObject({ ok: false, error: { code: "INSECURE_KEY_FILE" } });
+      expect(r.get("db_password")).toBe(VALUES.get("db_password"));
+    } finally {
+      writeFileSync(repo.file("production"), text);
+    }
+  });
+
+  it("a keyFileMode or STELLAR_SECRETS_KEY_FILE_MODE that is none of warn, allow, refuse is INVALID_CONFIG (a typo of refuse must not serve)", async () => {
+    const tight = keyFile("refuse-typo.txt", `${owner.identity}\n`);
+    const option = (await caught(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: tight }, keyFileMode: "deny" as never }))) as ResolverError;
+    expect([option.code, option.message]).toEqual(["INVALID_CONFIG", 'createResolver: keyFileMode is "deny", not "warn", "allow" or "refuse".']);
+    const variable = (await caught(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: tight, STELLAR_SECRETS_KEY_FILE_MODE: "refsue" } }))) as ResolverError;
+    expect([variable.code, variable.message]).toEqual(["INVALID_CONFIG", 'STELLAR_SECRETS_KEY_FILE_MODE is "refsue", not warn, allow or refuse.']);
   });
 });

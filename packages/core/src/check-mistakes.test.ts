@@ -1236,3 +1236,125 @@ describe("a header prefix without its space (checker session 6, planted)", () =>
     }
   });
 });
+
+describe("a connector that lost its kind line (checker session 7, item 4)", () => {
+  it("the connection's unknown-reference names the file that writes it without kind, and offers no other name", () => {
+    const kindless = "name: zendesk_auth\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n";
+    const ds = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": kindless })).filter((d) => d.file.includes("zendesk"));
+    expect(ds.map((d) => [d.file, d.rule, d.line])).toEqual([
+      ["connections/zendesk.yaml", "unknown-reference", 4],
+      ["connectors/zendesk.yaml", "schema", 1],
+    ]);
+    // before: "… but there is none by that name" and nothing more, the file that lost its kind unnamed
+    expect(ds[0]?.message).toBe(
+      'API connection "zendesk" uses auth connector "zendesk_auth", but there is none by that name; connectors/zendesk.yaml:1 writes auth connector "zendesk_auth" in a document without a "kind" line, so it is not read (the error there says so): add "kind: auth_connector" there',
+    );
+    expect(ds[0]?.suggestion).toBeUndefined();
+    // a kind-less document of another kind, or another name, explains nothing
+    const other = checkWorkspace(workspaceWith({ "connectors/zendesk.yaml": kindless.replace("zendesk_auth", "zendesk_login") })).find((d) => d.rule === "unknown-reference" && d.file === "connections/zendesk.yaml");
+    expect(other?.message).not.toContain("without a \"kind\"");
+  });
+});
+
+describe("planted: the environment written into a reference's name (checker session 7)", () => {
+  const action = (secret: string) =>
+    `kind: action\nname: refund\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nenvironments: [production]\nheaders:\n  - { name: X-Key, type: secret, secret: ${secret} }\n`;
+
+  it("production.stripe_api_key, prod/stripe_api_key, stripe_api_key_production, STRIPE_API_KEY_PROD: one unknown-secret naming the secret without the environment, as the replacement", () => {
+    for (const [written, declared] of [
+      ["production.stripe_api_key", "production"],
+      ['"prod/stripe_api_key"', "production"],
+      ["stripe_api_key_production", "production"],
+      ["STRIPE_API_KEY_PROD", "production"],
+      ["staging-stripe_api_key", "staging"],
+    ] as const) {
+      const ds = checkWorkspace(workspaceWith({ "actions/refund.yaml": action(written) })).filter((d) => d.file === "actions/refund.yaml");
+      expect(ds.map((d) => [d.rule, d.line, d.suggestion]), written).toEqual([["unknown-secret", 8, "stripe_api_key"]]);
+      expect(ds[0]?.message, written).toContain(`the secret is "stripe_api_key", without "`);
+      expect(ds[0]?.message, written).toContain(`\`stellar-secrets exec --env ${declared}\``);
+      expect(ds[0]?.message, written).toMatch(/: write secret: stripe_api_key$/);
+    }
+    const [d] = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("production.stripe_api_key") })).filter((x) => x.file === "actions/refund.yaml");
+    // before: 'no secret can have this name: … (as in "production_stripe_api_key")', a name that leads nowhere
+    expect(d?.message).toBe(
+      'unknown secret "production.stripe_api_key": no environment file has it; the secret is "stripe_api_key", without "production": a secret has one name in every environment (each environment\'s file holds its own value) and the environment is chosen where the reference is used (`stellar-secrets exec --env production`, the resolver\'s environment, the action\'s `environments`): write secret: stripe_api_key',
+    );
+  });
+
+  it("a name whose other part is no environment, or whose stem is no secret, keeps the usual message", () => {
+    const other = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("stripe_api_key_v2") })).find((d) => d.file === "actions/refund.yaml");
+    expect(other?.message).not.toContain("without");
+    const none = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("paypal_key_prod") })).find((d) => d.file === "actions/refund.yaml");
+    expect(none?.message).not.toContain("without");
+  });
+});
+
+describe("planted: newcomer shapes (checker session 7)", () => {
+  it("environments: production (a string) says to write the list, with [production] as the replacement; a comma list too; actions the same", () => {
+    const agent = (line: string) => `kind: agent\nname: helper\n${line}\nactions: [lookup]\n`;
+    const one = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent("environments: production") })).filter((d) => d.file === "agents/helper.yaml");
+    // before: '"environments" must be array'
+    expect(one.map((d) => [d.rule, d.line, d.column, d.message, d.suggestion])).toEqual([
+      ["schema", 3, 15, '"environments" must be a list, not a string: write environments: [production] (in brackets, even for one)', "[production]"],
+    ]);
+    const two = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent("environments: staging, production") })).filter((d) => d.file === "agents/helper.yaml");
+    expect(two.map((d) => d.suggestion)).toEqual(["[staging, production]"]);
+    const actions = checkWorkspace(workspaceWith({ "agents/helper.yaml": "kind: agent\nname: helper\nactions: lookup\n" })).filter((d) => d.file === "agents/helper.yaml");
+    expect(actions.map((d) => [d.rule, d.suggestion])).toEqual([["schema", "[lookup]"]]);
+  });
+
+  it("a connection's auth: { secret: stripe_api_key } names the auth connector that holds that secret, as the replacement", () => {
+    const connection = "kind: api_connection\nname: payments\nbase_url: https://api.stripe.com\nauth: { secret: stripe_api_key }\n";
+    const ds = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection })).filter((d) => d.file === "connections/payments.yaml");
+    // before: '"auth" must be string: it takes no secret reference { secret: NAME } (only the `secret:` of …)', no word of what auth names
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      [
+        "schema",
+        4,
+        '"auth" must name an auth connector, not a secret: it holds the reference { secret: stripe_api_key }: write auth: stripe, the auth connector (connectors/stripe.yaml) that holds { secret: stripe_api_key }',
+        "stripe",
+      ],
+    ]);
+    // no connector holds it: what such a connector is, no replacement
+    const none = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection.replace("stripe_api_key", "hubspot_api_token") })).find((d) => d.file === "connections/payments.yaml" && d.rule === "schema");
+    expect(none?.message).toBe(
+      '"auth" must name an auth connector, not a secret: it holds the reference { secret: hubspot_api_token }: write auth: NAME, the name of the auth connector (kind: auth_connector) whose credential field holds { secret: hubspot_api_token } (type: bearer_token with token: { secret: hubspot_api_token }, …)',
+    );
+    expect(none?.suggestion).toBeUndefined();
+  });
+
+  it("a header's type: bearer says a secret header is type: secret with the prefix \"Bearer \", with secret as the replacement", () => {
+    const action = (type: string) => `kind: action\nname: refund\nconnection: stripe\nmethod: POST\npath: /v1/refunds\nheaders:\n  - { name: Authorization, type: ${type}, secret: stripe_api_key }\n`;
+    const ds = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("bearer") })).filter((d) => d.file === "actions/refund.yaml");
+    // before: '"headers.0.type" must be one of "secret", "static"'
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      ["schema", 7, '"headers.0.type" must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret, with the scheme as its prefix (prefix: "Bearer ", in quotes: the space belongs to it)', "secret"],
+    ]);
+    const key = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("api_key") })).filter((d) => d.file === "actions/refund.yaml");
+    expect(key.map((d) => [d.message, d.suggestion])).toEqual([['"headers.0.type" must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret', "secret"]]);
+  });
+});
+
+describe("planted: a link written as the file that defines the object (checker session 7)", () => {
+  it("auth: connectors/stripe.yaml, connection: ../connections/stripe.yaml, actions: [actions/charge.yaml]: one unknown-reference naming the object that file defines, as the replacement; no schema error beside it", () => {
+    const connection = "kind: api_connection\nname: payments\nbase_url: https://api.stripe.com\nauth: connectors/stripe.yaml\n";
+    const ds = checkWorkspace(workspaceWith({ "connections/payments.yaml": connection })).filter((d) => d.file === "connections/payments.yaml");
+    // before: a schema "not a valid name" error and an unknown-reference "there is none by that name", both at the link
+    expect(ds.map((d) => [d.rule, d.line, d.message, d.suggestion])).toEqual([
+      ["unknown-reference", 4, 'API connection "payments" uses auth connector "connectors/stripe.yaml", but a link names an object by its name, not its file: connectors/stripe.yaml defines auth connector "stripe": write auth: stripe', "stripe"],
+    ]);
+    // relative to the file's folder
+    const action = "kind: action\nname: refund\nconnection: ../connections/stripe.yaml\nmethod: POST\npath: /v1/refunds\n";
+    const relative = checkWorkspace(workspaceWith({ "actions/refund.yaml": action })).filter((d) => d.file === "actions/refund.yaml");
+    expect(relative.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", "stripe"]]);
+    expect(relative[0]?.message).toContain("connections/stripe.yaml defines API connection \"stripe\": write connection: stripe");
+    const agent = "kind: agent\nname: helper\nactions: [actions/charge.yaml]\n";
+    const listed = checkWorkspace(workspaceWith({ "agents/helper.yaml": agent })).filter((d) => d.file === "agents/helper.yaml");
+    expect(listed.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", "charge"]]);
+    expect(listed[0]?.message).toMatch(/write charge in actions$/);
+    // a path no file has: said, no replacement
+    const none = checkWorkspace(workspaceWith({ "agents/helper.yaml": "kind: agent\nname: helper\nactions: [actions/nothing.yaml]\n" })).filter((d) => d.file === "agents/helper.yaml");
+    expect(none.map((d) => [d.rule, d.suggestion])).toEqual([["unknown-reference", undefined]]);
+    expect(none[0]?.message).toMatch(/not its file: write the name of the action \(its `name:`\)$/);
+  });
+});

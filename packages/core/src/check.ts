@@ -9,11 +9,13 @@ import { credentialAsName, detectCredential, hideCredentialNames, pastedCredenti
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
+import { AUTH_NOT_A_SECRET, isFileLike } from "./validate.js";
 import { describeProxyVariableName, describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { keyGroupsRuleProblems } from "./key-groups-rule.js";
+import { plaintextEnvDiagnostics } from "./plaintext-env.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE } from "./sops-config.js";
 import { checkGitAttributes } from "./git-attributes.js";
@@ -169,6 +171,13 @@ export interface CheckOptions {
    * is the same as without the cache as long as every index change was reported to it.
    */
   crossFileCache?: CrossFileCache;
+  /**
+   * Whether git tracks a file (path relative to the project root): true, false, or undefined when
+   * not known. Enables the `plaintext-credential` finding on a tracked plaintext environment file
+   * outside the secrets folder (`.env.production` holding values of this project's secrets), which
+   * is not reported without it (an untracked, git-ignored `.env` is normal local practice).
+   */
+  tracked?: (relPath: string) => boolean | undefined;
 }
 
 /**
@@ -652,6 +661,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     cache.settle(entries, index);
   }
 
+  // A tracked .env.production (or production.env, secrets.production.json) holding values of this project's secrets
+  if (options.tracked !== undefined && index.plaintextEnvFiles.size > 0) {
+    const catalog = index.catalog?.entries;
+    const isSecret = (name: string): boolean => index.secret(name) !== undefined || catalog?.has(name) === true;
+    out.push(...plaintextEnvDiagnostics(index.plaintextEnvFiles.values(), isSecret, options.tracked, sev("plaintext-credential"), index.project.environments.map((e) => e.name)));
+  }
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
@@ -804,8 +819,9 @@ const NOT_A_REFERENCE = " must be a secret reference { secret: NAME }, not a pla
  * (it needs the secrets' names), so made at check time, as {@link withFreeSecretNames}.
  */
 function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
-  if (!diagnostics.some((d) => d.rule === "schema" && d.message.endsWith(NOT_A_REFERENCE))) return diagnostics;
+  if (!diagnostics.some((d) => d.rule === "schema" && (d.message.endsWith(NOT_A_REFERENCE) || d.message.includes(AUTH_NOT_A_SECRET)))) return diagnostics;
   return diagnostics.map((d) => {
+    if (d.rule === "schema" && d.message.includes(AUTH_NOT_A_SECRET)) return withAuthConnector(index, d);
     if (d.rule !== "schema" || !d.message.endsWith(NOT_A_REFERENCE)) return d;
     for (const doc of file.documents) {
       for (const p of doc.plainValues ?? []) {
@@ -825,6 +841,28 @@ function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostic
     }
     return d;
   });
+}
+
+/**
+ * A connection's `auth: { secret: NAME }` error with the auth connectors whose references name that
+ * secret (`connectors/stripe.yaml` for `stripe_api_key`): "write auth: stripe", the replacement
+ * when there is one; unchanged when none does (the message says what such a connector is).
+ */
+function withAuthConnector(index: WorkspaceIndex, d: Diagnostic): Diagnostic {
+  const secret = /\{ secret: ([^ }]+) \}: write auth: NAME/.exec(d.message)?.[1];
+  if (secret === undefined) return d;
+  const holders: string[] = [];
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      if (doc.kind === "auth_connector" && doc.name !== undefined && doc.references.some((r) => r.secret === secret) && !holders.includes(doc.name)) holders.push(doc.name);
+    }
+  }
+  if (holders.length === 0) return d;
+  const start = d.message.slice(0, d.message.indexOf(": write auth: NAME"));
+  const where = (name: string): string => index.objectDefinitions("auth_connector", name)[0]?.file ?? "";
+  return holders.length === 1
+    ? { ...d, message: `${start}: write auth: ${holders[0]}, the auth connector (${where(holders[0]!)}) that holds { secret: ${secret} }`, suggestion: holders[0]! }
+    : { ...d, message: `${start}: write auth: NAME, one of the auth connectors that hold { secret: ${secret} }: ${holders.map((h) => `${h} (${where(h)})`).join(", ")}` };
 }
 
 /**
@@ -859,6 +897,42 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      // a link written as the file that defines the object (`auth: connectors/stripe.yaml`): a link names the object
+      if (isFileLike(link.target)) {
+        const named = definedInFile(index, file.path, link.targetKind, link.target);
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but a link names an object by its name, not its file: ${
+              named === undefined
+                ? `write the name of the ${KIND_WORDS[link.targetKind]} (its \`name:\`)${index.configFiles.has(link.target) ? `; ${link.target} defines no ${KIND_WORDS[link.targetKind]}` : ""}`
+                : `${named.file} defines ${KIND_WORDS[link.targetKind]} "${named.name}": write ${link.field === "actions" ? `${named.name} in actions` : `${link.field}: ${named.name}`}`
+            }`,
+            named === undefined ? undefined : { suggestion: named.name },
+          ),
+        );
+        continue;
+      }
+      // the object is written in a document that lost its `kind` line (reported there): that file is the explanation
+      const kindless = kindlessDefinition(index, link.targetKind, link.target);
+      if (kindless !== undefined) {
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            // (no did-you-mean: the name is right, the file is what to fix)
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name; ${kindless}: add "kind: ${link.targetKind}" there`,
+          ),
+        );
+        continue;
+      }
       // an object of the right kind in a file kept out of the project (Stripe.YAML beside *.yaml
       // globs) says more than a same-named object of another kind in the project
       const other = index.excludedDefinition(link.targetKind, link.target) === undefined ? otherKindExplanation(index, link) : undefined;
@@ -1046,6 +1120,57 @@ function unreadConfigFilesNote(index: WorkspaceIndex, what: "define" | "referenc
   unread.sort();
   const shown = unread.length > 3 ? `${unread.slice(0, 3).join(", ")} and ${unread.length - 3} more` : unread.join(", ");
   return `; ${shown} ${unread.length === 1 ? "was" : "were"} not read (see the error there) and may ${what} it: fix that first`;
+}
+
+/**
+ * The object of `kind` that the config file `written` defines (its one object of that kind), the
+ * path taken as written from the project root or from the folder of `from` (`./refund.yaml`,
+ * `../connectors/stripe.yaml`); undefined when no such file or not exactly one such object.
+ */
+function definedInFile(index: WorkspaceIndex, from: string, kind: ConfigKind, written: string): { file: string; name: string } | undefined {
+  const folder = from.includes("/") ? from.slice(0, from.lastIndexOf("/")) : "";
+  const candidates = [normalizeRelative(written), normalizeRelative(folder === "" ? written : `${folder}/${written}`)];
+  for (const path of candidates) {
+    const file = path === undefined ? undefined : index.configFiles.get(path);
+    if (file === undefined) continue;
+    const names = file.documents.filter((d) => d.kind === kind && d.name !== undefined).map((d) => d.name as string);
+    if (names.length === 1) return { file: file.path, name: names[0]! };
+  }
+  return undefined;
+}
+
+/** `a/./b/../c` as `a/c`, without a leading `./`; undefined when it leaves the root. */
+function normalizeRelative(path: string): string | undefined {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else out.push(part);
+  }
+  return out.join("/");
+}
+
+/** The start of the `schema` error config.ts gives a document of ours that has no `kind` line (`kindlessObject`), with the name and kind it reads. */
+const KINDLESS_MESSAGE = /^this document has no "kind", so it is not read: .*?, and "([^"]*)" is neither checked nor deployed; its fields are .*: add "kind: ([a-z_]+)"$/;
+
+/**
+ * "FILE:LINE writes KIND "NAME" without a `kind` line, so it is not read" when a config document
+ * that lost its `kind` line (its `schema` error says so) has the name and the fields of that kind;
+ * undefined otherwise. Read from the files' diagnostics (a model from the cache has them too); only
+ * for a link that names nothing, so never on the hot path.
+ */
+function kindlessDefinition(index: WorkspaceIndex, kind: ConfigKind, name: string): string | undefined {
+  for (const file of index.configFiles.values()) {
+    for (const d of file.diagnostics) {
+      if (d.rule !== "schema" || !d.message.startsWith("this document has no")) continue;
+      const m = KINDLESS_MESSAGE.exec(d.message);
+      if (m === null || m[1] !== name || m[2] !== kind) continue;
+      return `${file.path}:${d.line} writes ${KIND_WORDS[kind]} "${name}" in a document without a "kind" line, so it is not read (the error there says so)`;
+    }
+  }
+  return undefined;
 }
 
 /** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */
@@ -1350,6 +1475,19 @@ function checkReference(
         { secret: ref.secret },
       );
     }
+    // the environment written into the name (`production.stripe_api_key`, `stripe_api_key_prod`) of a secret that exists without it
+    const qualified = environmentQualified(index, ref.secret);
+    if (qualified !== undefined) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file has it; the secret is "${qualified.stem}", without "${qualified.environment}": a secret has one name in every environment (each environment's file holds its own value) and the environment is chosen where the reference is used (\`stellar-secrets exec --env ${qualified.declared ?? "ENV"}\`, the resolver's environment, the action's \`environments\`): write secret: ${qualified.stem}`,
+        { secret: ref.secret, suggestion: qualified.stem },
+      );
+    }
     const near = suggestSecret(index, ref.secret, budget);
     // the valid form of a name written with plain sops (`segment-write-key`): the reference is right, the name is not
     if (near.name !== undefined && !validateSecretName(near.name).ok && validateSecretName(ref.secret).ok && suggestSecretName(near.name) === ref.secret) {
@@ -1450,6 +1588,33 @@ function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readon
 }
 
 /** Words at the end of a secret's name that name an environment (`stripe_key_prod`), besides the declared environments' names. */
+/**
+ * A reference's name that is a secret's name with an environment written before or after it
+ * (`production.stripe_api_key`, `prod/stripe_api_key`, `stripe_api_key_production`,
+ * `STRIPE_API_KEY_PROD`): the secret (the name without it, as written or in lower case), the
+ * environment word, and the declared environment it means (when one is that word or starts with it);
+ * undefined otherwise. Only for a name no environment file has.
+ */
+function environmentQualified(index: WorkspaceIndex, name: string): { stem: string; environment: string; declared?: string } | undefined {
+  const declared = index.project.environments.map((e) => e.name);
+  const isEnvironment = (word: string): boolean => ENVIRONMENT_SUFFIXES.has(word.toLowerCase()) || declared.includes(word.toLowerCase());
+  const secretOf = (stem: string): string | undefined => (index.secret(stem) !== undefined ? stem : index.secret(stem.toLowerCase()) !== undefined ? stem.toLowerCase() : undefined);
+  const before = /^([A-Za-z]+)[._/:-](.+)$/.exec(name);
+  const after = /^(.+?)[._/:-]([A-Za-z]+)$/.exec(name);
+  const tries: [word: string, stem: string][] = [];
+  if (before !== null) tries.push([before[1]!, before[2]!]);
+  if (after !== null) tries.push([after[2]!, after[1]!]);
+  for (const [word, stem] of tries) {
+    if (!isEnvironment(word)) continue;
+    const secret = secretOf(stem);
+    if (secret === undefined) continue;
+    const lower = word.toLowerCase();
+    const meant = declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+    return meant === undefined ? { stem: secret, environment: word } : { stem: secret, environment: word, declared: meant };
+  }
+  return undefined;
+}
+
 const ENVIRONMENT_SUFFIXES = new Set(["prod", "production", "prd", "live", "dev", "development", "develop", "stg", "stage", "staging", "test", "testing", "qa", "uat", "sandbox", "local"]);
 
 /**

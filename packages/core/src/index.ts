@@ -40,3 +40,4 @@ export * from "./review/index.js";
 export * from "./version.js";
 export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";
 export { MAX_YAML_DEPTH, nestingDiagnostic } from "./yaml-limits.js";
+export * from "./plaintext-env.js";

@@ -37,6 +37,7 @@ import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type
 import { shellPathWord } from "./shell.js";
 import type { ConfigModelCache } from "./model-cache.js";
 
+import { isPlaintextEnvName, mayBePlaintextEnvName, PLAINTEXT_ENV_MAX_BYTES, plaintextEnvAssignments } from "./plaintext-env.js";
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
@@ -251,6 +252,8 @@ interface WalkFrame {
   next: number;
   /** `absDir` with a trailing `/` when every path below it is normal (a plain concatenation then gives what `join` gives); undefined otherwise. */
   dirPrefix: string | undefined;
+  /** True when the folder was reached through a link to a folder (it, or a folder above it): its files have another real path. */
+  viaLink: boolean;
 }
 
 /** {@link loadWorkspace}'s work: stellar.yaml read, then the walk (`walkSome`, any number of entries at a time), then the rest (`finish`). */
@@ -329,6 +332,19 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     }
   };
 
+  /** Records the assignments of a plaintext environment file (the first {@link PLAINTEXT_ENV_MAX_BYTES}); nothing when it has none or cannot be read. */
+  const readPlaintextEnv = (abs: string, rel: string): void => {
+    let text: string;
+    try {
+      const bytes = fs.readFileBytes?.(abs) ?? Buffer.from(fs.readFile(abs), "utf8");
+      text = Buffer.from(bytes.subarray(0, PLAINTEXT_ENV_MAX_BYTES)).toString("utf8");
+    } catch {
+      return;
+    }
+    const assignments = plaintextEnvAssignments(text);
+    if (assignments.length > 0) index.setPlaintextEnvFile(rel, { path: rel, assignments });
+  };
+
   /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
   const reportOutside = (rel: string, isDir: boolean, inSecrets: boolean, target: string): void => {
     const why = outsideWhy(target);
@@ -351,6 +367,8 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
   /** Links to folders met outside the secrets folder, walked once every real folder is ({@link walkSome}). */
   const linkedDirs: { abs: string; rel: string }[] = [];
   let nextLinkedDir = 0;
+  /** The config files read through a link (a file link, or a file below a folder link): real path relative to the root -> the path it was read under. */
+  const linkedConfigReads = new Map<string, string>();
   /** The folders with a stellar.yaml of their own met so far (another project each): real path -> path relative to the root. */
   const projectFolders = new Map<string, string>();
   /**
@@ -369,7 +387,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     return false;
   };
   /** Opens a folder: its entries, sorted, become the top of the stack (nothing when it cannot be or must not be read). */
-  const enter = (absDir: string, relDir: string, inSecrets: boolean, viaLink = false): void => {
+  const enter = (absDir: string, relDir: string, inSecrets: boolean, viaLink = false, belowLink = viaLink): void => {
     let real: string;
     try {
       real = fs.realpath(absDir);
@@ -421,11 +439,11 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     }
     // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
     const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;
-    stack.push({ absDir, relDir, inSecrets, entries, next: 0, dirPrefix });
+    stack.push({ absDir, relDir, inSecrets, entries, next: 0, dirPrefix, viaLink: belowLink });
   };
   /** One entry of a folder (the folder's `next`): a file read, a folder opened (it is walked before the entries after it). */
   const visit = (frame: WalkFrame, entry: nodeFs.Dirent): void => {
-    const { absDir, relDir, inSecrets, dirPrefix } = frame;
+    const { absDir, relDir, inSecrets, dirPrefix, viaLink } = frame;
     const abs = dirPrefix === undefined ? join(absDir, entry.name) : dirPrefix + entry.name;
     const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
     let isDir = entry.isDirectory();
@@ -503,7 +521,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
           return;
         }
       }
-      enter(abs, rel, inSecrets);
+      enter(abs, rel, inSecrets, false, viaLink);
       return;
     }
     if (!isFile) {
@@ -519,6 +537,9 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
       return;
     }
     const role = classifyPath(project, rel, filter);
+    // a plaintext environment file (.env.production, production.env, secrets.production.json): its
+    // names and lines, for check to report if git tracks it (one name test per file outside the secrets folder)
+    if (!inSecrets && (role.role === "ignored" || role.role === "config") && mayBePlaintextEnvName(entry.name) && isPlaintextEnvName(entry.name)) readPlaintextEnv(abs, rel);
     // (JSON files counted apart: a repository's many package.json never crowd out a Refund.YAML)
     if (role.role === "ignored" && !inSecrets && passedOverConfig(rel) && (isJsonFile(rel) ? jsonMissed++ : caseMissed.length - jsonMissed) < EXCLUDED_SCAN_MAX_FILES) caseMissed.push(rel);
     if (role.role === "ignored" || role.role === "project") return;
@@ -529,6 +550,20 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     if (role.role === "proposal") {
       index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
       return;
+    }
+    // a config file reached through links only, by two paths (a folder link legacy -> shared and a
+    // file link connectors/stripe.yaml -> ../shared/stripe.yaml, shared/ itself excluded): read
+    // once, under the first path; the second is said once. Only files behind a link pay the realpath.
+    if (role.role === "config" && (viaLink || entry.isSymbolicLink())) {
+      const target = linkTarget(fs, root, abs);
+      if (target !== undefined && target !== rel && target !== "outside the repository") {
+        const first = linkedConfigReads.get(target);
+        if (first !== undefined) {
+          skipped.push({ path: rel, reason: `a second path to ${target}, which is read as a config file under ${first}` });
+          return;
+        }
+        linkedConfigReads.set(target, rel);
+      }
     }
     const text = readSmall(abs, rel, !entry.isSymbolicLink());
     if (text === undefined) return;

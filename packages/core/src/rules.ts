@@ -29,7 +29,8 @@ export type RuleId =
   | "unresolved-merge"
   | "missing-secrets-dir"
   | "environment-without-file"
-  | "git-attributes";
+  | "git-attributes"
+  | "environment-file-copy";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -137,6 +138,12 @@ export const RULES: readonly RuleInfo[] = [
     severity: "error",
     summary:
       "A .gitattributes line git reads for the environment files (the project's, or one in a folder above it) takes them off the stellar merge driver although a line sends them there (or gives them merge=union), or rewrites them on checkout (filter, working-tree-encoding).",
+  },
+  {
+    id: "environment-file-copy",
+    severity: "error",
+    summary:
+      "A copy of an environment file left in the secrets folder by a merge tool, patch or editor (production.enc.yaml.orig, _BACKUP_/_LOCAL_/_REMOTE_/_BASE_, .rej, ~, .bak): no command reads or re-keys it.",
   },
 ];
 

@@ -279,6 +279,47 @@ describe("checkOtherSecretsFile", () => {
   });
 });
 
+describe("environment-file-copy (checker session 7, item 2)", () => {
+  it("flags an encrypted copy left by git mergetool, patch or an editor, which every command ignores, with the fix; a file of another name is left alone", async () => {
+    const enc = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });
+    const found = (path: string) => checkOtherSecretsFile(enc, path).map((d) => [d.rule, d.line, d.column]);
+    for (const path of [
+      "secrets/production.enc.yaml.orig",
+      "secrets/production.enc_BACKUP_4242.yaml",
+      "secrets/production.enc_LOCAL_4242.yaml",
+      "secrets/production.enc_REMOTE_4242.yaml",
+      "secrets/production.enc_BASE_4242.yaml",
+      "secrets/production.enc.yaml.BACKUP.4242.yaml",
+      "secrets/production.enc.yaml.rej",
+      "secrets/production.enc.yaml~",
+      "secrets/production.enc.yaml.bak",
+    ]) {
+      expect(found(path), path).toEqual([["environment-file-copy", 1, 1]]);
+    }
+    // before: an encrypted file of any other name was accepted without a word
+    expect(found("secrets/old.yaml")).toEqual([]);
+    expect(found("secrets/production-2024.enc.yaml.tar")).toEqual([]);
+    const [d] = checkOtherSecretsFile(enc, "secrets/production.enc.yaml.orig");
+    expect(d?.message).toBe(
+      "secrets/production.enc.yaml.orig is a leftover of production's environment file secrets/production.enc.yaml (git mergetool's backup of it (mergetool.keepBackup), or patch's): no command reads it, `rotate-key` and member changes do not re-key it (whoever could read production when it was made still can), and `git add -A` commits it. Delete it (`rm secrets/production.enc.yaml.orig`, and `git rm --cached secrets/production.enc.yaml.orig` if it was committed); `stellar-secrets git setup` sets mergetool.keepBackup=false, so git mergetool leaves no such copy",
+    );
+    // rejected hunks are no SOPS file: one finding, this one, not also "not a SOPS-encrypted file"
+    expect(checkOtherSecretsFile("--- a\n+++ b\n@@ -1 +1 @@\n-  a_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\n", "secrets/staging.enc.yaml.rej").map((d) => d.rule)).toEqual(["environment-file-copy"]);
+    // an editor's backup has no mergetool advice
+    expect(checkOtherSecretsFile(enc, "secrets/staging.enc.yaml~")[0]?.message).not.toContain("mergetool");
+  });
+
+  it("a decrypted copy (values in plaintext) is unencrypted-secrets-file, saying so, never a value", () => {
+    // TEST-ONLY fake value
+    const [d, ...rest] = checkOtherSecretsFile("stripe_api_key: sk_test_fake_value_0004\n", "secrets/production.enc.yaml.orig");
+    expect(rest).toEqual([]);
+    expect(d?.rule).toBe("unencrypted-secrets-file");
+    expect(d?.message).toContain("It holds 1 value in plaintext (line 1: stripe_api_key)");
+    expect(d?.message).toContain("--env production");
+    expect(d?.message).not.toContain("fake");
+  });
+});
+
 describe("unencrypted-secrets-file fix for a name set refuses", () => {
   it("names a valid name to set instead of one ending in _unencrypted (which `set` refuses)", async () => {
     const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });

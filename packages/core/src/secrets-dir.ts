@@ -637,23 +637,66 @@ function fallback(text: string, result: EnvironmentFile): void {
  * (`unencrypted-secrets-file` unless it is a valid SOPS file). `path` is relative to the root.
  */
 export function checkOtherSecretsFile(text: string, path: string): Diagnostic[] {
+  const copy = environmentFileCopy(path);
+  if (copy !== undefined) {
+    // (a decrypted copy, values in plaintext, is reported as such below: that is the worse finding)
+    const decrypted = !isSopsEncrypted(text) && plaintextAssignments(text).length > 0;
+    if (!decrypted) return [diagnosticAt("environment-file-copy", "error", path, new LineIndex(text), { start: 0, end: 0 }, environmentFileCopyMessage(path, copy))];
+  }
   if (isSopsEncrypted(text)) return [];
   const lines = new LineIndex(text);
   // (only in a file named as values are kept: `.env`, `production.env`, `production.yaml`, `prod.dec.yaml`, `.properties`; never a README)
-  const plain = /(?:^|\/)\.env(?:\.[^/]*)?$|\.(?:env|ya?ml|properties|ini)$/i.test(path) ? plaintextAssignments(text) : [];
+  const plain = copy !== undefined || /(?:^|\/)\.env(?:\.[^/]*)?$|\.(?:env|ya?ml|properties|ini)$/i.test(path) ? plaintextAssignments(text) : [];
   const base = `${path} is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml`;
   let message = base;
   if (plain.length > 0) {
     // an export or a decrypted copy committed beside the environment files: say that its values are readable, and the fix
     const shown = plain.filter((a) => credentialAsName(a.name) === undefined).slice(0, 3);
     const named = shown.length === 0 ? "" : ` (${shown.map((a) => `line ${a.line}: ${a.name}`).join(", ")}${plain.length > shown.length ? ", …" : ""})`;
-    const environment = /^(?:.*\/)?\.?([a-z][a-z0-9_-]*)\.(?:env|ya?ml|properties|ini|dec\.ya?ml|plain\.ya?ml)$/i.exec(path)?.[1]?.toLowerCase();
+    const environment = copy?.environment ?? /^(?:.*\/)?\.?([a-z][a-z0-9_-]*)\.(?:env|ya?ml|properties|ini|dec\.ya?ml|plain\.ya?ml)$/i.exec(path)?.[1]?.toLowerCase();
     const env = environment !== undefined && environment !== "env" && environment !== "secrets" ? environment : "ENV";
     message =
       `${base}. It holds ${plain.length} value${plain.length === 1 ? "" : "s"} in plaintext${named}, an exported or decrypted copy of secrets?: whoever can read the repository reads them. ` +
       `Remove it (\`git rm --cached ${shellPathWord(path)}\`, and from git history if it was committed), rotate each value at its provider, and keep the values only in the encrypted environment files (\`stellar-secrets set NAME --env ${env}\`); a deploy reads them with \`stellar-secrets exec\`, or \`export\` to a file outside the repository`;
   }
   return [diagnosticAt("unencrypted-secrets-file", "error", path, lines, { start: 0, end: 0 }, message)];
+}
+
+/** What made a copy of an environment file, by its name's ending. */
+type CopyMaker = "mergetool-backup" | "mergetool-temp" | "patch" | "editor";
+
+/**
+ * The environment file that the secrets-folder file `path` is a copy of, by its name, and what made
+ * it: `production.enc.yaml.orig` (git mergetool's backup, mergetool.keepBackup; or patch's),
+ * `production.enc_BACKUP_1234.yaml` and `_LOCAL_`, `_REMOTE_`, `_BASE_` (git mergetool's temporary
+ * files; older gits wrote `.BACKUP.`), `.rej` (patch, `git apply --reject`), `~` and `.bak` (editors).
+ */
+export function environmentFileCopy(path: string): { original: string; environment: string; maker: CopyMaker } | undefined {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const suffix = /^((?:[^/]+)\.enc\.(?:ya?ml|json))(\.orig|\.rej|\.bak|~)$/.exec(base);
+  if (suffix !== null) {
+    const original = suffix[1]!;
+    const maker: CopyMaker = suffix[2] === ".orig" ? "mergetool-backup" : suffix[2] === ".rej" ? "patch" : "editor";
+    return { original, environment: original.slice(0, original.indexOf(".enc.")), maker };
+  }
+  const temp = /^([^/]+?)\.enc(?:\.ya?ml)?[._](?:BACKUP|LOCAL|REMOTE|BASE)[._]\d+(?:\.ya?ml)?$/.exec(base);
+  if (temp !== null) return { original: `${temp[1]!}.enc.yaml`, environment: temp[1]!, maker: "mergetool-temp" };
+  return undefined;
+}
+
+function environmentFileCopyMessage(path: string, copy: { original: string; environment: string; maker: CopyMaker }): string {
+  const by = {
+    "mergetool-backup": "git mergetool's backup of it (mergetool.keepBackup), or patch's",
+    "mergetool-temp": "a temporary file of git mergetool, left when the tool was stopped",
+    patch: "the hunks patch or `git apply --reject` could not apply",
+    editor: "an editor's backup",
+  }[copy.maker];
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+  const setup = copy.maker === "mergetool-backup" || copy.maker === "mergetool-temp" ? "; `stellar-secrets git setup` sets mergetool.keepBackup=false, so git mergetool leaves no such copy" : "";
+  return (
+    `${path} is a leftover of ${copy.environment}'s environment file ${dir}${copy.original} (${by}): no command reads it, \`rotate-key\` and member changes do not re-key it (whoever could read ${copy.environment} when it was made still can), and \`git add -A\` commits it. ` +
+    `Delete it (\`rm ${shellPathWord(path)}\`, and \`git rm --cached ${shellPathWord(path)}\` if it was committed)${setup}`
+  );
 }
 
 /**

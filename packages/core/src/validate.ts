@@ -69,6 +69,29 @@ function scalarAt(value: unknown, segments: readonly string[]): string | undefin
 }
 
 /** True when the instance at `segments` is a secret reference `{ secret: NAME }` (and nothing else). */
+/** True for a link's value written as a path of a config file (`connectors/stripe.yaml`, `./refund.yml`). */
+export function isFileLike(value: unknown): value is string {
+  return typeof value === "string" && (value.includes("/") || /\.(?:ya?ml|json)$/i.test(value));
+}
+
+/** A header `type` that is an HTTP auth scheme or a credential's kind, with the prefix it means (none: the secret is the whole value). */
+const HEADER_SCHEMES = new Map<string, string | undefined>([
+  ["bearer", "Bearer"],
+  ["bearer_token", "Bearer"],
+  ["basic", "Basic"],
+  ["token", "Token"],
+  ["bot", "Bot"],
+  ["api_key", undefined],
+  ["apikey", undefined],
+  ["secret_key", undefined],
+  ["authorization", undefined],
+  ["credential", undefined],
+  ["password", undefined],
+]);
+
+/** The start of the `schema` message for a connection's `auth: { secret: NAME }` (the checker names the auth connector that holds that secret, when it finds one). */
+export const AUTH_NOT_A_SECRET = "must name an auth connector, not a secret: it holds the reference";
+
 function isSecretReferenceAt(value: unknown, segments: readonly string[]): boolean {
   let v = value;
   for (const s of segments) {
@@ -406,6 +429,9 @@ export function schemaDiagnostics(
       const inner = innerAt(e.instancePath);
       if (e.keyword === "anyOf" || e.keyword === "oneOf" ? inner : !inner || e.keyword === "type") continue;
     }
+    // a link written as the file that defines the object (`auth: connectors/stripe.yaml`): the
+    // checker's unknown-reference says which name to write; the pattern error would be a second finding
+    if (e.keyword === "pattern" && /^\/(?:auth|connection|actions\/\d+)$/.test(e.instancePath) && isFileLike(dataAt(value, decodePointer(e.instancePath)))) continue;
     let override: { message: string; suggestion?: string } | undefined;
     /** The override's message names its place already ("in …" is not appended). */
     let placed = false;
@@ -458,6 +484,29 @@ export function schemaDiagnostics(
       override = {
         message: `must map each environment to its members, not list names: write each one as a key with its members (\`${first}:\` then \`  members:\` then \`    alice: age1…\`, one line per member's public key); until then no command knows which environments exist or who may read them (\`stellar-secrets init\` writes the layout)`,
       };
+    } else if (
+      e.keyword === "type" &&
+      (e.params as { type?: unknown }).type === "array" &&
+      (e.instancePath === "/environments" || e.instancePath === "/actions") &&
+      typeof dataAt(value, decodePointer(e.instancePath)) === "string" &&
+      !String((schemaRoot as { $id?: unknown }).$id).endsWith("/stellar.schema.json")
+    ) {
+      // `environments: production` (or `production, staging`): a list is written in brackets
+      const field = e.instancePath.slice(1);
+      const items = (dataAt(value, [field]) as string).split(/[\s,]+/).filter((w) => w !== "");
+      const list = `[${items.join(", ")}]`;
+      override =
+        items.length === 0
+          ? { message: `must be a list (\`${field}: [NAME, …]\`), not a string` }
+          : { message: `must be a list, not a string: write ${field}: ${list} (in brackets, even for one)`, suggestion: list };
+    } else if (e.keyword === "enum" && /^\/headers\/\d+\/type$/.test(e.instancePath) && typeof dataAt(value, decodePointer(e.instancePath)) === "string" && HEADER_SCHEMES.has((dataAt(value, decodePointer(e.instancePath)) as string).toLowerCase())) {
+      // `type: bearer` (an auth scheme where the header's type goes): a secret header with the scheme as its prefix
+      const written = dataAt(value, decodePointer(e.instancePath)) as string;
+      const scheme = HEADER_SCHEMES.get(written.toLowerCase());
+      override = {
+        message: `must be "secret" or "static", not an auth scheme: a header that sends a secret is type: secret${scheme === undefined ? "" : `, with the scheme as its prefix (prefix: "${scheme} ", in quotes: the space belongs to it)`}`,
+        suggestion: "secret",
+      };
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
@@ -471,6 +520,12 @@ export function schemaDiagnostics(
           : { message: "must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)" };
     } else if (e.keyword === "type" && isSecretRef(schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema)) {
       override = { message: "must be a secret reference { secret: NAME }, not a plain value" };
+    } else if (e.keyword === "type" && e.instancePath === "/auth" && isSecretReferenceAt(value, ["auth"])) {
+      // a connection's `auth: { secret: stripe_api_key }`: auth names an auth connector, which holds the reference
+      const secret = (dataAt(value, ["auth"]) as { secret: string }).secret;
+      override = {
+        message: `${AUTH_NOT_A_SECRET} { secret: ${secret} }: write auth: NAME, the name of the auth connector (kind: auth_connector) whose credential field holds { secret: ${secret} } (type: bearer_token with token: { secret: ${secret} }, …)`,
+      };
     } else if (e.keyword === "type" && isSecretReferenceAt(value, decodePointer(e.instancePath))) {
       // a reference where none is read: say where references go (a static header is the usual case)
       const segs = decodePointer(e.instancePath);

@@ -9,6 +9,7 @@
  */
 import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
+import type { PlaintextEnvFile } from "./plaintext-env.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { caseMissedYaml, hasOwnInclude, isJsonFile, lowerCaseExtension, notIncludedYaml, passedOverConfig, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
@@ -120,6 +121,7 @@ export class WorkspaceIndex {
   #catalog: IndexedCatalog | undefined;
   readonly #sopsConfigs = new Map<string, string>();
   readonly #gitattributes = new Map<string, string>();
+  readonly #plaintextEnvFiles = new Map<string, PlaintextEnvFile>();
   #aboveRoot: AboveRootFiles | undefined;
   #secretsDirSurvey: SecretsDirSurvey | undefined;
   private derived: Derived | undefined;
@@ -329,6 +331,19 @@ export class WorkspaceIndex {
    */
   get gitattributes(): ReadonlyMap<string, string> {
     return this.#gitattributes;
+  }
+  /**
+   * The plaintext environment files outside the secrets folder (`.env.production`, `production.env`,
+   * `secrets.production.json`) with values set, by path relative to the root: names and lines only.
+   * `check` reports those git tracks whose names are this project's secrets (plaintext-env.ts).
+   */
+  get plaintextEnvFiles(): ReadonlyMap<string, PlaintextEnvFile> {
+    return this.#plaintextEnvFiles;
+  }
+  /** Sets or removes (undefined) a plaintext environment file's assignments. */
+  setPlaintextEnvFile(path: string, file: PlaintextEnvFile | undefined): void {
+    if (file === undefined) this.#plaintextEnvFiles.delete(path);
+    else this.#plaintextEnvFiles.set(path, file);
   }
   /** Sets (text) or removes (undefined) a `.gitattributes` (path relative to the root). */
   setGitattributes(path: string, text: string | undefined): void {

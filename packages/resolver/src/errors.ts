@@ -22,6 +22,8 @@ export type ResolverErrorCode =
   | "INVALID_HEADER_VALUE"
   /** The resolver was closed. */
   | "CLOSED"
+  /** The age key file can be read or written by every user of the machine, and `keyFileMode` (or STELLAR_SECRETS_KEY_FILE_MODE) is `refuse`. */
+  | "INSECURE_KEY_FILE"
   /** A bug: something other than a file or decryption problem failed (see `cause`). */
   | "INTERNAL_ERROR"
   | SopsErrorCode;

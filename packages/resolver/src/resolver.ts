@@ -71,9 +71,12 @@ export interface ResolverOptions {
    * and mode (`process.emitWarning`, code `STELLAR_SECRETS_KEY_FILE_MODE`: path and mode only) and
    * serves the values; `"allow"` says nothing (a one-user container whose platform mounts secrets
    * `0644`, as Kubernetes does by default). The keys are used either way: refusing would break
-   * deploys that work with sops.
+   * deploys that work with sops. `"refuse"` fails with `INSECURE_KEY_FILE` instead (createResolver
+   * rejects; a reload fails and keeps the last good values), for a deploy that wants such a key file
+   * to stop it. When absent, the environment variable `STELLAR_SECRETS_KEY_FILE_MODE`
+   * (`warn` | `allow` | `refuse`, read from `env`) decides; `refuse` in either one refuses.
    */
-  keyFileMode?: "warn" | "allow";
+  keyFileMode?: "warn" | "allow" | "refuse";
   /** Environment variables for the identity lookup; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Home folder for the sops default key file; defaults to `os.homedir()`. */
@@ -135,8 +138,10 @@ interface Location {
   /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
   others?: ReadonlyMap<string, string>;
   secretsDir?: string;
-  /** Each environment's member keys, from `<root>/stellar.yaml` as createResolver read it (absent with `files`, or when it lists none plainly). */
+  /** Each environment's member keys, from `<root>/stellar.yaml` as createResolver (or the last reload that decrypted) read it (absent with `files`, or when it lists none plainly). */
   members?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The `root` whose stellar.yaml gives `members`, read again at each reload that decrypts (absent with `files`). */
+  projectRoot?: string;
 }
 
 /** Names of the other environments, read once per snapshot on the first miss. */
@@ -159,7 +164,7 @@ export class Resolver {
    */
   readonly file: string;
   #snapshot: Snapshot | undefined;
-  readonly #location: Location;
+  #location: Location;
   readonly #options: ResolverOptions;
   readonly #sinks: readonly AccessSink[];
   readonly #onSinkError: (error: unknown) => void;
@@ -317,11 +322,15 @@ export class Resolver {
         return { ok: true, generation: old.generation, unchanged: true, added: [], removed: [], changed: [] };
       }
       const identities = this.#readOnce ?? lookupIdentities(this.#location, this.#options);
-      const next = await loadSnapshot(text, this.#location, identities, old.generation + 1);
+      // the members as stellar.yaml gives them now: a pull that changes them and re-keys the file
+      // together is judged by the new ones (the file's recipients are compared with them)
+      const location = withCurrentMembers(this.#location);
+      const next = await loadSnapshot(text, location, identities, old.generation + 1);
       if (this.#snapshot !== old) {
         // Closed while decrypting.
         return { ok: false, error: new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed during reload.`), generation: 0 };
       }
+      this.#location = location;
       this.#snapshot = next;
       this.#lastReloadError = undefined;
       return { ok: true, generation: next.generation, unchanged: false, ...compare(old, next) };
@@ -565,8 +574,74 @@ function lookupIdentities(location: Location, options: ResolverOptions): Resolve
   if (options.home !== undefined) lookup.home = options.home;
   lookup.cwd = location.cwd;
   const found = findResolverIdentities(lookup);
-  if (found.keyFile !== undefined && options.keyFileMode !== "allow") warnKeyFileMode(found.keyFile.path, found.keyFile.mode);
+  if (found.keyFile !== undefined) {
+    const mode = keyFileModeOf(options);
+    if (mode === "refuse") refuseKeyFileMode(found.keyFile.path, found.keyFile.mode, location.environment);
+    else if (mode !== "allow") warnKeyFileMode(found.keyFile.path, found.keyFile.mode);
+  }
   return found;
+}
+
+/** The environment variable that sets {@link ResolverOptions.keyFileMode} when the option is absent. */
+export const KEY_FILE_MODE_VARIABLE = "STELLAR_SECRETS_KEY_FILE_MODE";
+
+const KEY_FILE_MODES: readonly string[] = ["warn", "allow", "refuse"];
+
+/**
+ * What to do with a key file other users may read: `refuse` when the option or the environment
+ * variable says so (either one), else the option, else the variable, else `warn`. Both are checked
+ * by createResolver ({@link checkKeyFileModeOptions}).
+ */
+function keyFileModeOf(options: ResolverOptions): "warn" | "allow" | "refuse" {
+  const variable = (options.env ?? process.env)[KEY_FILE_MODE_VARIABLE];
+  const fromVariable = variable === undefined || variable === "" ? undefined : (variable.trim().toLowerCase() as "warn" | "allow" | "refuse");
+  if (options.keyFileMode === "refuse" || fromVariable === "refuse") return "refuse";
+  return options.keyFileMode ?? fromVariable ?? "warn";
+}
+
+/** @throws ResolverError INVALID_CONFIG when `keyFileMode` or STELLAR_SECRETS_KEY_FILE_MODE is none of warn, allow, refuse (a typo must not weaken a deploy that meant refuse). */
+function checkKeyFileModeOptions(options: ResolverOptions): void {
+  const option: unknown = options.keyFileMode;
+  if (option !== undefined && !KEY_FILE_MODES.includes(option as string)) {
+    throw new ResolverError("INVALID_CONFIG", `createResolver: keyFileMode is ${typeof option === "string" ? JSON.stringify(option) : describeOption(option)}, not "warn", "allow" or "refuse".`, {
+      hint: 'Pass keyFileMode: "warn" (the default), "allow" or "refuse".',
+    });
+  }
+  const variable = (options.env ?? process.env)[KEY_FILE_MODE_VARIABLE];
+  if (variable !== undefined && variable !== "" && !KEY_FILE_MODES.includes(variable.trim().toLowerCase())) {
+    throw new ResolverError("INVALID_CONFIG", `${KEY_FILE_MODE_VARIABLE} is ${JSON.stringify(variable.slice(0, 40))}, not warn, allow or refuse.`, {
+      hint: `Set ${KEY_FILE_MODE_VARIABLE}=refuse (or warn, allow), or unset it.`,
+    });
+  }
+}
+
+/** @throws ResolverError INSECURE_KEY_FILE when the key file's mode lets every user read or write it (path and mode only, never the key). */
+function refuseKeyFileMode(path: string, mode: number, environment: string): void {
+  if ((mode & 0o006) === 0) return;
+  const octal = `0${(mode & 0o777).toString(8).padStart(3, "0")}`;
+  const who = (mode & 0o002) !== 0 ? "written by every user of this machine" : "read by every user of this machine";
+  const hint = "Make it readable by the service's user only (chmod 0400, owned by that user); on Kubernetes, set defaultMode: 0400 on the secret volume (its default is 0644)";
+  throw new ResolverError(
+    "INSECURE_KEY_FILE",
+    `the age key file ${path} can be ${who} (mode ${octal}), and keyFileMode (or ${KEY_FILE_MODE_VARIABLE}) is "refuse": its key was not used. ${hint}.`,
+    { environment, file: path, hint },
+  );
+}
+
+/**
+ * `location` with the members `<root>/stellar.yaml` gives now (read as createResolver reads it:
+ * a stellar.yaml that became a link out of the root, or that cannot be read, fails the reload).
+ * `location` itself when the resolver was made with `files`.
+ */
+function withCurrentMembers(location: Location): Location {
+  const root = location.projectRoot;
+  if (root === undefined) return location;
+  if (location.insideRoot !== undefined) assertInside(location.insideRoot, join(root, PROJECT_FILE), PROJECT_FILE, location.environment);
+  const project: { text?: string } = {};
+  projectSecretsDir(root, location.environment, project);
+  const members = project.text === undefined ? undefined : readEnvironmentMembers(project.text);
+  const { members: _old, ...rest } = location;
+  return members === undefined ? rest : { ...rest, members };
 }
 
 /** Key files (path and mode) already warned about by this process: one warning each, not one per reload. */
@@ -698,7 +773,15 @@ function locate(options: ResolverOptions): Location {
     );
   }
   inside(join(secretsDir, wanted), wanted);
-  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd(), ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }), ...(members === undefined ? {} : { members }) };
+  return {
+    environment,
+    file: join(secretsDir, wanted),
+    secretsDir,
+    cwd: process.cwd(),
+    projectRoot: root,
+    ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }),
+    ...(members === undefined ? {} : { members }),
+  };
 }
 
 /**
@@ -794,7 +877,7 @@ function describeOption(value: unknown): string {
  * `useSopsKeyFile`; never a command, never an SSH key), decrypts the file once and **verifies
  * every value and the MAC before returning**. Values stay in memory only.
  *
- * Rejects with {@link ResolverError}: `INVALID_CONFIG` (also for an `audit` or `onSinkError` that is not a function), `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
+ * Rejects with {@link ResolverError}: `INVALID_CONFIG` (also for an `audit` or `onSinkError` that is not a function, or a `keyFileMode` or STELLAR_SECRETS_KEY_FILE_MODE that is none of warn, allow, refuse), `INSECURE_KEY_FILE` (keyFileMode refuse), `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
  * `NO_IDENTITY`, `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`, `MALFORMED_FILE`,
  * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`, `OUTSIDE_REPOSITORY`,
  * `NOT_A_FILE`, `OTHER_ENVIRONMENT_FILE` (the environment file is a symbolic link to another
@@ -803,6 +886,7 @@ function describeOption(value: unknown): string {
  */
 export async function createResolver(options: ResolverOptions): Promise<Resolver> {
   checkAuditOptions(options);
+  checkKeyFileModeOptions(options);
   const location = locate(options);
   const text = readText(location.file, location.environment);
   const identities = lookupIdentities(location, options);
