@@ -166,6 +166,42 @@ describe("docs/cli.md", () => {
     for (const name of read) expect(doc, `docs/cli.md does not name ${name}`).toContain(name);
   });
 
+  it("names, quoted, every top-level field of each command's --json object in the command's section (members rm's removedFrom was nowhere)", () => {
+    let checked = 0;
+    for (const [path, text] of sources("packages/cli/src/commands")) {
+      // the command a file belongs to: its name, or the name before "-" for helpers (git-signing.ts)
+      const file = /\/([a-z-]+)\.ts$/.exec(path)?.[1] as string;
+      const command = Object.hasOwn(COMMANDS, file) ? file : file.split("-")[0]!;
+      if (!Object.hasOwn(COMMANDS, command)) continue;
+      for (const m of text.matchAll(/renderJson\(\s*\{/g)) {
+        // the object literal's text, to its closing brace
+        let depth = 1;
+        let end = (m.index ?? 0) + m[0].length;
+        const start = end;
+        for (; depth > 0 && end < text.length; end++) {
+          if ("{[(".includes(text[end]!)) depth++;
+          else if ("}])".includes(text[end]!)) depth--;
+        }
+        // its top-level keys: `key:` or a shorthand `key` between top-level commas (spreads left out)
+        let level = 0;
+        let part = "";
+        const parts: string[] = [];
+        for (const c of text.slice(start, end - 1)) {
+          if ("{[(".includes(c)) level++;
+          if ("}])".includes(c)) level--;
+          if (c === "," && level === 0) (parts.push(part), (part = ""));
+          else part += c;
+        }
+        parts.push(part);
+        for (const key of parts.map((p) => /^\s*"?([A-Za-z_][\w-]*)"?\s*(?::|$)/.exec(p)?.[1]).filter((k): k is string => k !== undefined)) {
+          checked++;
+          expect(sectionOf(command), `docs/cli.md ## ${command} lacks the --json field "${key}" (${path})`).toContain(`"${key}"`);
+        }
+      }
+    }
+    expect(checked, "the pattern no longer finds the --json fields").toBeGreaterThan(60);
+  });
+
   it("docs/resolver.md lists every code of ResolverError", () => {
     const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
     const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");
