@@ -202,6 +202,12 @@ describe("docs/cli.md", () => {
     expect(checked, "the pattern no longer finds the --json fields").toBeGreaterThan(60);
   });
 
+  it("says of every command whether it needs a key (the Keys paragraph of the introduction)", () => {
+    const keys = doc.split("- **Keys.**")[1]?.split("\n- **")[0] ?? "";
+    expect(keys, "no Keys paragraph").toContain("`get`");
+    for (const name of Object.keys(COMMANDS)) expect(keys, `the Keys paragraph does not name ${name}`).toMatch(new RegExp(`\`${name}[\` |]`));
+  });
+
   it("docs/resolver.md lists every code of ResolverError", () => {
     const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
     const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");
