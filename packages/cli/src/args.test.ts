@@ -48,6 +48,21 @@ describe("parseCommandArgs", () => {
     // a value with spaces or quotes is not repeated either
     expect(error(["--max-warnings", "-- old key"]).message).toBe('check: the value of --max-warnings starts with "-", so it reads as another option');
   });
+  it("refuses an empty --env, --only or --machine (an unset variable) instead of reading it as absent, which means 'all'", () => {
+    for (const argv of [["--env", ""], ["--env=", "--env", " , "], ["--only", ""]]) {
+      try {
+        parseCommandArgs("rm", ["name", ...argv], { ...flags, only: { type: "string" } }, { min: 1, max: 1 });
+      } catch (e) {
+        const flag = argv[0]!.replace(/=$/, "");
+        expect([(e as CliError).code, (e as CliError).message], argv.join(" ")).toEqual(["USAGE", `rm: ${flag} is empty`]);
+        expect((e as CliError).hint).toBe(`give ${flag} one or more names, comma-separated; an empty value is often a shell variable that is not set (${flag} "$VAR")`);
+        continue;
+      }
+      throw new Error(`no error for ${argv.join(" ")}`);
+    }
+    // one name among empty ones is a list
+    expect(splitList(parseCommandArgs("rm", ["name", "--env", ",production"], flags, { min: 1, max: 1 }).flags.env)).toEqual(["production"]);
+  });
   it("says a flag needs a value in plain words", () => {
     try {
       parseCommandArgs("get", ["x", "--env"], flags, { min: 1, max: 1 });

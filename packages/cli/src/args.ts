@@ -29,6 +29,12 @@ export type FlagValues<S extends FlagSpecs> = {
       : string;
 };
 
+/**
+ * The flags that take a comma-separated list of names, where leaving the flag out means "all"
+ * (`rm --env`, `members rm --env`, `exec --only`): given empty, they are refused rather than read as absent.
+ */
+const LIST_FLAGS = ["env", "only", "machine"] as const;
+
 /** What {@link parseCommandArgs} returns. */
 export interface ParsedArgs<S extends FlagSpecs> {
   flags: FlagValues<S>;
@@ -72,6 +78,16 @@ export function parseCommandArgs<S extends FlagSpecs>(
     throw new CliError("USAGE", `${command}: ${firstLine(message)}${near ? `; did you mean --${near}?` : ""}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the options`,
     });
+  }
+  for (const flag of LIST_FLAGS) {
+    const value = parsed.values[flag] as string | string[] | undefined;
+    if (Object.hasOwn(flags, flag) && value !== undefined && splitList(value).length === 0) {
+      // `--env "$ENV"` with ENV unset: read as no --env at all, rm and members rm would act on every
+      // environment and exec --only on every secret
+      throw new CliError("USAGE", `${command}: --${flag} is empty`, {
+        hint: `give --${flag} one or more names, comma-separated; an empty value is often a shell variable that is not set (--${flag} "$VAR")`,
+      });
+    }
   }
   const count = parsed.positionals.length;
   if (count < positionals.min) {
