@@ -208,6 +208,13 @@ describe("docs/cli.md", () => {
     for (const name of Object.keys(COMMANDS)) expect(keys, `the Keys paragraph does not name ${name}`).toMatch(new RegExp(`\`${name}[\` |]`));
   });
 
+  it("never prompts with `read -p` in a shell line (zsh, macOS's shell, reads -p as 'from the coprocess': the README's line failed there and left the key unset)", () => {
+    for (const file of ["README.md", "CONTRIBUTING.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]) {
+      const text = readFileSync(join(REPO_ROOT, file), "utf8");
+      for (const [i, line] of text.split("\n").entries()) expect(line, `${file}:${i + 1}`).not.toMatch(/\bread -[a-oq-z]*p/);
+    }
+  });
+
   it("docs/resolver.md lists every code of ResolverError", () => {
     const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
     const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");
