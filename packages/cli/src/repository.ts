@@ -330,7 +330,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   } catch (error) {
     if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
-        hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}`,
+        // a file deleted by mistake (rm, a bad checkout) is more likely than an environment never written to
+        hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}; if it was there before, \`git checkout HEAD -- ${shellPathWord(relative(ctx.cwd, path) || path)}\` brings back its committed version`,
         cause: error,
       });
     }
