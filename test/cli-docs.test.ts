@@ -223,6 +223,33 @@ describe("docs/cli.md", () => {
     }
   });
 
+  it("every `stellar-secrets CMD … --flag` written in the docs, the --help texts or a hint of the code names a flag CMD's --help has", async () => {
+    const helps = new Map<string, string>();
+    for (const [name, load] of Object.entries(COMMANDS)) helps.set(name, (await load()).default.help);
+    const texts: [string, string][] = [...helps].map(([name, help]) => [`${name} --help`, help]);
+    for (const file of ["README.md", "CONTRIBUTING.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]) {
+      texts.push([file, readFileSync(join(REPO_ROOT, file), "utf8")]);
+    }
+    for (const dir of ["packages/cli/src", "packages/core/src", "packages/sops/src", "packages/git/src", "packages/language-server/src", "extension/src"]) {
+      for (const [path, text] of sources(dir)) texts.push([path, text]);
+    }
+    let checked = 0;
+    for (const [where, text] of texts) {
+      for (const [i, line] of text.split("\n").entries()) {
+        // the command word, then the words up to a shell operator, quote or end of code
+        for (const m of line.matchAll(/(?:stellar-secrets|\$S|"\$S") +([a-z][a-z-]*)((?: +[^\s`|;&)>"]+)*)/g)) {
+          const help = helps.get(m[1] as string);
+          if (help === undefined) continue; // prose ("stellar-secrets does not …")
+          for (const flag of m[2]?.match(/(?<=\s)--[a-z][a-z-]+/g) ?? []) {
+            checked++;
+            expect(flag === "--help" || help.includes(flag), `${where}:${i + 1}: ${m[1]} has no ${flag}`).toBe(true);
+          }
+        }
+      }
+    }
+    expect(checked, "the pattern no longer finds the commands written").toBeGreaterThan(200);
+  });
+
   it("docs/resolver.md lists every code of ResolverError", () => {
     const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
     const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");
