@@ -267,6 +267,12 @@ describe("no git on PATH", () => {
     expect((await t.run(["init", "--env", "development"])).code).toBe(0);
     const outside = await t.run(["history"]);
     expect([outside.code, outside.stderr.split("\n")[0]]).toEqual([22, `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; history comes from git commits`]);
+    // access said "history comes from git commits" too, which is not what it reads there
+    const access = await t.run(["access"]);
+    expect([access.code, access.stderr.split("\n")[0]]).toEqual([
+      22,
+      `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; access reads when each member last committed and when each data key was last rotated from git commits`,
+    ]);
   });
 });
 
