@@ -152,7 +152,7 @@ describe("docs/cli.md", () => {
     }
   });
 
-  it("documents every environment variable the CLI reads (STELLAR_SECRETS_*, SOPS_*, EDITOR, VISUAL, XDG_CONFIG_HOME)", () => {
+  it("documents every environment variable the CLI reads (STELLAR_SECRETS_*, SOPS_*, EDITOR, VISUAL, XDG_CONFIG_HOME), in docs/cli.md and --help", async () => {
     const read = new Set<string>();
     for (const dir of ["packages/cli/src", "packages/sops/src", "packages/git/src", "packages/core/src"]) {
       for (const text of sources(dir).values()) {
@@ -164,6 +164,90 @@ describe("docs/cli.md", () => {
     }
     expect([...read], "the pattern no longer finds the variables").toEqual(expect.arrayContaining(["SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "STELLAR_SECRETS_PROBE_CA", "EDITOR"]));
     for (const name of read) expect(doc, `docs/cli.md does not name ${name}`).toContain(name);
+    // and `stellar-secrets --help` names them too (none did: a newcomer found them only in the docs);
+    // STELLAR_SECRETS_HOOK is set by the hooks git setup writes, for pre-commit, not by a person
+    let out = "";
+    const sink = { write: (c: string | Uint8Array) => ((out += String(c)), true) };
+    const ctx = { cwd: REPO_ROOT, env: {}, stdin: process.stdin, stdout: sink, stderr: sink } as unknown as CommandContext;
+    expect(await run(["--help"], ctx)).toBe(0);
+    const environment = out.split("\nEnvironment:\n")[1]?.split("\n\n")[0] ?? "";
+    for (const name of read) if (name !== "STELLAR_SECRETS_HOOK") expect(environment, `stellar-secrets --help does not name ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it("names, quoted, every top-level field of each command's --json object in the command's section (members rm's removedFrom was nowhere)", () => {
+    let checked = 0;
+    for (const [path, text] of sources("packages/cli/src/commands")) {
+      // the command a file belongs to: its name, or the name before "-" for helpers (git-signing.ts)
+      const file = /\/([a-z-]+)\.ts$/.exec(path)?.[1] as string;
+      const command = Object.hasOwn(COMMANDS, file) ? file : file.split("-")[0]!;
+      if (!Object.hasOwn(COMMANDS, command)) continue;
+      for (const m of text.matchAll(/renderJson\(\s*\{/g)) {
+        // the object literal's text, to its closing brace
+        let depth = 1;
+        let end = (m.index ?? 0) + m[0].length;
+        const start = end;
+        for (; depth > 0 && end < text.length; end++) {
+          if ("{[(".includes(text[end]!)) depth++;
+          else if ("}])".includes(text[end]!)) depth--;
+        }
+        // its top-level keys: `key:` or a shorthand `key` between top-level commas (spreads left out)
+        let level = 0;
+        let part = "";
+        const parts: string[] = [];
+        for (const c of text.slice(start, end - 1)) {
+          if ("{[(".includes(c)) level++;
+          if ("}])".includes(c)) level--;
+          if (c === "," && level === 0) (parts.push(part), (part = ""));
+          else part += c;
+        }
+        parts.push(part);
+        for (const key of parts.map((p) => /^\s*"?([A-Za-z_][\w-]*)"?\s*(?::|$)/.exec(p)?.[1]).filter((k): k is string => k !== undefined)) {
+          checked++;
+          expect(sectionOf(command), `docs/cli.md ## ${command} lacks the --json field "${key}" (${path})`).toContain(`"${key}"`);
+        }
+      }
+    }
+    expect(checked, "the pattern no longer finds the --json fields").toBeGreaterThan(60);
+  });
+
+  it("says of every command whether it needs a key (the Keys paragraph of the introduction)", () => {
+    const keys = doc.split("- **Keys.**")[1]?.split("\n- **")[0] ?? "";
+    expect(keys, "no Keys paragraph").toContain("`get`");
+    for (const name of Object.keys(COMMANDS)) expect(keys, `the Keys paragraph does not name ${name}`).toMatch(new RegExp(`\`${name}[\` |]`));
+  });
+
+  it("never prompts with `read -p` in a shell line (zsh, macOS's shell, reads -p as 'from the coprocess': the README's line failed there and left the key unset)", () => {
+    for (const file of ["README.md", "CONTRIBUTING.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]) {
+      const text = readFileSync(join(REPO_ROOT, file), "utf8");
+      for (const [i, line] of text.split("\n").entries()) expect(line, `${file}:${i + 1}`).not.toMatch(/\bread -[a-oq-z]*p/);
+    }
+  });
+
+  it("every `stellar-secrets CMD … --flag` written in the docs, the --help texts or a hint of the code names a flag CMD's --help has", async () => {
+    const helps = new Map<string, string>();
+    for (const [name, load] of Object.entries(COMMANDS)) helps.set(name, (await load()).default.help);
+    const texts: [string, string][] = [...helps].map(([name, help]) => [`${name} --help`, help]);
+    for (const file of ["README.md", "CONTRIBUTING.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]) {
+      texts.push([file, readFileSync(join(REPO_ROOT, file), "utf8")]);
+    }
+    for (const dir of ["packages/cli/src", "packages/core/src", "packages/sops/src", "packages/git/src", "packages/language-server/src", "extension/src"]) {
+      for (const [path, text] of sources(dir)) texts.push([path, text]);
+    }
+    let checked = 0;
+    for (const [where, text] of texts) {
+      for (const [i, line] of text.split("\n").entries()) {
+        // the command word, then the words up to a shell operator, quote or end of code
+        for (const m of line.matchAll(/(?:stellar-secrets|\$S|"\$S") +([a-z][a-z-]*)((?: +[^\s`|;&)>"]+)*)/g)) {
+          const help = helps.get(m[1] as string);
+          if (help === undefined) continue; // prose ("stellar-secrets does not …")
+          for (const flag of m[2]?.match(/(?<=\s)--[a-z][a-z-]+/g) ?? []) {
+            checked++;
+            expect(flag === "--help" || help.includes(flag), `${where}:${i + 1}: ${m[1]} has no ${flag}`).toBe(true);
+          }
+        }
+      }
+    }
+    expect(checked, "the pattern no longer finds the commands written").toBeGreaterThan(200);
   });
 
   it("docs/resolver.md lists every code of ResolverError", () => {

@@ -267,6 +267,12 @@ describe("no git on PATH", () => {
     expect((await t.run(["init", "--env", "development"])).code).toBe(0);
     const outside = await t.run(["history"]);
     expect([outside.code, outside.stderr.split("\n")[0]]).toEqual([22, `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; history comes from git commits`]);
+    // access said "history comes from git commits" too, which is not what it reads there
+    const access = await t.run(["access"]);
+    expect([access.code, access.stderr.split("\n")[0]]).toEqual([
+      22,
+      `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; access reads when each member last committed and when each data key was last rotated from git commits`,
+    ]);
   });
 });
 
@@ -469,6 +475,38 @@ describe("a private key pasted where a public key belongs", () => {
       expect(r.stderr).not.toContain(carol.identity.slice(16, 40));
     }
     expect(s.read("stellar.yaml")).toBe(before);
+  });
+});
+
+describe("a member name stellar.yaml cannot hold", () => {
+  it("members add changes no file: the environment file was re-wrapped for the key before stellar.yaml was refused (recipient-drift left behind)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "staging"])).code).toBe(0);
+    expect((await s.run(["set", "api_key", "--env", "staging", "--from-stdin"], { input: "v1" })).code).toBe(0);
+    const files = ["stellar.yaml", ".sops.yaml", "secrets/staging.enc.yaml"];
+    const before = files.map((f) => s.read(f));
+    const bob = s.keygen("bob");
+    // a name that reads as a GitHub token: refused only when the new stellar.yaml is checked
+    const token = await s.run(["members", "add", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", bob.recipient, "--env", "staging"]);
+    expect([token.code, token.stderr.split(":")[1]?.trim()]).toEqual([17, "INVALID_CONFIG"]);
+    expect(files.map((f) => s.read(f))).toEqual(before);
+    // a private key where the name belongs (the arguments swapped): said at once, never shown or stored
+    for (const args of [
+      ["members", "add", bob.identity, bob.recipient, "--env", "staging"],
+      ["request-access", "--env", "staging", "--name", bob.identity, "--key", bob.recipient],
+    ]) {
+      const r = await s.run(args, { env: { SOPS_AGE_KEY_FILE: args[0] === "members" ? alice.file : bob.file } });
+      const what = args[0] === "members" ? "NAME" : "--name";
+      expect([r.code, r.stdout, r.stderr.split("\n")[0]]).toEqual([19, "", `stellar-secrets: INVALID_MEMBER: ${what} is a private key (not shown, not stored), not a member name`]);
+      expect(r.stderr).not.toContain(bob.identity.slice(16, 40));
+    }
+    expect(files.map((f) => s.read(f))).toEqual(before);
+    const t = sandbox();
+    const init = await t.run(["init", "--env", "staging", "--member", bob.identity]);
+    expect([init.code, init.stderr.split("\n")[0]]).toEqual([19, "stellar-secrets: INVALID_MEMBER: init: --member is a private key (not shown, not stored), not a member name"]);
+    expect(existsSync(join(t.repo, "stellar.yaml"))).toBe(false);
   });
 });
 

@@ -26,6 +26,52 @@ describe("parseCommandArgs", () => {
     expect(code(() => parseCommandArgs("rm", [], flags, { min: 1, max: 1 }))).toBe("USAGE");
     expect(code(() => parseCommandArgs("rm", ["a", "b"], flags, { min: 1, max: 1 }))).toBe("USAGE");
   });
+  it("says which flag's value starts with '-' and how to pass it (node's parser said only 'argument is ambiguous')", () => {
+    const error = (argv: string[], hideExtra?: string): CliError => {
+      try {
+        parseCommandArgs("check", argv, { "max-warnings": { type: "string" }, env: { type: "string", short: "e" } }, { min: 0, max: 1, ...(hideExtra === undefined ? {} : { hideExtra }) });
+      } catch (e) {
+        return e as CliError;
+      }
+      throw new Error("no error");
+    };
+    const negative = error(["--max-warnings", "-1"]);
+    expect([negative.code, negative.message]).toEqual(["USAGE", 'check: the value of --max-warnings starts with "-" (-1), so it reads as another option']);
+    expect(negative.hint).toBe('if that is the value, join it to the option with "=": --max-warnings=-1; else give --max-warnings its value; run `stellar-secrets check --help` for the options');
+    // a short option is named by its long name
+    expect(error(["-e", "-x"]).message).toBe('check: the value of --env starts with "-" (-x), so it reads as another option');
+    // a command that never echoes what was typed (set: a value may be typed in the wrong place) names only the flag
+    const hidden = error(["--env", "-sk_live_123"], "values are never taken from arguments");
+    expect(hidden.message).toBe('check: the value of --env starts with "-", so it reads as another option');
+    expect(`${hidden.message} ${hidden.hint}`).not.toContain("sk_live");
+    expect(hidden.hint).toContain("--env=-…");
+    // a value with spaces or quotes is not repeated either
+    expect(error(["--max-warnings", "-- old key"]).message).toBe('check: the value of --max-warnings starts with "-", so it reads as another option');
+  });
+  it("refuses an empty --env, --only or --machine (an unset variable) instead of reading it as absent, which means 'all'", () => {
+    for (const argv of [["--env", ""], ["--env=", "--env", " , "], ["--only", ""]]) {
+      try {
+        parseCommandArgs("rm", ["name", ...argv], { ...flags, only: { type: "string" } }, { min: 1, max: 1 });
+      } catch (e) {
+        const flag = argv[0]!.replace(/=$/, "");
+        expect([(e as CliError).code, (e as CliError).message], argv.join(" ")).toEqual(["USAGE", `rm: ${flag} is empty`]);
+        expect((e as CliError).hint).toBe(`give ${flag} one or more names, comma-separated; an empty value is often a shell variable that is not set (${flag} "$VAR")`);
+        continue;
+      }
+      throw new Error(`no error for ${argv.join(" ")}`);
+    }
+    // one name among empty ones is a list
+    expect(splitList(parseCommandArgs("rm", ["name", "--env", ",production"], flags, { min: 1, max: 1 }).flags.env)).toEqual(["production"]);
+  });
+  it("says a flag needs a value in plain words", () => {
+    try {
+      parseCommandArgs("get", ["x", "--env"], flags, { min: 1, max: 1 });
+    } catch (e) {
+      expect([(e as CliError).message, (e as CliError).hint]).toEqual(["get: --env needs a value", "write --env VALUE; run `stellar-secrets get --help` for the options"]);
+      return;
+    }
+    throw new Error("no error");
+  });
   it("names only the positionals that are missing (members add NAME given, its key not)", () => {
     const message = (argv: string[]) => {
       try {

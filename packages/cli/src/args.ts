@@ -29,6 +29,12 @@ export type FlagValues<S extends FlagSpecs> = {
       : string;
 };
 
+/**
+ * The flags that take a comma-separated list of names, where leaving the flag out means "all"
+ * (`rm --env`, `members rm --env`, `exec --only`): given empty, they are refused rather than read as absent.
+ */
+const LIST_FLAGS = ["env", "only", "machine"] as const;
+
 /** What {@link parseCommandArgs} returns. */
 export interface ParsedArgs<S extends FlagSpecs> {
   flags: FlagValues<S>;
@@ -60,10 +66,28 @@ export function parseCommandArgs<S extends FlagSpecs>(
         hint: `the options of ${command} are: ${known}; run \`stellar-secrets ${command} --help\``,
       });
     }
+    const ambiguous = /^Option '(-[^' ]+)' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous !== undefined) throw dashValueError(command, argv, flags, ambiguous, positionals.hideExtra);
+    const missingValue = /^Option '(?:-\w, )?(--[^' ]+) <value>' argument missing/.exec(message)?.[1];
+    if (missingValue !== undefined) {
+      throw new CliError("USAGE", `${command}: ${missingValue} needs a value`, {
+        hint: `write ${missingValue} VALUE; run \`stellar-secrets ${command} --help\` for the options`,
+      });
+    }
     const near = unknown?.startsWith("--") ? didYouMean(unknown.slice(2), Object.keys(flags)) : undefined;
     throw new CliError("USAGE", `${command}: ${firstLine(message)}${near ? `; did you mean --${near}?` : ""}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the options`,
     });
+  }
+  for (const flag of LIST_FLAGS) {
+    const value = parsed.values[flag] as string | string[] | undefined;
+    if (Object.hasOwn(flags, flag) && value !== undefined && splitList(value).length === 0) {
+      // `--env "$ENV"` with ENV unset: read as no --env at all, rm and members rm would act on every
+      // environment and exec --only on every secret
+      throw new CliError("USAGE", `${command}: --${flag} is empty`, {
+        hint: `give --${flag} one or more names, comma-separated; an empty value is often a shell variable that is not set (--${flag} "$VAR")`,
+      });
+    }
   }
   const count = parsed.positionals.length;
   if (count < positionals.min) {
@@ -87,6 +111,22 @@ export function parseCommandArgs<S extends FlagSpecs>(
     });
   }
   return { flags: parsed.values as FlagValues<S>, positionals: parsed.positionals };
+}
+
+/**
+ * The `USAGE` error for a flag whose value starts with "-" (`--max-warnings -1`, `--description
+ * "-- old key"`): node's parser reads such a word as the next option, and its own message ("argument
+ * is ambiguous") says neither which word nor how to pass it. This one names the flag and the fix,
+ * `--flag=VALUE`; the word itself only when the command may echo what was typed (`hideExtra` unset).
+ */
+function dashValueError(command: string, argv: readonly string[], flags: FlagSpecs, typed: string, hideExtra: string | undefined): CliError {
+  const long = typed.startsWith("--") ? typed.slice(2) : Object.entries(flags).find(([, spec]) => spec.short === typed.slice(1))?.[0];
+  const flag = long === undefined ? typed : `--${long}`;
+  const value = argv[argv.indexOf(typed) + 1];
+  const shown = hideExtra === undefined && value !== undefined && !/[\s'"\\$`]/.test(value) && value.length <= 40 ? value : undefined;
+  return new CliError("USAGE", `${command}: the value of ${flag} starts with "-"${shown === undefined ? "" : ` (${shown})`}, so it reads as another option`, {
+    hint: `if that is the value, join it to the option with "=": ${flag}=${shown ?? "-…"}; else give ${flag} its value; run \`stellar-secrets ${command} --help\` for the options`,
+  });
 }
 
 /**

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { diffEdit, parseEdited, privateEditorArguments, renderForEditing } from "./commands/edit.js";
 import type { CliError } from "./errors.js";
 
-const error = (fn: () => unknown): { code: string; message: string } | undefined => {
+const error = (fn: () => unknown): { code: string; message: string; hint?: string } | undefined => {
   try {
     fn();
   } catch (e) {
-    return { code: (e as CliError).code, message: (e as CliError).message };
+    return { code: (e as CliError).code, message: (e as CliError).message, hint: (e as CliError).hint };
   }
   return undefined;
 };
@@ -54,6 +54,14 @@ describe("editing text", () => {
     const e = error(() => parseEdited(`a_name: ok\nb_name: ${"[".repeat(5000)}${"]".repeat(5000)}\n`));
     expect(e?.code).toBe("INVALID_VALUE");
     expect(e?.message).toContain("line 2");
+  });
+
+  it("says how to write a value given as a mapping or a list, and how to delete one given none", () => {
+    const nested = error(() => parseEdited("a_key: x\nnested_key:\n  a: 1\n"));
+    expect([nested?.code, nested?.message]).toEqual(["INVALID_VALUE", 'line 2: "nested_key" needs a single text value']);
+    expect(nested?.hint).toBe("a secret's value is one text: write it after the colon (quoted when it has special characters, or as a | block for several lines), not as a mapping");
+    expect(error(() => parseEdited("list_key: [a, b]\n"))?.hint).toContain("not as a list");
+    expect(error(() => parseEdited("none_key:\n"))?.hint).toBe("to delete a secret, delete its line");
   });
 
   it("treats an empty file as no change", () => {

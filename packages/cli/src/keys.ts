@@ -112,3 +112,15 @@ export function privateKeyGivenError(what: string): CliError {
     hint: "a private key stays with its owner: one that was pasted or sent to you is exposed (shell history, chat), so its owner makes a new key (`stellar-secrets keygen`) and shares only the public key (`stellar-secrets whoami` prints it, or `age-keygen -y KEYFILE`, or the ~/.ssh/id_ed25519.pub line)",
   });
 }
+
+/**
+ * `INVALID_MEMBER` for a private key given where a member name belongs (`members add
+ * AGE-SECRET-KEY-1… KEY`, `init --member`, `request-access --name`: the two arguments swapped or
+ * the wrong line pasted): said before anything is read or written, never shown, never stored in
+ * stellar.yaml. `what` names the argument.
+ */
+export function privateKeyAsNameError(what: string): CliError {
+  return new CliError("INVALID_MEMBER", `${what} is a private key (not shown, not stored), not a member name`, {
+    hint: "a member name is a person's or machine's name (letters, digits, '.', '_', '@' and '-'); the private key is exposed (shell history, chat), so its owner makes a new key (`stellar-secrets keygen`) and shares only the public key (`stellar-secrets whoami` prints it)",
+  });
+}

@@ -120,3 +120,28 @@ describe("keySourceProblem (a key file meant to give a key that gives none, firs
     expect(keySourceProblem({ identities: [], sources: [] }, DEF)).toBeUndefined();
   });
 });
+
+describe("an environment whose file is gone", () => {
+  it("get says how to create it and how to bring back the committed file (a file deleted by mistake)", async () => {
+    const { mkdtempSync, rmSync, unlinkSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { PassThrough } = await import("node:stream");
+    const { run } = await import("./main.js");
+    const dir = mkdtempSync(join(tmpdir(), "gone-file-"));
+    try {
+      const ctx = { cwd: dir, env: { HOME: dir }, stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
+      // TEST-ONLY public key (no private half anywhere)
+      expect(await run(["init", "--env", "staging", "--member", "alice", "--recipient", "age1xwg5v5hra4gewj97vsfdafx4z4cg83nsc2cl9u5lukzfahzc04xsyllf6n"], ctx)).toBe(0);
+      unlinkSync(join(dir, "secrets/staging.enc.yaml"));
+      const error = await run(["get", "api_key", "--env", "staging"], ctx).then(
+        () => undefined,
+        (e: { code: string; hint?: string }) => e,
+      );
+      expect(error?.code).toBe("NOT_FOUND");
+      expect(error?.hint).toBe("create it by setting a value: stellar-secrets set NAME --env staging; if it was there before, `git checkout HEAD -- secrets/staging.enc.yaml` brings back its committed version");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -227,6 +227,20 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
 }
 
 /**
+ * The project config `text` would be as the new stellar.yaml of `config`; `INVALID_CONFIG` naming
+ * its first error when it is not valid. A command that writes environment files before stellar.yaml
+ * (members add, approve) calls it first, so that a stellar.yaml it cannot write leaves every file as it was.
+ */
+export function validProjectConfig(config: ProjectConfig, text: string): ProjectConfig {
+  const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
+  if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
+    const first = diagnostics.find((d) => d.severity === "error");
+    throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
+  }
+  return next;
+}
+
+/**
  * Writes a new `stellar.yaml` text, then brings `.sops.yaml` in step with its members, both
  * atomically: each `.sops.yaml` sops may use for the secrets files (the root's, and those of the
  * folders down to the secrets folder) is updated in place (comments and unrelated rules kept;
@@ -243,11 +257,7 @@ export async function writeProjectConfig(
   text: string,
   options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {},
 ): Promise<{ config: ProjectConfig; sopsConfigsWritten: string[] }> {
-  const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
-  if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
-    const first = diagnostics.find((d) => d.severity === "error");
-    throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
-  }
+  const next = validProjectConfig(config, text);
   await writeFileAtomic(config.configPath, text);
   const sopsConfigsWritten = options.syncSops !== false ? await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) }) : [];
   return { config: next, sopsConfigsWritten };
@@ -320,7 +330,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   } catch (error) {
     if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
-        hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}`,
+        // a file deleted by mistake (rm, a bad checkout) is more likely than an environment never written to
+        hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}; if it was there before, \`git checkout HEAD -- ${shellPathWord(relative(ctx.cwd, path) || path)}\` brings back its committed version`,
         cause: error,
       });
     }

@@ -83,6 +83,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const inactiveDays = f.inactive === undefined ? 90 : parseDurationDays(f.inactive, "--inactive");
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
+  // opened first, so that outside a git repository the error says what access needs git for
+  const git = await GitRepo.open(config.root, ctx.env, "access reads when each member last committed and when each data key was last rotated from git commits");
   const files = await readEnvironmentFiles(config, envs);
   const details = await memberDetails(ctx, config, envs);
   const catalog = await readCatalog(config);
@@ -92,7 +94,6 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const now = new Date();
 
   // keys that still hold a data key the file no longer wraps for them, named by that commit's stellar.yaml
-  const git = await GitRepo.open(config.root, ctx.env, "history comes from git commits");
   const namesAt = new Map<string, Map<string, string>>();
   const nameAt = async (commit: string, recipient: string): Promise<string | null> => {
     if (!namesAt.has(commit)) {

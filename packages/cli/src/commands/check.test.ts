@@ -31,6 +31,8 @@ describe("checkSummary (the text summary on stderr)", () => {
   const counts = { files: 3, secrets: 5, environments: 3 };
   it("says no problems for the whole repository", () => {
     expect(checkSummary([], [], undefined, counts)).toBe("no problems (3 config files, 5 secrets, 3 environments)\n");
+    // one of each is singular ("1 environments" before)
+    expect(checkSummary([], [], undefined, { files: 1, secrets: 1, environments: 1 })).toBe("no problems (1 config file, 1 secret, 1 environment)\n");
     expect(checkSummary([at("a.yaml", "error")], [at("a.yaml", "error")], undefined, counts)).toBe("1 error, 0 warnings\n");
   });
   it("in a subfolder, says that only it was shown and what the rest of the repository has", () => {

@@ -368,7 +368,7 @@ export function checkSummary(
   const { errors, warnings } = summarize(shown);
   let out =
     shown.length === 0
-      ? `no problems${where} (${plural(counts.files, "config file")}, ${counts.secrets} secrets, ${counts.environments} environments)\n`
+      ? `no problems${where} (${plural(counts.files, "config file")}, ${plural(counts.secrets, "secret")}, ${plural(counts.environments, "environment")})\n`
       : `${plural(errors, "error")}, ${plural(warnings, "warning")}${where}\n`;
   if (scope !== undefined) {
     const total = summarize(all);

@@ -396,7 +396,10 @@ export function parseEdited(text: string): Map<string, string> | undefined {
     const node = pair.value;
     if (!isScalar(node) || node.value === null || node.value === undefined) {
       throw new CliError("INVALID_VALUE", `line ${line}: "${name}" needs a single text value`, {
-        hint: "to delete a secret, delete its line",
+        // a list or mapping under the name is not a value left out: say how to write one
+        hint: isScalar(node) || node === null
+          ? "to delete a secret, delete its line"
+          : `a secret's value is one text: write it after the colon (quoted when it has special characters, or as a | block for several lines), not as a ${isMap(node) ? "mapping" : "list"}`,
       });
     }
     const value = typeof node.value === "string" ? node.value : node.type === "PLAIN" && typeof node.source === "string" ? node.source : String(node.value);

@@ -55,6 +55,15 @@ const flags = {
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
+/** `USAGE` unless `name` is a valid Kubernetes object name (metadata.name of the Secret). */
+function assertK8sName(name: string): void {
+  if (!K8S_NAME.test(name)) {
+    throw new CliError("USAGE", `export: --name "${name}" is not a valid Kubernetes name (lowercase letters, digits, - and .)`, {
+      hint: "a Secret's name is lowercase letters, digits, - and ., starting and ending with a letter or digit, at most 253 characters (e.g. app-secrets)",
+    });
+  }
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("export", argv, flags);
   const format = f.format ?? "dotenv";
@@ -62,18 +71,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, shell, json or k8s" });
   }
   if (format !== "k8s" && (f.name !== undefined || f.namespace !== undefined)) {
-    throw new CliError("USAGE", "export: --name and --namespace apply to --format k8s only");
+    throw new CliError("USAGE", `export: ${f.name !== undefined ? "--name" : "--namespace"} applies to --format k8s only`, {
+      hint: `add --format k8s to write a Kubernetes Secret${format === "dotenv" && f.format === undefined ? " (the default format is dotenv)" : ""}`,
+    });
+  }
+  // the flags are checked before anything is read (the default name needs the environment: checked below)
+  if (format === "k8s" && f.name !== undefined) assertK8sName(f.name);
+  if (format === "k8s" && f.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(f.namespace)) {
+    throw new CliError("USAGE", `export: --namespace "${f.namespace}" is not a valid Kubernetes namespace`, {
+      hint: "a namespace is lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters (e.g. prod)",
+    });
   }
   const config = await openProject(ctx);
   const envNames = splitList(f.env);
   const env = selectOneEnvironment(config, envNames, "export");
   const k8sName = f.name ?? `stellar-secrets-${env.name}`.replace(/_/g, "-");
-  if (format === "k8s") {
-    if (!K8S_NAME.test(k8sName)) throw new CliError("USAGE", `export: --name "${k8sName}" is not a valid Kubernetes name (lowercase letters, digits, - and .)`);
-    if (f.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(f.namespace)) {
-      throw new CliError("USAGE", `export: --namespace "${f.namespace}" is not a valid Kubernetes namespace`);
-    }
-  }
+  if (format === "k8s") assertK8sName(k8sName);
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
   decrypted.dataKey.fill(0);

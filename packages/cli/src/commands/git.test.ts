@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyHook, HOOK_MARKER, hookScript, MERGE_HOOK_MARKER, isInside, mergeDriverCommand, mergeHookScript, virtualBaseDriverCommand } from "./git.js";
+import { checkFixLine, classifyHook, HOOK_MARKER, hookScript, MERGE_HOOK_MARKER, isInside, mergeDriverCommand, mergeHookScript, virtualBaseDriverCommand } from "./git.js";
 
 const CLI = "/usr/bin/node /opt/stellar/bin/stellar-secrets.js";
 
@@ -75,5 +75,15 @@ describe("isInside", () => {
     expect(isInside("/home/me/.githooks/pre-commit", ["/work/repo", "/work/repo/.git"])).toBe(false);
     expect(isInside("/work/repo-other/hooks/pre-commit", ["/work/repo"])).toBe(false);
     expect(isInside("/work/..repo/x", ["/work"])).toBe(true);
+  });
+});
+
+describe("checkFixLine (the last line of git setup --check when something is missing)", () => {
+  it("names the setup command with the options checked: --check --signing said `git setup`, which never sets up signing", () => {
+    expect(checkFixLine({}, false)).toBe("run `stellar-secrets git setup` to configure what is missing\n");
+    expect(checkFixLine({ signing: true }, false)).toBe("run `stellar-secrets git setup --signing` to configure what is missing\n");
+    expect(checkFixLine({ signing: true, key: "/home/al ice/.ssh/id_ed25519.pub", "no-hook": true }, true)).toBe(
+      "run `stellar-secrets git setup --no-hook --signing --key '/home/al ice/.ssh/id_ed25519.pub'` to configure what is missing; setup cannot write what a reason is given for: do what it says\n",
+    );
   });
 });

@@ -428,6 +428,17 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
   }
 }
 
+/**
+ * The line `git setup --check` ends with when something is missing: the setup command that
+ * configures it, with the options the check was run with (`--signing` is what sets up signing,
+ * `--no-hook` what leaves the hooks out; a bare `git setup` would do neither), and, when an item
+ * carries a reason setup cannot act on (`blocked`), that the reason is for a person.
+ */
+export function checkFixLine(f: { "no-hook"?: boolean; signing?: boolean; key?: string }, blocked: boolean): string {
+  const command = `stellar-secrets git setup${f["no-hook"] ? " --no-hook" : ""}${f.signing ? " --signing" : ""}${f.signing && f.key !== undefined ? ` --key ${shellWord(f.key)}` : ""}`;
+  return `run \`${command}\` to configure what is missing${blocked ? "; setup cannot write what a reason is given for: do what it says" : ""}\n`;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("git", argv, flags, { min: 1, max: 1, names: "setup" });
   if (positionals[0] !== "setup") {
@@ -474,7 +485,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (signing !== undefined) ctx.stdout.write(renderSigningSetup(signing));
     if (f.check && incomplete) {
       const blocked = states.some((st) => st.state === "missing" && st.reason !== undefined);
-      ctx.stderr.write(blocked ? "run `stellar-secrets git setup` to configure what is missing; setup cannot write what a reason is given for: do what it says\n" : "run `stellar-secrets git setup` to configure what is missing\n");
+      ctx.stderr.write(checkFixLine(f, blocked));
     }
   }
   return incomplete ? 1 : 0;

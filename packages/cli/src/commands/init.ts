@@ -19,6 +19,7 @@ import {
   isAgeIdentity,
   isAgeRecipient,
   isSmallOrderAgeRecipient,
+  looksLikeKeyMaterial,
   isMistypedAgeRecipient,
   isSshEd25519Recipient,
   normalizeRecipient,
@@ -31,6 +32,7 @@ import { CliError } from "../errors.js";
 import { windowsPathHint } from "../path-hints.js";
 import { renderJson } from "../format.js";
 import { gitConfigValue } from "../git.js";
+import { privateKeyAsNameError } from "../keys.js";
 import { homeOf, identitiesFor } from "../repository.js";
 
 const ENVIRONMENT_NAME = new RegExp(ENVIRONMENT_NAME_PATTERN, "u");
@@ -121,6 +123,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "pass --member NAME",
     });
   }
+  if (looksLikeKeyMaterial(member)) throw privateKeyAsNameError("init: --member");
   if (!MEMBER_NAME.test(member)) {
     throw new CliError("INVALID_MEMBER", `init: "${member}" is not a valid member name`, {
       hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit; pass --member NAME",

@@ -12,7 +12,7 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { unknownMemberHint, unknownSubcommandMessage } from "../suggest.js";
-import { memberNamesOf, ownKeys, privateKeyGivenError } from "../keys.js";
+import { memberNamesOf, ownKeys, privateKeyAsNameError, privateKeyGivenError } from "../keys.js";
 import { memberDetails } from "../membership.js";
 import { requestBranch } from "./request-access.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
@@ -29,6 +29,7 @@ import {
   readEnvironmentFilesEach,
   recipientsOf,
   selectEnvironments,
+  validProjectConfig,
   writeProjectConfig,
 } from "../repository.js";
 
@@ -348,6 +349,7 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
     { min: 2, max: 2, names: "NAME and AGE_PUBLIC_KEY" },
   );
   const [name, given] = positionals as [string, string];
+  if (looksLikeKeyMaterial(name)) throw privateKeyAsNameError("NAME");
   if (!MEMBER_NAME.test(name)) {
     throw new CliError("INVALID_MEMBER", `"${name}" is not a valid member name`, {
       hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit",
@@ -474,6 +476,12 @@ async function grant(
     }
     changed.push(env);
   }
+  // stellar.yaml as it will be, checked before any environment file is written: a name it cannot
+  // hold (one that reads as a credential) must not leave a file encrypted to a key no member has
+  let text = await readFile(config.configPath, "utf8");
+  for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
+  const edited = edit(text, changed);
+  if (changed.length > 0 || edited !== text) validProjectConfig(config, edited);
   const identities = identitiesFor(ctx);
   const files = await readEnvironmentFiles(config, changed);
   await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
@@ -496,9 +504,6 @@ async function grant(
     lostAccess.push({ environment: env.name, recipients: dropped });
     exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
   }
-  let text = await readFile(config.configPath, "utf8");
-  for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
-  const edited = edit(text, changed);
   // an environment added to stellar.yaml by hand has no .sops.yaml rule yet: its first member adds one
   const written = changed.length > 0 || edited !== text ? (await writeProjectConfig(config, edited, { addRulesFor: changed.map((e) => e.name) })).sopsConfigsWritten : [];
   return { changed, unchanged, rotated, lostAccess, exposed, updated: await updatedFiles(config, written, changed.map((e) => e.name)) };
@@ -528,6 +533,9 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
         });
       }
     }
+    let text = await readFile(config.configPath, "utf8");
+    for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
+    validProjectConfig(config, text); // before any file is re-keyed
     const identities = identitiesFor(ctx);
     const files = await readEnvironmentFiles(config, envs);
     await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
@@ -543,8 +551,6 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
       if (file !== undefined) await followMergeRecord(ctx, config.root, path, () => rotateFile(path, identities, { recipients: next }), () => []);
       exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
     }
-    let text = await readFile(config.configPath, "utf8");
-    for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
     const { sopsConfigsWritten } = await writeProjectConfig(config, text);
     const updated = await updatedFiles(config, sopsConfigsWritten, envs.map((e) => e.name));
     const references = await loadReferences(config);

@@ -155,20 +155,22 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Pro
   return out;
 }
 
-function readCa(path: string, cwd: string): string[] {
+function readCa(path: string, cwd: string, from: "--ca" | "STELLAR_SECRETS_PROBE_CA"): string[] {
+  // the fix is where the path came from: the flag typed, or a variable set elsewhere (a CI job, a profile)
+  const fix = from === "--ca" ? "pass --ca a PEM file of the certificate(s) to trust" : "point STELLAR_SECRETS_PROBE_CA at a PEM file of the certificate(s) to trust, or unset it";
   let text: string;
   try {
     text = readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
-    throw new CliError("INVALID_CA", `cannot read the CA file ${path} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`, {
-      hint: windowsPathHint(path) ?? "pass --ca with a PEM file of the certificate(s) to trust, or unset STELLAR_SECRETS_PROBE_CA",
+    throw new CliError("INVALID_CA", `cannot read the CA file ${path} (${(error as NodeJS.ErrnoException).code ?? "unreadable"}), given by ${from}`, {
+      hint: windowsPathHint(path) ?? fix,
       cause: error,
     });
   }
   const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (certs.length === 0) {
-    throw new CliError("INVALID_CA", `the CA file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, {
-      hint: "pass a PEM certificate file (never a private key)",
+    throw new CliError("INVALID_CA", `the CA file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----), given by ${from}`, {
+      hint: `${fix} (never a private key)`,
     });
   }
   return certs;
@@ -378,7 +380,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envNames = splitList(f.env);
   if (envNames.length !== 1) throw new CliError("USAGE", "probe: --env takes exactly one environment", { hint: "e.g. stellar-secrets probe --env production" });
   const caPath = f.ca ?? (ctx.env.STELLAR_SECRETS_PROBE_CA || undefined);
-  const sendOptions: SendOptions = caPath === undefined ? {} : { ca: readCa(caPath, ctx.cwd) };
+  const sendOptions: SendOptions = caPath === undefined ? {} : { ca: readCa(caPath, ctx.cwd, f.ca !== undefined ? "--ca" : "STELLAR_SECRETS_PROBE_CA") };
   const auditPath = f["audit-log"] ?? (ctx.env.STELLAR_SECRETS_AUDIT_LOG || undefined);
   if (auditPath !== undefined && looksLikeWindowsPath(auditPath)) {
     // appended to, so created when missing: `C:\logs\probe.jsonl` would become a file of that name here

@@ -11,7 +11,7 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
-import { defaultMemberName, gitIdentity, ownKeys, privateKeyGivenError } from "../keys.js";
+import { defaultMemberName, gitIdentity, ownKeys, privateKeyAsNameError, privateKeyGivenError } from "../keys.js";
 import { ageKeygenCommand, openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
 import { findGitDir, readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
@@ -57,6 +57,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "pass --name NAME (letters, digits, '.', '_', '@' and '-', starting with a letter or digit)",
     });
   }
+  if (looksLikeKeyMaterial(name)) throw privateKeyAsNameError("--name");
   if (!MEMBER_NAME.test(name)) {
     throw new CliError("INVALID_MEMBER", `"${name.slice(0, 80)}" is not a valid member name`, {
       hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit",

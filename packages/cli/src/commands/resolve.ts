@@ -137,6 +137,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: `e.g. stellar-secrets resolve ${name ?? "NAME"} --env ENV --theirs`,
     });
   }
+  if (f["keep-newlines"] && !f["from-stdin"]) {
+    // as set says: the flag would be ignored, and the side's value is taken as it is anyway
+    throw new CliError("USAGE", "resolve: --keep-newlines goes with --from-stdin", {
+      hint: "--ours and --theirs take that side's value byte for byte; leave --keep-newlines out",
+    });
+  }
   if (name === undefined && f["from-stdin"]) {
     throw new CliError("USAGE", "resolve: --from-stdin sets one secret: give its NAME", {
       hint: "stellar-secrets resolve NAME --env ENV --from-stdin; without NAME, --ours or --theirs keeps one side's whole file",

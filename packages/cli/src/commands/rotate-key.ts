@@ -7,6 +7,7 @@ import { ageStanzaTypeFor, inspectAgeEnvelope, rotateFile, type SecretsFile } fr
 import { followMergeRecord } from "../merge-record-follow.js";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments, syncSopsConfigs, withProjectLock } from "../repository.js";
@@ -34,6 +35,12 @@ const flags = { env: { type: "string", multiple: true }, all: { type: "boolean" 
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("rotate-key", argv, flags);
+  if (f.all === true && splitList(f.env).length > 0) {
+    // which did they mean? rotating one environment when every one was asked for (or the reverse) is not a guess to make
+    throw new CliError("USAGE", "rotate-key: give --env or --all, not both", {
+      hint: "`stellar-secrets rotate-key --env ENV` re-keys the environments named, `stellar-secrets rotate-key --all` every one",
+    });
+  }
   // the member list is read under the project lock that `members add/rm` hold: a rotation
   // never re-wraps the data key for a member list that a concurrent change just replaced
   return withProjectLock(ctx, (config) => rotate(config, f, ctx));
