@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { editSecretsFile } from "@stellar-secrets/sops";
-import { DiskWatch, gitFolderAbove, isGitStateChange } from "./disk-watch.js";
+import { DiskWatch, gitChangeOf, gitDirsOf } from "./disk-watch.js";
 import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import type { FileChange } from "./watched-files.js";
@@ -88,25 +88,42 @@ describe("a client without file watchers, a secrets file changed on disk", () =>
 });
 
 describe("a client without file watchers, git's HEAD and branches", () => {
-  it("finds the .git folder of a work tree (in the root or above), none outside git or for a linked work tree", () => {
+  it("finds the git directories of a work tree (a .git folder in the root or above; a linked work tree's .git file and its commondir), none outside git", () => {
     const dir = mkdtempSync(join(tmpdir(), "stellar-git-above-"));
     try {
-      mkdirSync(join(dir, "repo", ".git"), { recursive: true });
+      mkdirSync(join(dir, "repo", ".git", "worktrees", "linked"), { recursive: true });
       mkdirSync(join(dir, "repo", "sub", "project"), { recursive: true });
       mkdirSync(join(dir, "linked", "project"), { recursive: true });
-      writeFileSync(join(dir, "linked", ".git"), "gitdir: /elsewhere/.git/worktrees/linked\n");
-      expect(gitFolderAbove(join(dir, "repo"))).toBe(join(dir, "repo", ".git"));
-      expect(gitFolderAbove(join(dir, "repo", "sub", "project"))).toBe(join(dir, "repo", ".git"));
-      expect(gitFolderAbove(join(dir, "linked", "project"))).toBeUndefined();
+      mkdirSync(join(dir, "plain"), { recursive: true });
+      writeFileSync(join(dir, "linked", ".git"), `gitdir: ${join(dir, "repo", ".git", "worktrees", "linked")}\n`);
+      writeFileSync(join(dir, "repo", ".git", "worktrees", "linked", "commondir"), "../..\n");
+      const repo = join(dir, "repo", ".git");
+      expect(gitDirsOf(join(dir, "repo"))).toEqual({ gitDir: repo, commonDir: repo });
+      expect(gitDirsOf(join(dir, "repo", "sub", "project"))).toEqual({ gitDir: repo, commonDir: repo });
+      expect(gitDirsOf(join(dir, "linked", "project"))).toEqual({ gitDir: join(repo, "worktrees", "linked"), commonDir: repo });
+      // a relative gitdir (a submodule's), without commondir: its own directory is also the common one
+      writeFileSync(join(dir, "plain", ".git"), "gitdir: ../repo/.git/worktrees/linked/../../modules/x\n");
+      expect(gitDirsOf(join(dir, "plain"))).toEqual({ gitDir: join(repo, "modules", "x"), commonDir: join(repo, "modules", "x") });
+      // a .git file that names nothing
+      writeFileSync(join(dir, "plain", ".git"), "not a gitdir line\n");
+      expect(gitDirsOf(join(dir, "plain"))).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("passes on HEAD, the branches and the merge state, not the index, locks or objects", () => {
+  it("passes on HEAD, the branches (of the common directory), the merge state, git am's progress and the merge driver's records; not the index, locks or objects", () => {
     const g = join("/w", "repo", ".git");
-    expect([join(g, "HEAD"), join(g, "MERGE_HEAD"), join(g, "REBASE_HEAD"), join(g, "CHERRY_PICK_HEAD"), join(g, "REVERT_HEAD"), join(g, "refs", "heads", "main"), join(g, "refs", "heads", "feature")].map(isGitStateChange)).toEqual([true, true, true, true, true, true, true]);
-    expect([join(g, "index"), join(g, "index.lock"), join(g, "HEAD.lock"), join(g, "ORIG_HEAD"), join(g, "objects", "ab"), join("/w", "repo", "HEAD")].map(isGitStateChange)).toEqual([false, false, false, false, false, false]);
+    const dirs = [{ gitDir: g, commonDir: g }];
+    const state = [join(g, "HEAD"), join(g, "MERGE_HEAD"), join(g, "REBASE_HEAD"), join(g, "CHERRY_PICK_HEAD"), join(g, "REVERT_HEAD"), join(g, "refs", "heads", "main"), join(g, "refs", "heads", "feature", "x"), join(g, "rebase-apply"), join(g, "rebase-apply", "next"), join(g, "stellar-secrets", "unresolved", "0123.json")];
+    expect(state.map((p) => gitChangeOf(p, dirs))).toEqual(state.map(() => "state"));
+    const other = [join(g, "index"), join(g, "index.lock"), join(g, "HEAD.lock"), join(g, "ORIG_HEAD"), join(g, "objects", "ab"), join(g, "rebase-apply", "0001"), join(g, "rebase-apply", "patch"), join("/w", "elsewhere", ".git", "HEAD")];
+    expect(other.map((p) => gitChangeOf(p, dirs))).toEqual(other.map(() => "other"));
+    expect(gitChangeOf(join("/w", "repo", "HEAD"), dirs)).toBeUndefined();
+    // a linked work tree: its own HEAD and am state in worktrees/NAME, the branches in the common directory (not another work tree's HEAD)
+    const linked = [{ gitDir: join(g, "worktrees", "wt"), commonDir: g }];
+    expect([join(g, "worktrees", "wt", "HEAD"), join(g, "worktrees", "wt", "rebase-apply", "next"), join(g, "refs", "heads", "feature")].map((p) => gitChangeOf(p, linked))).toEqual(["state", "state", "state"]);
+    expect([join(g, "worktrees", "other", "HEAD"), join(g, "worktrees", "wt", "index")].map((p) => gitChangeOf(p, linked))).toEqual(["other", "other"]);
   });
 
   it("reads the value history again after a commit, without the client saying anything (rotation-overdue)", async () => {

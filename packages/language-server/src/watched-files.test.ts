@@ -39,6 +39,8 @@ describe("watched files", () => {
             { globPattern: "**/.git/REBASE_HEAD" },
             { globPattern: "**/.git/CHERRY_PICK_HEAD" },
             { globPattern: "**/.git/REVERT_HEAD" },
+            { globPattern: "**/.git/rebase-apply" },
+            { globPattern: "**/.git/rebase-apply/next" },
           ],
         },
       ],
