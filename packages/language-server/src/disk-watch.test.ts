@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { editSecretsFile } from "@stellar-secrets/sops";
-import { DiskWatch, gitChangeOf, gitDirsOf } from "./disk-watch.js";
+import { DiskWatch, gitChangeOf, gitDirsOf, projectFolders } from "./disk-watch.js";
 import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import type { FileChange } from "./watched-files.js";
@@ -174,6 +174,62 @@ describe("a client without watcher registration that reports disk changes itself
     } finally {
       await server.dispose();
       project.remove();
+    }
+  });
+});
+
+describe("a client without file watchers, config files in sub-folders (git checkout)", () => {
+  it("re-reads a config file a checkout changed deep in the project, reads the files of a folder it created, and drops those of a folder it deleted, without the client saying anything", async () => {
+    const action = (name: string, secret: string): string => createTicketAction(secret).replace("name: create_ticket", `name: ${name}`);
+    const project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": HUBSPOT_CONNECTION, "actions/deep/er/create_ticket.yaml": action("create_ticket", "zendesk_token") },
+    );
+    commitAll(project.dir, "main");
+    const { execFileSync } = await import("node:child_process");
+    const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+    const git = (args: string[]): void => void execFileSync("git", args, { cwd: project.dir, env, stdio: "ignore" });
+    git(["checkout", "-q", "-b", "other"]);
+    project.write("actions/deep/er/create_ticket.yaml", action("create_ticket", "missing_token"));
+    project.write("actions/new/folder/close_ticket.yaml", action("close_ticket", "another_missing"));
+    commitAll(project.dir, "other");
+    git(["checkout", "-q", "main"]);
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const deep = project.uri("actions/deep/er/create_ticket.yaml");
+    const created = project.uri("actions/new/folder/close_ticket.yaml");
+    const codes = (ds: { code?: string | number }[]) => ds.map((d) => d.code);
+    try {
+      expect(server.published.get(deep) ?? []).toEqual([]);
+      git(["checkout", "-q", "other"]);
+      expect(codes(await server.waitForDiagnostics(deep, (d) => d.length > 0))).toEqual(["unknown-secret"]);
+      expect(codes(await server.waitForDiagnostics(created, (d) => d.length > 0))).toEqual(["unknown-secret"]);
+      // the created folder is watched from then on
+      await new Promise((r) => setTimeout(r, 300));
+      project.write("actions/new/folder/close_ticket.yaml", action("close_ticket", "zendesk_token"));
+      await server.waitForDiagnostics(created, (d) => d.length === 0);
+      project.write("actions/new/folder/close_ticket.yaml", action("close_ticket", "another_missing"));
+      await server.waitForDiagnostics(created, (d) => d.length > 0);
+      git(["checkout", "-q", "-f", "main"]);
+      await server.waitForDiagnostics(deep, (d) => d.length === 0);
+      await server.waitForDiagnostics(created, (d) => d.length === 0);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+
+  it("a project's folders: breadth first, not .git, node_modules or a nested project's, at most the limit", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-folders-"));
+    try {
+      for (const d of ["a/b/c", "a/x", "node_modules/p", ".git/refs", "nested/inner"]) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, "nested", "stellar.yaml"), "version: 1\n");
+      expect(projectFolders(dir, 100)).toEqual({ folders: [dir, join(dir, "a"), join(dir, "a", "b"), join(dir, "a", "x"), join(dir, "a", "b", "c")], truncated: false });
+      expect(projectFolders(dir, 2)).toEqual({ folders: [dir, join(dir, "a")], truncated: true });
+      // a folder created below the root: walked as the project's (a nested project's folder is still its own)
+      expect(projectFolders(join(dir, "nested"), 100, dir)).toEqual({ folders: [], truncated: false });
+      expect(projectFolders(join(dir, "node_modules"), 100, dir)).toEqual({ folders: [], truncated: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -5,17 +5,16 @@
  * `set`, `rotate-key`, `members add`, a `git pull`) was never seen: the diagnostics of the values
  * before the change stayed until the server was restarted or the file opened.
  *
- * It watches a few folders, each without its subfolders (node's `fs.watch`, one inotify watch a
- * folder on Linux): every project's root (its stellar.yaml, `.sops.yaml`, `.gitattributes`) and
- * its secrets folder (the environment files, the catalog, `.sops.yaml`). Changes that come together
- * are reported once, {@link DISK_WATCH_DELAY_MS} after the last (a CLI writes a file through a
- * temporary one and a rename). And git's state, as the watchers registered with other clients
- * follow it (`GIT_WATCHERS`): the `.git` folder of the work tree and its `refs/heads`, of which only
- * HEAD, the branches and MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD and REVERT_HEAD are passed on
- * ({@link isGitStateChange}: `git status` rewrites the index every time), so the value history and
- * the committed versions are read again after a commit, a checkout or a merge. Other files changed
- * on disk outside the editor (a config file changed by `git checkout`) are seen when opened, or when
- * the client reports them.
+ * It watches folders, each without its subfolders (node's `fs.watch`, one inotify watch a folder on
+ * Linux; node 20's `recursive` opens one per file too): every folder of each project
+ * ({@link projectFolders}) and its secrets folder. Changes that come together are reported once,
+ * {@link DISK_WATCH_DELAY_MS} after the last (a CLI writes a file through a temporary one and a
+ * rename). And git's state, as the watchers registered with other clients follow it: the git
+ * directories of the work tree ({@link gitDirsOf}: a linked work tree's own and the common one),
+ * of which only HEAD, the branches, the merge state, `git am`'s progress and the merge driver's
+ * records are passed on ({@link gitChangeOf}: `git status` rewrites the index every time), so the
+ * value history, the committed versions and the records are read again after a commit, a
+ * checkout, a merge or a step of `git am`.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, watch, type Dirent, type FSWatcher } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";

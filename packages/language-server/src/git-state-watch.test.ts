@@ -177,3 +177,30 @@ describe("a linked work tree (git worktree add)", () => {
     }
   });
 });
+
+describe("what makes the server read git again", () => {
+  it("git's state in the project's git directories, not the index or a lock file (the watcher of deletions reports index.lock at every git status), nor another repository's .git", async () => {
+    const { BackgroundGitReads } = await import("./git-reads.js");
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "stellar-git-reads-")));
+    try {
+      mkdirSync(join(dir, "repo", ".git", "refs", "heads"), { recursive: true });
+      mkdirSync(join(dir, "repo", "project"), { recursive: true });
+      const root = join(dir, "repo", "project");
+      const model = { root, owns: () => false };
+      const state = { workspace: { all: () => [model], get: (r: string) => (r === root ? model : undefined) }, log: () => {}, logFailure: () => {}, indexChanged: () => {} };
+      let reads = 0;
+      const reading = { what: "test", key: () => "k", read: async () => (reads++, "v"), set: () => new Set<string>(), followsEnvironmentFiles: false };
+      const bg = new BackgroundGitReads(state as never, reading as never);
+      const g = join(dir, "repo", ".git");
+      bg.diskChanged([join(g, "index.lock"), join(g, "index"), join(g, "ORIG_HEAD"), join(dir, "other", ".git", "HEAD")]);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(reads).toBe(0);
+      bg.diskChanged([join(g, "refs", "heads", "main")]);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(reads).toBe(1);
+      bg.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
