@@ -175,6 +175,8 @@ export function inGitFolder(path: string): boolean {
 
 export class DiskWatch {
   private readonly watchers = new Map<string, FSWatcher>();
+  /** Each folder's identity (inode, birth time) when its watch began. */
+  private readonly inodes = new Map<string, string>();
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -191,24 +193,55 @@ export class DiskWatch {
     return [...this.watchers.keys()].sort();
   }
 
-  /** Watches exactly `folders` (each without its subfolders): the new ones from now on, the others no more. A folder that is not there is skipped. */
+  /** Watches exactly `folders` (each without its subfolders): the new ones from now on, the others no more, one deleted and created again anew (another inode). A folder that is not there is skipped. */
   watch(folders: Iterable<string>): void {
     const want = new Set(folders);
     for (const [dir, w] of this.watchers) {
       if (want.has(dir)) continue;
       w.close();
       this.watchers.delete(dir);
+      this.inodes.delete(dir);
     }
     for (const dir of want) {
-      if (this.watchers.has(dir) || !existsSync(dir)) continue;
+      let ino: string | undefined;
       try {
-        const w = watch(dir, { persistent: false }, (_event, name) => this.noted(name === null || name === undefined ? dir : join(dir, name.toString())));
+        const st = statSync(dir);
+        // (the inode alone is no identity: a folder created again at once often gets the inode of the one deleted; where
+        // the file system keeps no birth time, the watch seeing its own folder go is what tells)
+        ino = `${st.ino}:${st.birthtimeMs}`;
+      } catch {
+        // not there (now): a watch of it follows a deleted folder
+        this.watchers.get(dir)?.close();
+        this.watchers.delete(dir);
+        this.inodes.delete(dir);
+        continue;
+      }
+      const had = this.watchers.get(dir);
+      if (had !== undefined) {
+        // the folder deleted and created again (a secrets folder removed and restored): the old watch
+        // follows the deleted folder, and sees nothing of the new one
+        if (this.inodes.get(dir) === ino) continue;
+        had.close();
+        this.watchers.delete(dir);
+      }
+      this.inodes.set(dir, ino);
+      try {
         // the folder removed or unreadable: no longer watched (watched again when asked for and there)
-        w.on("error", () => {
+        const gone = (): void => {
           w.close();
-          if (this.watchers.get(dir) === w) this.watchers.delete(dir);
+          if (this.watchers.get(dir) === w) {
+            this.watchers.delete(dir);
+            this.inodes.delete(dir);
+          }
           this.noted(dir);
+        };
+        const w = watch(dir, { persistent: false }, (_event, name) => {
+          // (inotify says the watched folder itself went with a "rename" of its own name: the watch
+          // follows nothing any more, and a folder created in its place must be watched anew)
+          if (name !== null && name !== undefined && name.toString() === basename(dir) && !existsSync(dir)) return gone();
+          this.noted(name === null || name === undefined ? dir : join(dir, name.toString()));
         });
+        w.on("error", gone);
         this.watchers.set(dir, w);
       } catch (e) {
         this.log(`could not watch ${dir} for changes (${(e as NodeJS.ErrnoException).code ?? "error"}): files changed there outside the editor are seen when opened`);
