@@ -193,8 +193,8 @@ export class DiskWatch {
     return [...this.watchers.keys()].sort();
   }
 
-  /** Watches exactly `folders` (each without its subfolders): the new ones from now on, the others no more, one deleted and created again anew (another inode). A folder that is not there is skipped. */
-  watch(folders: Iterable<string>): void {
+  /** Watches exactly `folders` (each without its subfolders): the new ones from now on, the others no more, and (`recheck`) one deleted and created again anew (another inode and birth time). A folder that is not there is skipped. */
+  watch(folders: Iterable<string>, recheck = true): void {
     const want = new Set(folders);
     for (const [dir, w] of this.watchers) {
       if (want.has(dir)) continue;
@@ -203,6 +203,8 @@ export class DiskWatch {
       this.inodes.delete(dir);
     }
     for (const dir of want) {
+      // (not asked to look again: a folder watched stays watched until its watch sees it go)
+      if (!recheck && this.watchers.has(dir)) continue;
       let ino: string | undefined;
       try {
         const st = statSync(dir);

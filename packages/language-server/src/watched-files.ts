@@ -88,7 +88,7 @@ export class WatchedFiles {
     const folders = [...new Set(this.state.workspace.all().flatMap((m) => m.aboveRootFolders()))].sort();
     const patterns = new Map<string, { base: string; pattern: string }>();
     for (const m of this.state.workspace.all()) {
-      const dirs = gitDirsOf(m.root);
+      const dirs = this.gitDirsOfModel(m);
       if (dirs !== undefined) for (const p of gitWatchPatterns(dirs)) patterns.set(`${p.base}\n${p.pattern}`, p);
     }
     const gitKeys = [...patterns.keys()].sort();
@@ -109,6 +109,22 @@ export class WatchedFiles {
     await this.state.clientAnswer(registered, "registering the watchers above project roots");
   }
 
+  /** Each model's git directories, found once per model (a project reloaded is a new model), or again after changes on disk ({@link gitDirsOfModel}). */
+  private readonly gitDirs = new WeakMap<ProjectModel, GitDirs | null>();
+
+  /** The git directories of a project's work tree ({@link gitDirsOf}), found once per model: this runs after every index change (each pause in typing), and they rarely change. `again`: found anew (after changes on disk). */
+  private gitDirsOfModel(m: ProjectModel, again = false): GitDirs | undefined {
+    let dirs = again ? undefined : this.gitDirs.get(m);
+    if (dirs === undefined) {
+      dirs = gitDirsOf(m.root) ?? null;
+      this.gitDirs.set(m, dirs);
+    }
+    return dirs ?? undefined;
+  }
+
+  /** Each model's git state folders watched ({@link gitStateFolders}), found again only after changes on disk. */
+  private readonly gitFolders = new WeakMap<ProjectModel, string[]>();
+
   /** The server's own watch of the disk, for a client that cannot register watchers ({@link watchDiskItself}). */
   private disk: DiskWatch | undefined;
   /** Each project's folders watched by {@link disk} (by root; {@link projectFolders}, then the folders seen created). */
@@ -125,9 +141,12 @@ export class WatchedFiles {
    * branches too), and re-reads what changes there as if the client had reported it; a folder
    * created in a watched one is watched from then on and its files read. Call after the index is
    * built and whenever projects come or go: the folders watched follow the projects. Nothing for a
-   * client that registers watchers.
+   * client that registers watchers. `afterDiskChanges`: the git state folders are found again and
+   * each folder watched is checked to be the one watched (deleted and created again: watched anew);
+   * otherwise (after an index change: each pause in typing) nothing is read from the disk for the
+   * folders already watched.
    */
-  watchDiskItself(): void {
+  watchDiskItself(afterDiskChanges = false): void {
     if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown || this.clientReports) return;
     this.disk ??= new DiskWatch(
       (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
@@ -149,10 +168,15 @@ export class WatchedFiles {
       for (const f of mine) want.add(f);
       const secretsDir = m.config?.secretsDir;
       if (secretsDir !== undefined) want.add(join(m.root, secretsDir));
-      const dirs = gitDirsOf(m.root);
-      if (dirs !== undefined) for (const f of gitStateFolders(dirs)) want.add(f);
+      let git = afterDiskChanges ? undefined : this.gitFolders.get(m);
+      if (git === undefined) {
+        const dirs = this.gitDirsOfModel(m, afterDiskChanges);
+        git = dirs === undefined ? [] : gitStateFolders(dirs);
+        this.gitFolders.set(m, git);
+      }
+      for (const f of git) want.add(f);
     }
-    this.disk.watch(want);
+    this.disk.watch(want, afterDiskChanges);
   }
 
   private folderLimitReached(): void {
@@ -170,7 +194,7 @@ export class WatchedFiles {
   private async diskChangedItself(changes: FileChange[]): Promise<void> {
     const dirs: GitDirs[] = [];
     for (const m of this.state.workspace.all()) {
-      const d = gitDirsOf(m.root);
+      const d = this.gitDirsOfModel(m, true);
       if (d !== undefined) dirs.push(d);
     }
     const kept: FileChange[] = [];
@@ -212,7 +236,7 @@ export class WatchedFiles {
       for (const f of folders) mine.add(f);
       // watched before they are listed: a file written in between is seen either way
       refresh = true;
-      this.watchDiskItself();
+      this.watchDiskItself(true);
       for (const f of folders) {
         let entries: Dirent[];
         try {
@@ -223,7 +247,7 @@ export class WatchedFiles {
         for (const e of entries) if (!e.isDirectory()) kept.push({ path: join(f, e.name), deleted: false });
       }
     }
-    if (refresh) this.watchDiskItself();
+    if (refresh) this.watchDiskItself(true);
     if (kept.length > 0) await this.filesChanged(kept);
   }
 
