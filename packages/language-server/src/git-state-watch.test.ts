@@ -100,6 +100,24 @@ describe("git am's progress, for the merge driver's records of git am -3", () =>
     }
   });
 
+  it("a client without watcher registration that reports changes itself: the server's own watch of the project folders stops, git's state is still watched (its watcher of the workspace does not report .git)", async () => {
+    const project = await amProject();
+    const server = await startInMemory({ folders: [project.dir], capabilities: { workspace: { workspaceFolders: true } } });
+    const uri = project.uri(ENV);
+    try {
+      await server.waitForDiagnostics(uri, (d) => unresolved(d) === 1);
+      const { DidChangeWatchedFilesNotification, FileChangeType } = await import("vscode-languageserver/node");
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("stellar.yaml"), type: FileChangeType.Changed }] });
+      await server.waitFor(() => server.logs.some((l) => l.includes("own watch of the project folders stopped (git's state is still watched)")), "the watch stopped");
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(join(project.dir, ".git", "rebase-apply", "next"), "2\n");
+      await server.waitForDiagnostics(uri, (d) => unresolved(d) === 0);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+
   it("a client that registers watchers: rebase-apply and its next are among the globs, and a reported change of next reads the records again", async () => {
     const project = await amProject();
     const server = await startInMemory({ folders: [project.dir] });

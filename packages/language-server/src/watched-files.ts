@@ -147,7 +147,7 @@ export class WatchedFiles {
    * folders already watched.
    */
   watchDiskItself(afterDiskChanges = false): void {
-    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown || this.clientReports) return;
+    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
     this.disk ??= new DiskWatch(
       (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
       (line) => this.state.log(line),
@@ -157,7 +157,8 @@ export class WatchedFiles {
     const want = new Set<string>();
     let count = 0;
     for (const m of models) {
-      let mine = this.folders.get(m.root);
+      // (a client that reports changes itself: git's state only, which its watcher of the workspace does not see)
+      let mine = this.clientReports ? new Set<string>() : this.folders.get(m.root);
       if (mine === undefined) {
         const { folders, truncated } = projectFolders(m.root, Math.max(1, this.maxFolders - count));
         if (truncated) this.folderLimitReached();
@@ -167,7 +168,7 @@ export class WatchedFiles {
       count += mine.size;
       for (const f of mine) want.add(f);
       const secretsDir = m.config?.secretsDir;
-      if (secretsDir !== undefined) want.add(join(m.root, secretsDir));
+      if (secretsDir !== undefined && !this.clientReports) want.add(join(m.root, secretsDir));
       let git = afterDiskChanges ? undefined : this.gitFolders.get(m);
       if (git === undefined) {
         const dirs = this.gitDirsOfModel(m, afterDiskChanges);
@@ -201,7 +202,7 @@ export class WatchedFiles {
     let refresh = false;
     for (const c of changes) {
       const git = gitChangeOf(c.path, dirs);
-      if (git === "other") continue;
+      if (git === "other" || (git === undefined && this.clientReports)) continue;
       if (git === "state") {
         kept.push(c);
         refresh = true;
@@ -256,16 +257,19 @@ export class WatchedFiles {
 
   /**
    * A `workspace/didChangeWatchedFiles` came: a client that did not register watchers has a
-   * watcher of its own, and the server's own watch stops (two reads of each change, one of them
-   * perhaps of a file half written, would only disagree).
+   * watcher of its own, and the server's own watch of the project folders stops (two reads of each
+   * change, one of them perhaps of a file half written, would only disagree). Git's state is still
+   * watched: a client's watcher of the workspace seldom reports `.git` (and never a linked work
+   * tree's git directories, outside the workspace), and a change there only makes the server read
+   * git again.
    */
   private clientWatches(): void {
     if (this.clientReports) return;
     this.clientReports = true;
     if (this.disk === undefined) return;
-    this.disk.dispose();
-    this.disk = undefined;
-    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped");
+    this.folders.clear();
+    this.watchDiskItself(true);
+    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped (git's state is still watched)");
   }
 
   /** Stops the server's own watch of the disk. */
