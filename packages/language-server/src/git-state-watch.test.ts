@@ -196,6 +196,38 @@ describe("a linked work tree (git worktree add)", () => {
   });
 });
 
+describe("relative patterns of git directories (clients with relativePatternSupport)", () => {
+  it("none for a .git folder inside the workspace folder (the globs cover it); the .git above a project opened as its own folder is registered", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    commitAll(project.dir, "base");
+    const capabilities = { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true, relativePatternSupport: true } } };
+    const relative = (server: { registrations: { registerOptions?: unknown }[] }) =>
+      server.registrations.flatMap((r) => (r.registerOptions as { watchers: { globPattern: unknown }[] }).watchers.map((w) => w.globPattern)).filter((g) => typeof g === "object");
+    const inside = await startInMemory({ folders: [project.dir], capabilities });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(relative(inside)).toEqual([]);
+    } finally {
+      await inside.dispose();
+    }
+    // the same repository with the project moved one folder down, that folder opened alone
+    mkdirSync(join(project.dir, "sub"));
+    for (const f of ["stellar.yaml", "secrets"]) execFileSync("mv", [join(project.dir, f), join(project.dir, "sub", f)]);
+    const below = await startInMemory({ folders: [join(project.dir, "sub")], capabilities });
+    try {
+      await below.waitFor(() => relative(below).length > 0, "the relative patterns");
+      const git = realpathSync(join(project.dir, ".git"));
+      expect(relative(below).filter((g) => (g as { baseUri: string }).baseUri.startsWith(pathToFileURL(git).href))).toEqual([
+        { baseUri: pathToFileURL(git).href, pattern: "refs/heads/**" },
+        { baseUri: pathToFileURL(git).href, pattern: "{HEAD,MERGE_HEAD,REBASE_HEAD,CHERRY_PICK_HEAD,REVERT_HEAD,rebase-apply,rebase-apply/next,stellar-secrets/unresolved/*.json}" },
+      ]);
+    } finally {
+      await below.dispose();
+      project.remove();
+    }
+  });
+});
+
 describe("what makes the server read git again", () => {
   it("git's state in the project's git directories, not the index or a lock file (the watcher of deletions reports index.lock at every git status), nor another repository's .git", async () => {
     const { BackgroundGitReads } = await import("./git-reads.js");

@@ -89,7 +89,10 @@ export class WatchedFiles {
     const patterns = new Map<string, { base: string; pattern: string }>();
     for (const m of this.state.workspace.all()) {
       const dirs = this.gitDirsOfModel(m);
-      if (dirs !== undefined) for (const p of gitWatchPatterns(dirs)) patterns.set(`${p.base}\n${p.pattern}`, p);
+      if (dirs === undefined) continue;
+      // (a `.git` folder inside a workspace folder is under the globs of registerWatchers already)
+      const globbed = (dir: string): boolean => basename(dir) === ".git" && this.state.folderPaths().some((f) => isInside(dir, f));
+      for (const p of gitWatchPatterns(dirs)) if (!globbed(p.base)) patterns.set(`${p.base}\n${p.pattern}`, p);
     }
     const gitKeys = [...patterns.keys()].sort();
     const key = [...folders, ...gitKeys].join("\n");
