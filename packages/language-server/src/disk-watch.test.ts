@@ -233,3 +233,26 @@ describe("a client without file watchers, config files in sub-folders (git check
     }
   });
 });
+
+describe("the cap on the folders the server watches itself", () => {
+  it("watches at most maxFolders project folders in all (each project's root whatever the count), and says once that files in the others are seen when opened", async () => {
+    const { WatchedFiles } = await import("./watched-files.js");
+    const dir = mkdtempSync(join(tmpdir(), "stellar-folder-cap-"));
+    try {
+      for (const d of ["p1/a", "p1/b", "p2/c"]) mkdirSync(join(dir, d), { recursive: true });
+      const logs: string[] = [];
+      const models = [{ root: join(dir, "p1"), config: undefined }, { root: join(dir, "p2"), config: undefined }];
+      const state = { capabilities: {}, shuttingDown: false, workspace: { all: () => models }, log: (l: string) => logs.push(l), logFailure: () => {} };
+      const files = new WatchedFiles(state as never, {} as never);
+      files.maxFolders = 3;
+      files.watchDiskItself();
+      files.watchDiskItself();
+      const watching = (files as unknown as { disk: DiskWatch }).disk.folders;
+      expect(watching).toEqual([join(dir, "p1"), join(dir, "p1", "a"), join(dir, "p1", "b"), join(dir, "p2")]);
+      expect(logs.filter((l) => l.includes("watches at most 3 project folders itself"))).toHaveLength(1);
+      files.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

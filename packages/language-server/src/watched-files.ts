@@ -132,7 +132,7 @@ export class WatchedFiles {
   private disk: DiskWatch | undefined;
   /** Each project's folders watched by {@link disk} (by root; {@link projectFolders}, then the folders seen created). */
   private readonly folders = new Map<string, Set<string>>();
-  /** At most this many project folders are watched in all (one inotify watch each on Linux); logged once when reached. */
+  /** At most this many project folders are watched in all (one inotify watch each on Linux), each project's root whatever the count; logged once when reached. */
   maxFolders = MAX_WATCHED_FOLDERS;
   private foldersCut = false;
 
