@@ -1,6 +1,6 @@
 /**
  * A client that cannot register file watchers (Helix, Zed, Sublime LSP, Kate, vim-lsp): the server
- * watches each project's folder and secrets folder itself (disk-watch.ts). Before, a secrets file
+ * watches each project's folders and git state itself (disk-watch.ts). Before, a secrets file
  * changed by the CLI (or git) while such a client was connected was never seen: its diagnostics
  * stayed those of the old values until a restart.
  */
@@ -72,7 +72,7 @@ describe("a client without file watchers, a secrets file changed on disk", () =>
 
   it("re-reads an environment file the CLI rewrote, without the client saying anything, and says so in its log", async () => {
     expect(server.registrations).toEqual([]);
-    expect(server.logs.some((l) => l.includes("the server watches each project's folder and secrets folder itself"))).toBe(true);
+    expect(server.logs.some((l) => l.includes("the server watches each project's folders itself"))).toBe(true);
     const uri = project.uri("actions/create_ticket.yaml");
     expect(server.published.get(uri) ?? []).toEqual([]);
     // the value removed from development (as `stellar-secrets` writes it: a new file renamed over the old)

@@ -54,7 +54,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
       this.state.log(
-        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog), and git's HEAD and branches; other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folders itself (every folder of the project, not node_modules, up to 2,000 folders), and git's state (HEAD, the branches, a merge, rebase or git am in progress, a linked work tree's too); files changed on disk in other folders are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       );
       return;
     }
