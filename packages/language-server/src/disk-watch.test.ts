@@ -112,6 +112,21 @@ describe("a client without file watchers, git's HEAD and branches", () => {
     }
   });
 
+  it("reads a hostile folder's .git only as a small regular file: a FIFO is not opened (it would block the server), a huge file is read 4 KiB at most", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "stellar-git-hostile-"));
+    try {
+      mkdirSync(join(dir, "fifo"));
+      execFileSync("mkfifo", [join(dir, "fifo", ".git")]);
+      expect(gitDirsOf(join(dir, "fifo"))).toBeUndefined();
+      mkdirSync(join(dir, "huge"));
+      writeFileSync(join(dir, "huge", ".git"), "x".repeat(8 * 1024 * 1024) + "\ngitdir: /elsewhere\n");
+      expect(gitDirsOf(join(dir, "huge"))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("passes on HEAD, the branches (of the common directory), the merge state, git am's progress and the merge driver's records; not the index, locks or objects", () => {
     const g = join("/w", "repo", ".git");
     const dirs = [{ gitDir: g, commonDir: g }];
