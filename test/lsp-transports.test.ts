@@ -206,6 +206,49 @@ describe.each(["socket", "pipe"] as const)("--%s, a client that stops reading", 
 });
 
 describe("--node-ipc", () => {
+  it("a client that stops reading the IPC channel: the server logs the pressure, disconnects it above the bound (lowered to 1 MiB by STELLAR_SECRETS_LSP_UNREAD_LIMIT, for tests) and ends with 1", async () => {
+    // node's IPC channel over a socket the test holds itself (NODE_CHANNEL_FD, as fork sets it up):
+    // it can stop reading it, which a forked child's parent cannot
+    const proc = spawn(process.execPath, [SERVER_BIN, "--node-ipc"], {
+      stdio: ["ignore", "ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_CHANNEL_FD: "3", NODE_CHANNEL_SERIALIZATION_MODE: "json", STELLAR_SECRETS_LSP_UNREAD_LIMIT: String(1024 * 1024) },
+    });
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    let stderr = "";
+    proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const channel = proc.stdio[3] as Socket;
+    channel.on("error", () => {});
+    let buffered = "";
+    const got: Record<string, unknown>[] = [];
+    const onData = (d: Buffer): void => {
+      buffered += d.toString("utf8");
+      for (let i = buffered.indexOf("\n"); i !== -1; i = buffered.indexOf("\n")) {
+        got.push(JSON.parse(buffered.slice(0, i)) as Record<string, unknown>);
+        buffered = buffered.slice(i + 1);
+      }
+    };
+    channel.on("data", onData);
+    const send = (m: unknown): boolean => channel.write(`${JSON.stringify(m)}\n`);
+    try {
+      send(INIT);
+      for (let i = 0; i < 200 && !got.some((m) => m.id === 1); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(got.find((m) => m.id === 1)?.result).toBeDefined();
+      send({ jsonrpc: "2.0", method: "initialized", params: {} });
+      // it stops reading; each request's answer (Unhandled method NAME) is 20 KB: 400 make 8 MB
+      channel.off("data", onData);
+      channel.pause();
+      for (let i = 0; i < 400; i++) send({ jsonrpc: "2.0", id: 100 + i, method: `x/${"m".repeat(20_000)}` });
+      expect(await within(exited, 20_000, proc)).toBe(1);
+      expect(stderr).toMatch(/the client has not read \d+ KiB of the server's messages \(above 1\.0 MiB it is disconnected\)/);
+      expect(stderr).toMatch(/the client has not read 1\.\d MiB of the server's messages \(the bound is 1\.0 MiB\): disconnected; the server ends with 1/);
+      // (before, it kept every answer in memory for as long as the client lived; and once the writer refused them, a loop of failed log messages kept the process from ending)
+      expect(stderr).not.toContain("Sending log message failed");
+    } finally {
+      channel.destroy();
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 30_000);
+
   it("answers a message that is no message with Invalid Request, logs it without its content, and ends with 1 when the channel closes without shutdown", async () => {
     const proc = fork(SERVER_BIN, ["--node-ipc"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
     const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { BoundedStreamWriter, framed, sizeOf, type ByteSink } from "./bounded-writer.js";
+import { BoundedIpcWriter, BoundedStreamWriter, framed, sizeOf, WRITER_BOUNDS, writerBounds, type ByteSink } from "./bounded-writer.js";
 import { MessageFramer } from "./stdio-framing.js";
 
 /** A stream that takes nothing until `release()` (a client that does not read). */
@@ -77,14 +77,14 @@ describe("the server's writer, when the client stops reading", () => {
     expect(events.filter((e) => e.startsWith("pause"))).toHaveLength(2);
   });
 
-  it("reports once, above the limit, and refuses every later write (the transport disconnects the client)", async () => {
+  it("reports once, above the limit, and drops every later write unsent, without an error (the transport disconnects the client; an error was logged through the connection, a loop)", async () => {
     const sink = new HeldSink();
     const { writer, events } = writerOn(sink);
     const size = framed(note(1, 900) as never).length;
     const n = Math.floor(5000 / size) + 1;
     for (let i = 0; i < n; i++) void writer.write(note(i, 900) as never).catch(() => {});
     expect(events).toEqual([expect.stringMatching(/^pause /), `overflow ${n * size}`]);
-    await expect(writer.write(note(99, 1) as never)).rejects.toThrow(/disconnected/);
+    await expect(writer.write(note(99, 1) as never)).resolves.toBeUndefined();
     // nothing more was written, and no resume is asked once it overflowed
     expect(sink.written).toHaveLength(n);
     sink.release();
@@ -105,5 +105,75 @@ describe("the server's writer, when the client stops reading", () => {
 
   it("says sizes in KiB and MiB", () => {
     expect([sizeOf(1), sizeOf(4 * 1024 * 1024), sizeOf(70 * 1024 * 1024 + 1)]).toEqual(["1 KiB", "4.0 MiB", "70.0 MiB"]);
+  });
+});
+
+/** Node's IPC channel as a test holds it: `send` says whether its backlog is under node's threshold (`takes`), and each callback waits for `release()`. */
+class HeldChannel {
+  readonly sent: unknown[] = [];
+  private readonly held: ((e: Error | null) => void)[] = [];
+  /** How many more sends return true (node's backlog still under its threshold). */
+  takes = Number.POSITIVE_INFINITY;
+  send(message: unknown, _h: undefined, _o: undefined, callback: (error: Error | null) => void): boolean {
+    this.sent.push(message);
+    this.held.push(callback);
+    return this.takes-- > 0;
+  }
+  release(n = this.held.length): void {
+    for (const cb of this.held.splice(0, n)) cb(null);
+  }
+}
+
+describe("BoundedIpcWriter (--node-ipc)", () => {
+  const ipcWriter = (channel: HeldChannel, bounds = { pauseAt: 1000, resumeAt: 400, limit: 5000 }) => {
+    const events: string[] = [];
+    const writer = new BoundedIpcWriter(channel, { onPressure: (paused, unread) => events.push(`${paused ? "pause" : "resume"} ${unread}`), onOverflow: (unread) => events.push(`overflow ${unread}`) }, bounds);
+    return { writer, events };
+  };
+
+  it("sends at once while the channel takes the messages, measuring none", () => {
+    const channel = new HeldChannel();
+    const { writer, events } = ipcWriter(channel);
+    for (let i = 0; i < 50; i++) void writer.write(note(i, 500));
+    expect(channel.sent.map((m) => (m as { id: number }).id)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect([writer.unreadBytes, events]).toEqual([0, []]);
+  });
+
+  it("once a send says the backlog is over node's threshold, keeps the messages that follow and counts their bytes; pressure, overflow once (the waiting ones and every later write dropped); in order once the channel took the others", async () => {
+    const channel = new HeldChannel();
+    channel.takes = 1;
+    const { writer, events } = ipcWriter(channel);
+    const done = [writer.write(note(0, 10)), writer.write(note(1, 10))];
+    expect(channel.sent).toHaveLength(2); // the second one crossed the threshold
+    const size = Buffer.byteLength(JSON.stringify(note(2, 300))) + 1;
+    for (let i = 2; i < 6; i++) done.push(writer.write(note(i, 300)));
+    expect(channel.sent).toHaveLength(2);
+    expect(writer.unreadBytes).toBe(4 * size);
+    expect(events).toEqual([`pause ${3 * size}`]);
+    // the channel takes them: the waiting ones go, in order, each one at once while it takes them
+    channel.takes = Number.POSITIVE_INFINITY;
+    channel.release();
+    expect(channel.sent.map((m) => (m as { id: number }).id)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(writer.unreadBytes).toBe(0);
+    expect(events).toEqual([`pause ${3 * size}`, "resume 0"]);
+    channel.release();
+    await Promise.all(done);
+    // a client that no longer reads at all: over the limit, overflow once, and every later write refused
+    channel.takes = 0;
+    void writer.write(note(10, 10));
+    const kept: Promise<void>[] = [];
+    for (let i = 11; i < 40; i++) kept.push(writer.write(note(i, 300)).catch(() => {}));
+    expect(events.filter((e) => e.startsWith("overflow"))).toHaveLength(1);
+    const sent = channel.sent.length;
+    await expect(writer.write(note(99, 1))).resolves.toBeUndefined();
+    expect([channel.sent.length, writer.unreadBytes]).toEqual([sent, 0]);
+    // the messages that waited were dropped with the client (settled, not left pending)
+    await Promise.all(kept);
+  });
+
+  it("takes its bounds lowered by STELLAR_SECRETS_LSP_UNREAD_LIMIT (for tests), never raised", () => {
+    expect(writerBounds({})).toEqual(WRITER_BOUNDS);
+    expect(writerBounds({ STELLAR_SECRETS_LSP_UNREAD_LIMIT: "1048576" })).toEqual({ limit: 1048576, pauseAt: 262144, resumeAt: 65536 });
+    for (const v of ["999999999999", "abc", "-1", "0", "1e6", ""]) expect(writerBounds({ STELLAR_SECRETS_LSP_UNREAD_LIMIT: v })).toEqual(WRITER_BOUNDS);
   });
 });

@@ -17,7 +17,8 @@
  * - above `limit` (messages the server writes on its own: diagnostics of a large workspace, logs,
  *   with reading paused) it calls `onOverflow` once, with the count: the transport logs it and
  *   disconnects (the process ends with 1, as when the client closes without `shutdown`), and every
- *   later write is refused.
+ *   later write is dropped (resolved unsent: a refusal was logged through the connection, whose log
+ *   message was refused in turn, a loop of promises in which the process never ended).
  * The count is of bytes, never of what they say: the reports hold sizes only (a document's text may
  * hold a credential).
  */
@@ -43,6 +44,17 @@ export interface WriterBounds {
 
 /** The bounds the transports use: reading paused above 4 MiB unread, resumed at 1 MiB, the client disconnected above 64 MiB. */
 export const WRITER_BOUNDS: WriterBounds = { pauseAt: 4 * 1024 * 1024, resumeAt: 1024 * 1024, limit: 64 * 1024 * 1024 };
+
+/** The environment variable that lowers {@link WRITER_BOUNDS}' `limit` (bytes), for tests: a real process disconnected in a second rather than after 64 MiB. A value that is no whole number, or is not lower, is ignored. */
+export const UNREAD_LIMIT_VARIABLE = "STELLAR_SECRETS_LSP_UNREAD_LIMIT";
+
+/** The bounds the transports use: {@link WRITER_BOUNDS}, with the limit lowered by {@link UNREAD_LIMIT_VARIABLE} (the pause and resume points lowered with it, to a quarter and a sixteenth of it at most). */
+export function writerBounds(env: NodeJS.ProcessEnv): WriterBounds {
+  const given = env[UNREAD_LIMIT_VARIABLE];
+  const limit = given !== undefined && /^[1-9][0-9]{0,15}$/.test(given) ? Number(given) : Number.POSITIVE_INFINITY;
+  if (!(limit < WRITER_BOUNDS.limit)) return WRITER_BOUNDS;
+  return { limit, pauseAt: Math.min(WRITER_BOUNDS.pauseAt, Math.floor(limit / 4)), resumeAt: Math.min(WRITER_BOUNDS.resumeAt, Math.floor(limit / 16)) };
+}
 
 /** What the writer tells the transport. */
 export interface WriterHandlers {
@@ -88,7 +100,9 @@ export class BoundedStreamWriter extends AbstractMessageWriter {
   }
 
   write(msg: Message): Promise<void> {
-    if (this.overflowed) return Promise.reject(new Error("the client was disconnected: it had not read the server's messages"));
+    // (dropped, not refused: each refusal was logged through the connection, whose log message was refused in turn,
+    // a loop of promises that never let the process end; the transport ends it)
+    if (this.overflowed) return Promise.resolve();
     const bytes = framed(msg);
     const size = bytes.length;
     this.unread += size;
@@ -130,6 +144,120 @@ export class BoundedStreamWriter extends AbstractMessageWriter {
   end(): void {
     this.sink.end();
   }
+}
+
+/** Node's IPC channel as the server writes to it (`process`). */
+export interface IpcSink {
+  /** `process.send`: false when the channel's backlog is over node's threshold (or it is closed); the callback once the message was handed to the operating system, or failed. */
+  send(message: unknown, sendHandle: undefined, options: undefined, callback: (error: Error | null) => void): boolean;
+}
+
+/**
+ * The writer of the server's messages on node's IPC channel (`--node-ipc`, the VS Code extension's
+ * transport), with a bound on what the client has not read. `vscode-jsonrpc`'s `IPCMessageWriter`
+ * sends one message at a time and keeps the others in an array until the channel took the one before:
+ * a client whose process stops reading (hung, busy) made that array grow without bound. Node gives no
+ * count of the bytes waiting in the channel, but `process.send` returns false once its backlog is
+ * over node's threshold (128 KiB of serialized messages waiting in libuv), and its callback says when
+ * a message was handed to the operating system. So: while the channel takes them, messages are sent
+ * at once and never measured (no second serialization: the common case costs nothing more); once a
+ * send returned false, the messages that follow wait here, each measured (its JSON's UTF-8 bytes,
+ * as node's `json` serialization writes it, plus the line break), until every message sent has been
+ * taken; then they are sent in order. The bytes waiting here are bounded as
+ * {@link BoundedStreamWriter}'s are: `onPressure` above `pauseAt` (and back at `resumeAt`), and
+ * `onOverflow` once above `limit` (the transport disconnects; the messages waiting and every later write are dropped). What is
+ * not counted: node's own backlog (128 KiB and the message that crossed it) and the kernel's buffers.
+ * Reading cannot be paused over IPC (node reads the channel itself): the transport only logs the
+ * pressure.
+ */
+export class BoundedIpcWriter extends AbstractMessageWriter {
+  private inFlight = 0;
+  private blocked = false;
+  private readonly queue: { msg: Message; size: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private waiting = 0;
+  private paused = false;
+  private overflowed = false;
+  private errorCount = 0;
+
+  constructor(
+    private readonly channel: IpcSink,
+    private readonly handlers: WriterHandlers,
+    private readonly bounds: WriterBounds = WRITER_BOUNDS,
+  ) {
+    super();
+  }
+
+  /** The bytes of the messages waiting for the channel to take those sent before them. */
+  get unreadBytes(): number {
+    return this.waiting;
+  }
+
+  write(msg: Message): Promise<void> {
+    if (this.overflowed) return Promise.resolve(); // dropped (see BoundedStreamWriter.write)
+    if (!this.blocked && this.queue.length === 0) return this.send(msg);
+    const size = Buffer.byteLength(JSON.stringify(msg), "utf8") + 1;
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ msg, size, resolve, reject }));
+    this.waiting += size;
+    if (this.waiting > this.bounds.limit) {
+      this.overflowed = true;
+      const waiting = this.waiting;
+      // the messages waiting are dropped with the client (and their memory freed)
+      for (const q of this.queue.splice(0)) q.resolve();
+      this.waiting = 0;
+      this.handlers.onOverflow(waiting);
+    } else if (!this.paused && this.waiting > this.bounds.pauseAt) {
+      this.paused = true;
+      this.handlers.onPressure(true, this.waiting);
+    }
+    return done;
+  }
+
+  private send(msg: Message): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.inFlight++;
+      let taken: boolean;
+      try {
+        taken = this.channel.send(msg, undefined, undefined, (error) => {
+          this.inFlight--;
+          if (error === null || error === undefined) {
+            this.errorCount = 0;
+            resolve();
+          } else {
+            this.errorCount++;
+            this.fireError(error, msg, this.errorCount);
+            reject(error);
+          }
+          if (this.inFlight === 0) {
+            this.blocked = false;
+            this.drain();
+          }
+        });
+      } catch (e) {
+        this.inFlight--;
+        this.errorCount++;
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.fireError(error, msg, this.errorCount);
+        reject(error);
+        return;
+      }
+      if (!taken) this.blocked = true;
+    });
+  }
+
+  /** Sends the waiting messages, in order, until the channel's backlog is over node's threshold again. */
+  private drain(): void {
+    while (!this.blocked && !this.overflowed && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.waiting -= next.size;
+      this.send(next.msg).then(next.resolve, next.reject);
+    }
+    if (this.paused && !this.overflowed && this.waiting <= this.bounds.resumeAt) {
+      this.paused = false;
+      this.handlers.onPressure(false, this.waiting);
+    }
+  }
+
+  end(): void {}
 }
 
 /** `n` bytes as the logs say it (`3.2 MiB`, `512 KiB`). */

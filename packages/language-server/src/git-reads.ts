@@ -9,7 +9,7 @@
  * (when the read follows them) when an environment file changes on disk; then the project is
  * re-checked and its diagnostics republished.
  */
-import { dirname, sep } from "node:path";
+import { gitChangeOf, gitDirsOf, type GitDirs } from "./disk-watch.js";
 import type { ProjectModel } from "./model.js";
 import type { ServerState } from "./state.js";
 import { isInside } from "./uris.js";
@@ -19,9 +19,27 @@ export const GIT_READ_DELAY_MS = 150;
 
 /**
  * The watchers (client-side globs) whose changes mean HEAD or a branch moved, or a merge, rebase
- * cherry-pick or revert started (their end arrives through the watcher of deletions).
+ * cherry-pick or revert started (their end arrives through the watcher of deletions), or a `git am`
+ * session began or moved to another patch (`rebase-apply` appearing, its `next` rewritten by `git
+ * am --skip` or `--continue`; `--abort` deletes the folder). The merge driver's records
+ * (`stellar-secrets/unresolved/NAME.json`) are under the watcher of every `.json` file. A work tree's git
+ * directories outside the workspace folder (a linked work tree's, a repository above the folder
+ * opened) are watched as relative patterns ({@link gitWatchPatterns}).
  */
-export const GIT_WATCHERS = ["**/.git/HEAD", "**/.git/refs/heads/**", "**/.git/MERGE_HEAD", "**/.git/REBASE_HEAD", "**/.git/CHERRY_PICK_HEAD", "**/.git/REVERT_HEAD"] as const;
+export const GIT_WATCHERS = ["**/.git/HEAD", "**/.git/refs/heads/**", "**/.git/MERGE_HEAD", "**/.git/REBASE_HEAD", "**/.git/CHERRY_PICK_HEAD", "**/.git/REVERT_HEAD", "**/.git/rebase-apply", "**/.git/rebase-apply/next"] as const;
+
+/**
+ * The same as relative patterns (folder, glob under it) for one work tree's git directories: its
+ * own (HEAD, the merge state, `git am`'s progress, the merge driver's records) and the common
+ * one's branches. For a client with `relativePatternSupport`: a linked work tree's git directory is
+ * `<common>/worktrees/NAME`, outside any workspace folder, where the glob of `.git/HEAD` never matches.
+ */
+export function gitWatchPatterns(dirs: GitDirs): { base: string; pattern: string }[] {
+  return [
+    { base: dirs.gitDir, pattern: "{HEAD,MERGE_HEAD,REBASE_HEAD,CHERRY_PICK_HEAD,REVERT_HEAD,rebase-apply,rebase-apply/next,stellar-secrets/unresolved/*.json}" },
+    { base: dirs.commonDir, pattern: "refs/heads/**" },
+  ];
+}
 
 /** One thing the checker reads from git for a project. */
 export interface GitRead<T> {
@@ -75,15 +93,20 @@ export class BackgroundGitReads<T> {
   }
 
   /**
-   * Files changed on disk: in a `.git` folder (every project that needs a read and is inside that
-   * work tree), or an environment file (its project, when the read follows them): read again.
+   * Files changed on disk: git's state in the git directories of a project's work tree (its own,
+   * or the common one's branches for a linked work tree: every project that needs a read and is in
+   * that work tree; {@link gitChangeOf}), or an
+   * environment file (its project, when the read follows them): read again.
    */
   diskChanged(paths: readonly string[]): void {
     for (const model of this.state.workspace.all()) {
       if (this.reading.key(model) === "") continue;
+      // (found again each time: a `git init` or `git worktree` since)
+      const dirs = gitDirsOf(model.root);
       const concerned = paths.some((p) => {
-        const git = gitDirOf(p);
-        if (git !== undefined) return isInside(model.root, dirname(git));
+        // (HEAD, a branch, the merge state, git am's progress, a record: not the index or a lock
+        // file deleted, which the watcher of deletions reports at every `git status`)
+        if (dirs !== undefined && gitChangeOf(p, [dirs]) === "state") return true;
         return this.reading.followsEnvironmentFiles && isInside(p, model.root) && model.owns(p) && p.endsWith(".enc.yaml");
       });
       if (concerned) this.schedule(model.root);
@@ -126,11 +149,4 @@ export class BackgroundGitReads<T> {
     }
     if (changed.size > 0) this.state.indexChanged(changed, []);
   }
-}
-
-/** The `.git` folder a path is in (absolute), if it is in one. */
-function gitDirOf(path: string): string | undefined {
-  const marker = `${sep}.git${sep}`;
-  const i = path.lastIndexOf(marker);
-  return i === -1 ? undefined : path.slice(0, i + marker.length - 1);
 }

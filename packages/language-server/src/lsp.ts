@@ -22,7 +22,6 @@ export {
   FileChangeType,
   InitializedNotification,
   InitializeRequest,
-  IPCMessageWriter,
   LSPErrorCodes,
   MarkupKind,
   PositionEncodingKind,

@@ -10,8 +10,8 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import type { Connection, MessageReader, MessageWriter } from "vscode-languageserver/node";
-import { createConnection, IPCMessageWriter, ProposedFeatures } from "./lsp.js";
-import { BoundedStreamWriter, sizeOf, type ByteSink, WRITER_BOUNDS } from "./bounded-writer.js";
+import { createConnection, ProposedFeatures } from "./lsp.js";
+import { BoundedIpcWriter, BoundedStreamWriter, sizeOf, type ByteSink, type IpcSink, type WriterHandlers, writerBounds } from "./bounded-writer.js";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy, type LifecycleStrategy } from "./lifecycle.js";
 import { watchParent, type ParentWatch } from "./parent-process.js";
@@ -154,28 +154,46 @@ function transportConnection(transport: Transport, lifecycle: LifecycleStrategy)
   // A client that sends faster than the server handles (input-gate.ts): above MAX_BACKLOG messages
   // read and not yet handled, reading pauses until they are.
   let gate: InputGate | undefined;
-  const bounded = (sink: ByteSink, disconnect: () => void): BoundedStreamWriter =>
-    new BoundedStreamWriter(sink, {
-      onPressure: (paused, unread) => {
-        gate?.set("output", paused);
-        if (paused) {
-          process.stderr.write(
-            `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages: reading its messages is paused until it reads them (above ${sizeOf(WRITER_BOUNDS.limit)} it is disconnected)\n`,
-          );
-        } else {
-          process.stderr.write(`[stellar-secrets] the client reads the server's messages again: reading its messages resumed\n`);
-        }
-      },
-      onOverflow: (unread) => {
+  // (lowered for tests only by STELLAR_SECRETS_LSP_UNREAD_LIMIT: bounded-writer.ts writerBounds)
+  const bounds = writerBounds(process.env);
+  const handlers = (disconnect: () => void, pausesReading: boolean): WriterHandlers => ({
+    onPressure: (paused, unread) => {
+      gate?.set("output", paused);
+      if (!pausesReading) {
+        if (paused) process.stderr.write(`[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages (above ${sizeOf(bounds.limit)} it is disconnected)\n`);
+        else process.stderr.write(`[stellar-secrets] the client reads the server's messages again\n`);
+      } else if (paused) {
         process.stderr.write(
-          `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages (the bound is ${sizeOf(WRITER_BOUNDS.limit)}): disconnected; the server ends with 1. ` +
-            `Check that the editor's language client is alive and reads the server's output\n`,
+          `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages: reading its messages is paused until it reads them (above ${sizeOf(bounds.limit)} it is disconnected)\n`,
         );
-        disconnect();
-      },
-    });
+      } else {
+        process.stderr.write(`[stellar-secrets] the client reads the server's messages again: reading its messages resumed\n`);
+      }
+    },
+    onOverflow: (unread) => {
+      process.stderr.write(
+        `[stellar-secrets] the client has not read ${sizeOf(unread)} of the server's messages (the bound is ${sizeOf(bounds.limit)}): disconnected; the server ends with 1. ` +
+          `Check that the editor's language client is alive and reads the server's output\n`,
+      );
+      disconnect();
+    },
+  });
+  const bounded = (sink: ByteSink, disconnect: () => void): BoundedStreamWriter => new BoundedStreamWriter(sink, handlers(disconnect, true), bounds);
   if (transport.kind === "node-ipc") {
-    writer = new IPCMessageWriter(process);
+    // node reads the IPC channel itself: reading cannot be paused, only the client disconnected
+    writer = new BoundedIpcWriter(
+      process as unknown as IpcSink,
+      handlers(() => {
+        disconnected = true;
+        end();
+        try {
+          process.disconnect?.();
+        } catch {
+          // closed already: the end above stands
+        }
+      }, false),
+      bounds,
+    );
     reader = new IpcMessageReader(process, { onInvalid, onWarning });
     process.on("disconnect", end);
   } else if (transport.kind === "stdio") {

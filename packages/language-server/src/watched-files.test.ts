@@ -39,6 +39,8 @@ describe("watched files", () => {
             { globPattern: "**/.git/REBASE_HEAD" },
             { globPattern: "**/.git/CHERRY_PICK_HEAD" },
             { globPattern: "**/.git/REVERT_HEAD" },
+            { globPattern: "**/.git/rebase-apply" },
+            { globPattern: "**/.git/rebase-apply/next" },
           ],
         },
       ],
@@ -96,7 +98,7 @@ describe("a client that cannot register file watchers (no didChangeWatchedFiles.
     try {
       expect(server.registrations).toEqual([]);
       expect(server.logs.filter((l) => l.includes("file watchers"))).toEqual([
-        "[stellar-secrets] the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog), and git's HEAD and branches; other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "[stellar-secrets] the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folders itself (every folder of the project, not node_modules, up to 2,000 folders), and git's state (HEAD, the branches, a merge, rebase or git am in progress, a linked work tree's too); files changed on disk in other folders are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       ]);
       const text = action("zendesk_tokn");
       project.write("actions/create_ticket.yaml", text);

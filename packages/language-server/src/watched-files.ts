@@ -7,7 +7,7 @@
  * wins over the disk until it is closed. Changes of git's HEAD, branches and MERGE_HEAD (etc.) are watched too,
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Disposable } from "vscode-languageserver/node";
@@ -15,11 +15,14 @@ import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
 import { flushInSlices } from "./check-slices.js";
-import { DiskWatch, gitFolderAbove, inGitFolder, isGitStateChange } from "./disk-watch.js";
+import { DiskWatch, gitChangeOf, gitDirsOf, gitStateFolders, projectFolders, type GitDirs } from "./disk-watch.js";
 import { CHECK_SLICE_MS, type ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
-import { isUnder, uriToPath } from "./uris.js";
-import { GIT_WATCHERS } from "./git-reads.js";
+import { isInside, isUnder, uriToPath } from "./uris.js";
+import { GIT_WATCHERS, gitWatchPatterns } from "./git-reads.js";
+
+/** The most project folders the server watches itself for a client without watchers (one inotify watch each on Linux, whose default limit per user is 8,192 on older kernels). */
+export const MAX_WATCHED_FOLDERS = 2000;
 
 /** `.gitattributes` in any folder, in any case (a case-insensitive checkout opens `.GitAttributes` as it). */
 export const GITATTRIBUTES_GLOB = "**/.[gG][iI][tT][aA][tT][tT][rR][iI][bB][uU][tT][eE][sS]";
@@ -51,7 +54,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
       this.state.log(
-        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folder and secrets folder itself (stellar.yaml, the environment files, the catalog), and git's HEAD and branches; other files changed on disk outside the editor (git checkout) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): the server watches each project's folders itself (every folder of the project, not node_modules, up to 2,000 folders), and git's state (HEAD, the branches, a merge, rebase or git am in progress, a linked work tree's too); files changed on disk in other folders are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
       );
       return;
     }
@@ -64,64 +67,192 @@ export class WatchedFiles {
     await this.state.clientAnswer(registered, "registering the file watchers");
   }
 
-  /** The folders above project roots watched now (sorted, joined), and their registration. */
+  /** The folders above project roots and the git patterns watched now (sorted, joined), and their registration. */
   #aboveRootKey = "";
   #aboveRootRegistration: Promise<Disposable> | undefined;
 
   /**
-   * Watches the folders above the roots of projects in a subfolder of their repository (each
-   * folder's own entries: its `.gitattributes` and `.sops.yaml`, which the check reads): they are
-   * outside the workspace folder when the editor opened the project's folder, where the watchers of
-   * {@link registerWatchers} do not reach. Registered again when the set of folders changed (a
-   * project found, reloaded or gone); needs the client's `relativePatternSupport` (VS Code has it),
-   * else the server takes the changes such a client reports. Never throws.
+   * Watches what lies outside the workspace folders, as relative patterns: the folders above the
+   * roots of projects in a subfolder of their repository (each folder's own entries: its
+   * `.gitattributes` and `.sops.yaml`, which the check reads), outside the workspace folder when
+   * the editor opened the project's folder, where the watchers of {@link registerWatchers} do not
+   * reach; and each project's git directories ({@link gitWatchPatterns}: a linked work tree's are
+   * `<common>/worktrees/NAME` and the common `refs/heads`, a repository above the folder opened has
+   * its `.git` above it). Registered again when the set changed (a project found, reloaded or
+   * gone); needs the client's `relativePatternSupport` (VS Code has it), else the server takes the
+   * changes such a client reports. Never throws.
    */
   async watchAboveRoots(): Promise<void> {
     const watch = this.state.capabilities.workspace?.didChangeWatchedFiles;
     if (!watch?.dynamicRegistration || !watch.relativePatternSupport) return;
     const folders = [...new Set(this.state.workspace.all().flatMap((m) => m.aboveRootFolders()))].sort();
-    const key = folders.join("\n");
+    const patterns = new Map<string, { base: string; pattern: string }>();
+    for (const m of this.state.workspace.all()) {
+      const dirs = this.gitDirsOfModel(m);
+      if (dirs === undefined) continue;
+      // (a `.git` folder inside a workspace folder is under the globs of registerWatchers already)
+      const globbed = (dir: string): boolean => basename(dir) === ".git" && this.state.folderPaths().some((f) => isInside(dir, f));
+      for (const p of gitWatchPatterns(dirs)) if (!globbed(p.base)) patterns.set(`${p.base}\n${p.pattern}`, p);
+    }
+    const gitKeys = [...patterns.keys()].sort();
+    const key = [...folders, ...gitKeys].join("\n");
     if (key === this.#aboveRootKey) return;
     this.#aboveRootKey = key;
     const previous = this.#aboveRootRegistration;
     this.#aboveRootRegistration = undefined;
     if (previous !== undefined) await this.state.clientAnswer(previous.then((d) => d.dispose()), "unregistering the watchers above project roots");
-    if (folders.length === 0) return;
+    if (folders.length === 0 && gitKeys.length === 0) return;
     const registered = this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
-      watchers: folders.map((folder) => ({ globPattern: { baseUri: pathToFileURL(folder).href, pattern: "*" } })),
+      watchers: [
+        ...folders.map((folder) => ({ globPattern: { baseUri: pathToFileURL(folder).href, pattern: "*" } })),
+        ...gitKeys.map((k) => patterns.get(k)!).map((p) => ({ globPattern: { baseUri: pathToFileURL(p.base).href, pattern: p.pattern } })),
+      ],
     });
     this.#aboveRootRegistration = registered;
     await this.state.clientAnswer(registered, "registering the watchers above project roots");
   }
 
+  /** Each model's git directories, found once per model (a project reloaded is a new model), or again after changes on disk ({@link gitDirsOfModel}). */
+  private readonly gitDirs = new WeakMap<ProjectModel, GitDirs | null>();
+
+  /** The git directories of a project's work tree ({@link gitDirsOf}), found once per model: this runs after every index change (each pause in typing), and they rarely change. `again`: found anew (after changes on disk). */
+  private gitDirsOfModel(m: ProjectModel, again = false): GitDirs | undefined {
+    let dirs = again ? undefined : this.gitDirs.get(m);
+    if (dirs === undefined) {
+      dirs = gitDirsOf(m.root) ?? null;
+      this.gitDirs.set(m, dirs);
+    }
+    return dirs ?? undefined;
+  }
+
+  /** Each model's git state folders watched ({@link gitStateFolders}), found again only after changes on disk. */
+  private readonly gitFolders = new WeakMap<ProjectModel, string[]>();
+
   /** The server's own watch of the disk, for a client that cannot register watchers ({@link watchDiskItself}). */
   private disk: DiskWatch | undefined;
+  /** Each project's folders watched by {@link disk} (by root; {@link projectFolders}, then the folders seen created). */
+  private readonly folders = new Map<string, Set<string>>();
+  /** At most this many project folders are watched in all (one inotify watch each on Linux), each project's root whatever the count; logged once when reached. */
+  maxFolders = MAX_WATCHED_FOLDERS;
+  private foldersCut = false;
 
   /**
-   * For a client that cannot register file watchers: watches each project's root folder and its
-   * secrets folder (disk-watch.ts), and re-reads what changes there as if the client had reported
-   * it. Call after the index is built and whenever projects come or go: the folders watched follow
-   * the projects. Nothing for a client that registers watchers.
+   * For a client that cannot register file watchers: watches every folder of each project (the
+   * root, each folder under it the project's files can be in, the secrets folder; each without its
+   * subfolders: node's `fs.watch`, one inotify watch a folder on Linux) and the state of its git
+   * work tree ({@link gitStateFolders}: a linked work tree's own git directory and the common
+   * branches too), and re-reads what changes there as if the client had reported it; a folder
+   * created in a watched one is watched from then on and its files read. Call after the index is
+   * built and whenever projects come or go: the folders watched follow the projects. Nothing for a
+   * client that registers watchers. `afterDiskChanges`: the git state folders are found again and
+   * each folder watched is checked to be the one watched (deleted and created again: watched anew);
+   * otherwise (after an index change: each pause in typing) nothing is read from the disk for the
+   * folders already watched.
    */
-  watchDiskItself(): void {
-    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown || this.clientReports) return;
+  watchDiskItself(afterDiskChanges = false): void {
+    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
     this.disk ??= new DiskWatch(
-      (changes) => {
-        // in a .git folder: only HEAD, the branches and the merge state (as GIT_WATCHERS)
-        const kept = changes.filter((c) => !inGitFolder(c.path) || isGitStateChange(c.path));
-        if (kept.length > 0) void this.filesChanged(kept).catch((e: unknown) => this.state.logFailure("files changed on disk", e));
-      },
+      (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
       (line) => this.state.log(line),
     );
-    const folders = new Set<string>();
-    for (const m of this.state.workspace.all()) {
-      folders.add(m.root);
+    const models = this.state.workspace.all();
+    for (const root of [...this.folders.keys()]) if (!models.some((m) => m.root === root)) this.folders.delete(root);
+    const want = new Set<string>();
+    let count = 0;
+    for (const m of models) {
+      // (a client that reports changes itself: git's state only, which its watcher of the workspace does not see)
+      let mine = this.clientReports ? new Set<string>() : this.folders.get(m.root);
+      if (mine === undefined) {
+        const { folders, truncated } = projectFolders(m.root, Math.max(1, this.maxFolders - count));
+        if (truncated) this.folderLimitReached();
+        mine = new Set(folders);
+        this.folders.set(m.root, mine);
+      }
+      count += mine.size;
+      for (const f of mine) want.add(f);
       const secretsDir = m.config?.secretsDir;
-      if (secretsDir !== undefined) folders.add(join(m.root, secretsDir));
-      const git = gitFolderAbove(m.root);
-      if (git !== undefined) for (const dir of [git, join(git, "refs", "heads")]) folders.add(dir);
+      if (secretsDir !== undefined && !this.clientReports) want.add(join(m.root, secretsDir));
+      let git = afterDiskChanges ? undefined : this.gitFolders.get(m);
+      if (git === undefined) {
+        const dirs = this.gitDirsOfModel(m, afterDiskChanges);
+        git = dirs === undefined ? [] : gitStateFolders(dirs);
+        this.gitFolders.set(m, git);
+      }
+      for (const f of git) want.add(f);
     }
-    this.disk.watch(folders);
+    this.disk.watch(want, afterDiskChanges);
+  }
+
+  private folderLimitReached(): void {
+    if (this.foldersCut) return;
+    this.foldersCut = true;
+    this.state.log(`the server watches at most ${this.maxFolders} project folders itself: files changed on disk in the other folders are seen when opened, or when the client reports them`);
+  }
+
+  /**
+   * Changes the server's own watch saw: in a git directory only git's state ({@link gitChangeOf});
+   * a folder created in a watched one is watched, and its files (and those of its subfolders) are
+   * read as created; then the folders watched follow (`rebase-apply` appearing or going, a folder
+   * deleted).
+   */
+  private async diskChangedItself(changes: FileChange[]): Promise<void> {
+    const dirs: GitDirs[] = [];
+    for (const m of this.state.workspace.all()) {
+      const d = this.gitDirsOfModel(m, true);
+      if (d !== undefined) dirs.push(d);
+    }
+    const kept: FileChange[] = [];
+    let refresh = false;
+    for (const c of changes) {
+      const git = gitChangeOf(c.path, dirs);
+      if (git === "other" || (git === undefined && this.clientReports)) continue;
+      if (git === "state") {
+        kept.push(c);
+        refresh = true;
+        continue;
+      }
+      if (c.deleted) {
+        for (const mine of this.folders.values()) {
+          for (const f of [...mine]) if (isUnder(f, c.path)) mine.delete(f);
+        }
+        refresh = true;
+        kept.push(c);
+        continue;
+      }
+      let isDir = false;
+      try {
+        isDir = statSync(c.path).isDirectory();
+      } catch {
+        // gone meanwhile: its deletion follows
+      }
+      if (!isDir) {
+        kept.push(c);
+        continue;
+      }
+      // a folder created (a `git checkout` of a branch that has it, a folder moved in): its files are new to the index
+      const model = this.state.workspace.all().filter((m) => isInside(c.path, m.root) && this.folders.has(m.root)).sort((a, b) => b.root.length - a.root.length)[0];
+      const mine = model === undefined ? undefined : this.folders.get(model.root);
+      if (mine === undefined || mine.has(c.path)) continue;
+      let count = 0;
+      for (const s of this.folders.values()) count += s.size;
+      const { folders, truncated } = projectFolders(c.path, Math.max(0, this.maxFolders - count), model!.root);
+      if (truncated) this.folderLimitReached();
+      for (const f of folders) mine.add(f);
+      // watched before they are listed: a file written in between is seen either way
+      refresh = true;
+      this.watchDiskItself(true);
+      for (const f of folders) {
+        let entries: Dirent[];
+        try {
+          entries = readdirSync(f, { withFileTypes: true });
+        } catch {
+          continue;
+        }
+        for (const e of entries) if (!e.isDirectory()) kept.push({ path: join(f, e.name), deleted: false });
+      }
+    }
+    if (refresh) this.watchDiskItself(true);
+    if (kept.length > 0) await this.filesChanged(kept);
   }
 
   /** True once the client reported files changed on disk (`workspace/didChangeWatchedFiles`) without having registered watchers: it watches them itself. */
@@ -129,16 +260,19 @@ export class WatchedFiles {
 
   /**
    * A `workspace/didChangeWatchedFiles` came: a client that did not register watchers has a
-   * watcher of its own, and the server's own watch stops (two reads of each change, one of them
-   * perhaps of a file half written, would only disagree).
+   * watcher of its own, and the server's own watch of the project folders stops (two reads of each
+   * change, one of them perhaps of a file half written, would only disagree). Git's state is still
+   * watched: a client's watcher of the workspace seldom reports `.git` (and never a linked work
+   * tree's git directories, outside the workspace), and a change there only makes the server read
+   * git again.
    */
   private clientWatches(): void {
     if (this.clientReports) return;
     this.clientReports = true;
     if (this.disk === undefined) return;
-    this.disk.dispose();
-    this.disk = undefined;
-    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped");
+    this.folders.clear();
+    this.watchDiskItself(true);
+    this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped (git's state is still watched)");
   }
 
   /** Stops the server's own watch of the disk. */
