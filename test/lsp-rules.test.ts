@@ -56,6 +56,8 @@ describe("every checker rule through the language server", () => {
     const qa = await sops.encryptSecrets(new Map([["stripe_api_key", "v"], ["stripe_webhook_secret", "w"]]), { recipients: [org.recipient] });
     const copied = /^stripe_api_key: (.*)$/m.exec(qa)![1]!;
     writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
+    // a copy git mergetool leaves beside an environment file (environment-file-copy)
+    writeFileSync(org.path("secrets/qa.enc.yaml.orig"), qa);
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
     // the inbox: a proposal also encrypted to mallory (pending-proposal, stale-proposal), a stray file (invalid-proposal)
