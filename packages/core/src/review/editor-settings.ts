@@ -64,38 +64,89 @@ export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "
   return { manager: "the pre-commit framework", script: false };
 }
 
+/** A path (`/`-separated) joined to a folder of the top (`""`: the top) and normalised; undefined when it leaves the top. */
+function fromFolder(dir: string, word: string): string | undefined {
+  const parts: string[] = dir === "" ? [] : dir.split("/");
+  for (const part of word.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.length === 0 ? "" : parts.join("/");
+}
+
+/**
+ * The folders a hook's commands move to before running something (`cd web && ./x`, `cd tools` on a
+ * line of its own, a lefthook command's `root: web/`), from the top (git runs hooks there), each
+ * static one; a `cd` to a computed folder (`cd "$(dirname "$0")"`, `cd $DIR`) is none of them
+ * (see `computedPathsOf` in gate.ts). Pure.
+ */
+export function hookFoldersOf(path: string, text: string): string[] {
+  return hookCommandsOf(path, text).dirs;
+}
+
 /**
  * The repository files a hook manager's file (`path`, from the top; its text) runs, besides what
  * {@link gateReferencesOf}-style words name: a command word holding a `/` (`tools/fmt`, run as a
  * path by the shell, extension or not) where a command starts — a line of a hook script, after
  * `;`, `&&`, `|`, `(` or `$(`, and the value of a configuration's `entry:` (the pre-commit
  * framework's local hook) or `run:` (lefthook) on its line or in the block scalar under it, or a
- * TOML/JSON `run`/`entry` string. Relative to the top (git runs hooks there). Pure.
+ * TOML/JSON `run`/`entry` string. Relative to the top (git runs hooks there), and also to the
+ * folder a static `cd DIR` before it moved to (in a hook script, for the lines after it too) or a
+ * lefthook command's `root:` names. Pure.
  */
 export function hookCommandPathsOf(path: string, text: string): string[] {
-  const { script } = hookManagerOf(path);
+  return hookCommandsOf(path, text).paths;
+}
+
+/** {@link hookCommandPathsOf} and {@link hookFoldersOf} of a hook manager's file. */
+function hookCommandsOf(path: string, text: string): { paths: string[]; dirs: string[] } {
+  const { script, manager } = hookManagerOf(path);
   const out = new Set<string>();
+  const dirs = new Set<string>();
+  const roots = new Set<string>();
   const word = /^[ \t]*["']?((?:\.{1,2}\/)?(?:[\w.@+-]+\/)+[\w.@+-]+)(?=$|[\s;&|)"'`])/;
+  // lefthook's `root:` of a command: the folder it runs in
+  if (manager === "lefthook" && !script) {
+    for (const m of text.matchAll(/(?:^|[\s{,])["']?root["']?[ \t]*[:=][ \t]*["']?([^"'\s,}#]+)/gm)) {
+      const dir = /[$`*?]/.test(m[1] as string) || (m[1] as string).startsWith("/") ? undefined : fromFolder("", m[1] as string);
+      if (dir !== undefined && dir !== "") roots.add(dir);
+    }
+  }
+  // the folder the last static `cd` moved to (from the top); undefined after a computed one
+  let cwd: string | undefined = "";
   const add = (command: string): void => {
     for (const part of command.split(/;|&&|\|\||\||\(|\$\(|`/)) {
-      const m = word.exec(part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, ""));
-      if (m?.[1] !== undefined && !m[1].startsWith("/") && !/[$*?]/.test(m[1])) {
-        const p = m[1].replace(/^\.\//, "");
-        if (!p.startsWith("../") && p !== "..") out.add(p);
+      const bare = part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, "");
+      const cd = /^[ \t]*(?:cd|pushd)(?:[ \t]+(?:--[ \t]+)?(.*?))?[ \t]*\)?[ \t]*$/.exec(bare);
+      if (cd !== null) {
+        const arg = (cd[1] ?? "").replace(/^(["'])(.*)\1$/, "$2");
+        cwd = arg === "" || arg === "-" || /[$`"'~*?\\\s]/.test(arg) || arg.startsWith("/") || cwd === undefined ? undefined : fromFolder(cwd, arg);
+        if (cwd !== undefined && cwd !== "") dirs.add(cwd);
+        continue;
+      }
+      const m = word.exec(bare);
+      if (m?.[1] === undefined || m[1].startsWith("/") || /[$*?]/.test(m[1])) continue;
+      for (const dir of new Set(["", ...(cwd === undefined ? [] : [cwd]), ...roots])) {
+        const p = fromFolder(dir, m[1]);
+        if (p !== undefined && p !== "" && (dir !== "" || !m[1].replace(/^\.\//, "").startsWith("../"))) out.add(p);
       }
     }
   };
   const lines = text.split("\n");
   if (script) {
     for (const line of lines) if (!/^[ \t]*#/.test(line)) add(line);
-    return [...out];
+    return { paths: [...out], dirs: [...dirs] };
   }
-  if (hookManagerOf(path).manager === "lefthook" && /\.ya?ml$/.test(path)) for (const f of lefthookFilesOf(text)) out.add(f);
+  if (manager === "lefthook") for (const f of lefthookFilesOf(text, path)) out.add(f);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too)
+    // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too); each command from the top
     for (const m of line.matchAll(/(?:^|[\s{,])["']?(?:entry|run)["']?[ \t]*[:=][ \t]*("(?:[^"\\]|\\.)*"|'[^']*'|[^,}\n]*)/g)) {
       const value = (m[1] as string).trim();
+      cwd = "";
       if (/^[|>][-+0-9]*$/.test(value)) {
         // a block scalar: the lines indented deeper than the key's
         const indent = (/^[ \t]*-[ \t]+/.exec(line) ?? /^[ \t]*/.exec(line))?.[0].length ?? 0;
@@ -107,17 +158,21 @@ export function hookCommandPathsOf(path: string, text: string): string[] {
       } else add(value.replace(/^"((?:[^"\\]|\\.)*)"$|^'([^']*)'$/, "$1$2"));
     }
   }
-  return [...out];
+  return { paths: [...out], dirs: [...new Set([...dirs, ...roots])] };
 }
 
 /**
- * The files a lefthook YAML configuration names besides commands, read line by line by indentation
- * (the YAML is not evaluated): the configs it `extends:` (merged into it), its `rc:` file (sourced
- * before every hook), and each script of a hook's `scripts:` in its `source_dir` (and
- * `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which are hook manager files
- * themselves): `SOURCE_DIR/HOOK/NAME`. Relative to the top. Pure.
+ * The files a lefthook configuration names besides commands: the configs it `extends:` (merged
+ * into it), its `rc:` file (sourced before every hook), and each script of a hook's `scripts:` in
+ * its `source_dir` (and `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which
+ * are hook manager files themselves): `SOURCE_DIR/HOOK/NAME`. A YAML config (`path` ending in
+ * `.yml`/`.yaml`, or none given) is read line by line by indentation (not evaluated); a JSON or
+ * JSONC one is parsed; a TOML one is read by its keys and table headers (`[pre-commit.scripts."x.sh"]`,
+ * `extends = [...]` over several lines too). Relative to the top. Pure.
  */
-export function lefthookFilesOf(text: string): string[] {
+export function lefthookFilesOf(text: string, path = "lefthook.yml"): string[] {
+  if (/\.jsonc?$/.test(path)) return lefthookJsonFilesOf(text);
+  if (/\.toml$/.test(path)) return lefthookTomlFilesOf(text);
   const lines = text.split("\n");
   const unquote = (s: string): string => s.trim().replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
   const dirs = { source: ".lefthook", local: ".lefthook-local" };
@@ -126,10 +181,7 @@ export function lefthookFilesOf(text: string): string[] {
     if (m !== null) dirs[m[1] === "source_dir" ? "source" : "local"] = unquote(m[2] as string).replace(/\/+$/, "");
   }
   const out: string[] = [];
-  const add = (p: string): void => {
-    const clean = p.replace(/^\.\//, "");
-    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
-  };
+  const add = addLefthookFile(out);
   let top = "";
   // inside a hook's `scripts:` (its indentation), and the indentation of the scripts' names (the first key below it)
   let scriptsIndent = -1;
@@ -172,6 +224,80 @@ export function lefthookFilesOf(text: string): string[] {
     const name = (key[1] as string).trim();
     add(`${dirs.source}/${top}/${name}`);
     add(`${dirs.local}/${top}/${name}`);
+  }
+  return out;
+}
+
+/** Adds a lefthook-named file to `out` (once; not absolute, outside the top or computed). */
+function addLefthookFile(out: string[]): (p: string) => void {
+  return (p: string): void => {
+    const clean = p.replace(/^\.\//, "");
+    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
+  };
+}
+
+/** {@link lefthookFilesOf} of a lefthook JSON/JSONC configuration (parsed; none when it is no JSON). */
+function lefthookJsonFilesOf(text: string): string[] {
+  const parsed = objectOf(parseJsonWithComments(text));
+  if (parsed === undefined) return [];
+  const out: string[] = [];
+  const add = addLefthookFile(out);
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v.replace(/\/+$/, "") : undefined);
+  const source = str(parsed["source_dir"]) ?? ".lefthook";
+  const local = str(parsed["source_dir_local"]) ?? ".lefthook-local";
+  const rc = str(parsed["rc"]);
+  if (rc !== undefined) add(rc);
+  const ext = parsed["extends"];
+  for (const e of Array.isArray(ext) ? ext : [ext]) if (typeof e === "string") add(e);
+  for (const [hook, value] of Object.entries(parsed)) {
+    const scripts = objectOf(objectOf(value)?.["scripts"]);
+    for (const name of Object.keys(scripts ?? {})) {
+      add(`${source}/${hook}/${name}`);
+      add(`${local}/${hook}/${name}`);
+    }
+  }
+  return out;
+}
+
+/** {@link lefthookFilesOf} of a lefthook TOML configuration, read by its keys and table headers (not evaluated). */
+function lefthookTomlFilesOf(text: string): string[] {
+  const out: string[] = [];
+  const add = addLefthookFile(out);
+  const strings = (s: string): string[] => [...s.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2] ?? "");
+  const keyParts = (s: string): string[] => [...s.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|([\w-]+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+  const dirs = { source: ".lefthook", local: ".lefthook-local" };
+  const lines = text.split(/\r?\n/);
+  for (const line of lines) {
+    const m = /^[ \t]*(source_dir|source_dir_local)[ \t]*=[ \t]*(.*)$/.exec(line);
+    const value = m === null ? undefined : strings(m[2] as string)[0];
+    if (m !== null && value !== undefined) dirs[m[1] === "source_dir" ? "source" : "local"] = value.replace(/\/+$/, "");
+  }
+  const script = (hook: string, name: string): void => {
+    add(`${dirs.source}/${hook}/${name}`);
+    add(`${dirs.local}/${hook}/${name}`);
+  };
+  let table: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const header = /^\[\[?(.*?)\]\]?[ \t]*(?:#.*)?$/.exec(line);
+    if (header !== null && !/^[^"'[]*=/.test(line)) {
+      table = keyParts(header[1] as string);
+      // [HOOK.scripts."NAME"] (and deeper tables of it)
+      if (table.length >= 3 && table[1] === "scripts") script(table[0] as string, table[2] as string);
+      continue;
+    }
+    const eq = /^((?:"(?:[^"\\]|\\.)*"|'[^']*'|[\w.-]+)(?:[ \t]*\.[ \t]*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[\w-]+))*)[ \t]*=[ \t]*(.*)$/.exec(line);
+    if (eq === null) continue;
+    const key = [...table, ...keyParts(eq[1] as string)];
+    let value = eq[2] as string;
+    // an array over several lines: up to its closing bracket
+    if (value.startsWith("[") && !value.includes("]")) {
+      for (let j = i + 1; j < lines.length && !value.includes("]"); j++, i++) value += ` ${(lines[j] as string).trim()}`;
+    }
+    if (key.length === 1 && (key[0] === "rc" || key[0] === "extends")) for (const v of strings(value)) add(v);
+    // [HOOK.scripts] "NAME" = { ... }, or HOOK.scripts."NAME".runner = "bash" at the top
+    else if (key.length >= 3 && key[1] === "scripts") script(key[0] as string, key[2] as string);
   }
   return out;
 }

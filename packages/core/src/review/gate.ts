@@ -16,7 +16,7 @@
  * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
  */
 import { posix } from "node:path";
-import { hookCommandPathsOf, isHookManagerFile } from "./editor-settings.js";
+import { hookCommandPathsOf, hookFoldersOf, isHookManagerFile } from "./editor-settings.js";
 
 /** Where GitHub reads a repository's workflows (relative to the top of the work tree; files directly in it). */
 export const WORKFLOWS_DIR = ".github/workflows";
@@ -183,6 +183,9 @@ const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepublish", "
 const ACTION_ENTRY = /^[ \t]*["']?(?:main|pre|post|image)["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 const WORKING_DIRECTORY = /^[ \t-]*["']?working-directory["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 
+/** `cd DIR` / `pushd DIR` to a folder written out (no variable, no command substitution). */
+const CD = /(?:^|[\s;&|(`"'])(?:cd|pushd)[ \t]+(?:--[ \t]+)?(["']?)([\w@+./-]+)\1(?=$|[\s;&|)`])/gm;
+
 /** A path relative to `base` (a folder relative to the top), normalised, or undefined when it leaves the repository or is computed. */
 function underTop(base: string, word: string): string | undefined {
   if (word === "" || word.startsWith("/") || /[$`*?\\]/.test(word)) return undefined;
@@ -207,6 +210,14 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
   if (yaml) {
     for (const m of text.matchAll(WORKING_DIRECTORY)) {
       const dir = underTop("", m[1] ?? "");
+      if (dir !== undefined) bases.add(dir);
+    }
+  }
+  // a folder a static `cd DIR` moves to (`cd web && ./gate.sh`): what follows is also read from there
+  for (const m of text.matchAll(CD)) {
+    const word = (m[2] ?? "").replace(/\/+$/, "");
+    for (const base of [...bases]) {
+      const dir = underTop(base, word);
       if (dir !== undefined) bases.add(dir);
     }
   }
@@ -426,6 +437,8 @@ export interface GateFileChange {
   via?: string;
   /** For a field of a JSON file that a tool reads as its configuration (`lint-staged` of a package.json): its name; `before`/`after` are its value as JSON. */
   field?: string;
+  /** When the file is reached only through a path a hook computes at run time: that path's literal end (`x.sh` of `$(dirname "$0")/x.sh`), which the file's path ends with ({@link computedPathsOf}). */
+  computed?: string;
 }
 
 /**
@@ -499,13 +512,23 @@ const LINT_STAGED_MARK = "\u0000lint-staged";
  * read on both sides and followed as the gate's files are ({@link readGateGraph}), and each file
  * (or package.json script) whose text differs is returned with `via`, the hook manager's file that
  * names what reaches it; a hook that runs lint-staged also has lint-staged's configuration read
- * (its files at the top, and package.json's "lint-staged", a `field` change). The hook files themselves are not among them (their own change is
+ * (its files at the top, and package.json's "lint-staged", a `field` change), also when it runs it
+ * through a script it reaches (`npm run precommit`, `"precommit": "lint-staged"`). What follows a
+ * static `cd DIR` is read from DIR too; a file whose text a hook runs as a command
+ * ({@link commandFilesOf}) is followed; for a path computed at run time ({@link computedPathsOf}),
+ * each file `changed` lists (the files the change changes, from the top; read only then) whose path
+ * ends as that path's literal rest is taken as run (`computed`). The hook files themselves are not among them (their own change is
  * `editorSettingsChanges`'); nor is a folder's dependencies unless what reaches it runs
  * `stellar-secrets`, as for the gate. A hook runs in the member's clone, with their age key in
  * reach: a change to what it runs is a change to the hook.
  */
-export async function readHookScriptChanges(base: { hooks: readonly string[]; read: GateReader }, head: { hooks: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
+export async function readHookScriptChanges(
+  base: { hooks: readonly string[]; read: GateReader },
+  head: { hooks: readonly string[]; read: GateReader },
+  changed?: () => Promise<readonly string[]>,
+): Promise<GateFileChange[]> {
   const namedBy = new Map<string, string>();
+  const reached: { text: string; hook: string }[] = [];
   for (const side of [base, head]) {
     const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
     if (hooks.length === 0) continue;
@@ -513,15 +536,44 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     hooks.forEach((hook, i) => {
       const text = gateTextOf(texts[i]);
       if (text === undefined) return;
-      for (const ref of [...gateReferencesOf(text, hook), ...hookCommandPathsOf(hook, text), ...(/\blint-staged\b/.test(text) ? [LINT_STAGED_MARK] : [])]) {
+      reached.push({ text, hook });
+      // (what a hook runs after `cd DIR`, or in a lefthook command's `root:`, is read from there too)
+      const inFolders = hookFoldersOf(hook, text).flatMap((dir) => gateReferencesOf(text, `${dir}/\u0000hook`));
+      for (const ref of [...gateReferencesOf(text, hook), ...inFolders, ...hookCommandPathsOf(hook, text)]) {
         if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
       }
     });
   }
-  // lint-staged (`npx lint-staged` in a hook) runs the commands of its own configuration: its files at the top, and package.json's "lint-staged"
-  const lintStaged = namedBy.get(LINT_STAGED_MARK);
+  // what the hooks reach on each side: lint-staged run through a script (`"precommit": "lint-staged"`), a path computed at run time
+  const first = [...namedBy.keys()];
+  if (first.length > 0) {
+    const graphs = await Promise.all([readGateGraph(first, base.read), readGateGraph(first, head.read)]);
+    for (const graph of graphs) {
+      for (const node of graph.values()) {
+        const hook = namedBy.get(node.via);
+        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook });
+      }
+    }
+  }
+  const lintStaged = reached.find((r) => /\blint-staged\b/.test(r.text))?.hook;
+  // a command read from a file of the repository (`"$(cat tools/hook-cmd)"`, `eval "$(< x)"`): that file decides what runs
+  for (const r of reached) for (const f of commandFilesOf(r.text)) if (!isHookManagerFile(f) && !namedBy.has(f)) namedBy.set(f, r.hook);
+  // a path computed at run time: every file the change changes whose path ends as that path does is taken to be it
+  const computedBy = new Map<string, string>();
+  const patterns = new Map<string, string>();
+  for (const r of reached) for (const p of computedPathsOf(r.text)) if (!patterns.has(p)) patterns.set(p, r.hook);
+  if (patterns.size > 0 && changed !== undefined) {
+    const matchers = [...patterns].map(([p, hook]) => ({ p, hook, re: computedPathPattern(p) }));
+    for (const path of await changed()) {
+      const m = matchers.find((x) => x.re.test(path));
+      if (m === undefined || isHookManagerFile(path) || namedBy.has(path)) continue;
+      namedBy.set(path, m.hook);
+      computedBy.set(path, m.p);
+    }
+  }
   const fieldChanges: GateFileChange[] = [];
   if (lintStaged !== undefined) {
+    // lint-staged runs the commands of its own configuration: its files at the top, and package.json's "lint-staged"
     for (const f of LINT_STAGED_FILES) if (!namedBy.has(f)) namedBy.set(f, lintStaged);
     const [b, h] = await Promise.all([base.read(["package.json"]), head.read(["package.json"])]);
     const field = (read: string | GateBlob | undefined): string | undefined => {
@@ -537,7 +589,6 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     const [before, after] = [field(b[0]), field(h[0])];
     if (before !== after) fieldChanges.push({ path: "package.json", field: "lint-staged", before, after, via: lintStaged });
   }
-  namedBy.delete(LINT_STAGED_MARK);
   const roots = [...namedBy.keys()];
   if (roots.length === 0) return fieldChanges;
   const changes = await readGateChanges({ roots, read: base.read }, { roots, read: head.read });
@@ -546,6 +597,71 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     .map((c) => {
       const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
       const hook = namedBy.get(c.via ?? id) ?? namedBy.get(id) ?? namedBy.get(c.path);
-      return { ...c, ...(hook === undefined ? {} : { via: hook }) };
+      const computed = c.script === undefined && c.install === undefined && c.field === undefined ? computedBy.get(c.path) : undefined;
+      return { ...c, ...(hook === undefined ? {} : { via: hook }), ...(computed === undefined ? {} : { computed }) };
     });
+}
+
+/**
+ * A path computed at run time: a variable, `${...}`, `$(...)` or backquotes, then `/` and a literal rest
+ * (`"$(dirname "$0")/lib/check"`, `$ROOT/tools/x.sh`): the rest is what can be known of it.
+ */
+const COMPUTED_PATH = /(?:\$\{[^}\s]*\}|\$\((?:[^()\n]|\([^()\n]*\))*\)|\$[\w@*#?!-]+|`[^`\n]*`)["']?\/((?:[\w.@+*?-]+\/)*[\w.@+*?-]*[\w@+*?-])/g;
+/** A path with `*` or `?` where a command starts, or in a `for VAR in` list, or the folder `run-parts` runs every file of. */
+const GLOB_COMMAND = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\bin\b)[ \t]*["']?((?:\.{1,2}\/)?(?:[\w.@+*?-]+\/)+[\w.@+*?-]*[*?][\w.@+*?-]*)(?=$|[\s;&|)"'`])/gm;
+const RUN_PARTS = /\brun-parts\b(?:[ \t]+-{1,2}[\w-]+(?:=\S*)?)*[ \t]+["']?((?:\.{1,2}\/)?[\w.@+-]+(?:\/[\w.@+-]+)*)\/?/g;
+/** `cd` to a folder computed at run time (`cd "$(dirname "$0")"`, `cd $DIR`, `cd "${0%/*}"`). */
+const COMPUTED_CD = /(?:^|[\s;&|(`])(?:cd|pushd)[ \t]+(?:--[ \t]+)?["']?[$`]/m;
+/** A command word holding a `/` (`./x`, `lib/check`) where a command starts. */
+const COMMAND_PATH = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b)[ \t]*["']?((?:\.{1,2}\/)*(?:[\w.@+-]+\/)*[\w.@+-]+)(?=$|[\s;&|)"'`])/gm;
+
+/**
+ * The paths a hook's text (or a file it runs) runs that are computed at run time and so cannot
+ * be read at a side: what can be known of each, as a pattern of the end of a path — the literal
+ * rest after a variable or command substitution (`$(dirname "$0")/x.sh` → `x.sh`), a glob where a
+ * command starts or in a `for` list (`tools/hooks.d/*`), the folder `run-parts` runs (`DIR/*`),
+ * and each command path after a `cd` to a computed folder (`cd "$(dirname "$0")" && ./x` → `x`).
+ * `readHookScriptChanges` takes every file the change changes whose path ends so as run by the
+ * hook. A command wholly computed (`$CMD`, `eval "$x"`) gives no pattern. Pure.
+ */
+export function computedPathsOf(text: string): string[] {
+  const out = new Set<string>();
+  const tail = (p: string): string => p.replace(/^(?:\.{1,2}\/)+/, "");
+  for (const m of text.matchAll(COMPUTED_PATH)) out.add(tail(m[1] as string));
+  for (const m of text.matchAll(GLOB_COMMAND)) out.add(tail(m[1] as string));
+  for (const m of text.matchAll(RUN_PARTS)) if (!/^-/.test(m[1] as string)) out.add(`${tail(m[1] as string)}/*`);
+  const cd = COMPUTED_CD.exec(text);
+  if (cd !== null) {
+    for (const m of text.slice(cd.index).matchAll(COMMAND_PATH)) {
+      const p = tail(m[1] as string);
+      if ((m[1] as string).includes("/") && p !== "") out.add(p);
+    }
+  }
+  return [...out].filter((p) => p !== "" && p !== "*");
+}
+
+/** A command substitution that reads a file (`$(cat X)`, `$(< X)`, `` `cat X` ``) where a command starts, or given to `eval` or `sh -c`. */
+const COMMAND_FROM_FILE = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\beval\b|\b(?:ba|z|da|k)?sh[ \t]+-c\b)[ \t]*["']?(?:\$\([ \t]*(?:cat[ \t]+(?:--[ \t]+)?|<[ \t]*)|`[ \t]*cat[ \t]+)["']?((?:\.\/)?[\w@+.-][\w.@+/-]*)["']?[ \t]*[)`]/gm;
+
+/**
+ * The files of the repository whose text a hook's text (or a file it runs) runs as a command:
+ * `"$(cat tools/hook-cmd)" "$@"`, `eval "$(< .hookrc)"`, `sh -c "$(cat x)"`; from the top (git runs
+ * hooks there), never outside it. Pure.
+ */
+export function commandFilesOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(COMMAND_FROM_FILE)) {
+    const p = underTop("", m[1] as string);
+    if (p !== undefined) out.add(p);
+  }
+  return [...out];
+}
+
+/** The test of {@link computedPathsOf}'s pattern against a path from the top: the path ends with it (`*`, `?` within a name, `**` across folders). */
+export function computedPathPattern(pattern: string): RegExp {
+  const re = pattern
+    .split("**")
+    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
+    .join(".*");
+  return new RegExp(`(?:^|/)${re}$`);
 }

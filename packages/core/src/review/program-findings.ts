@@ -37,7 +37,9 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
     if (seen.has(key)) continue;
     seen.add(key);
     const what = c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
-    const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
+    const how =
+      (c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes") +
+      (c.computed === undefined ? "" : ` (a hook runs a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
     const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
     const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
     problems.push({
