@@ -208,12 +208,21 @@ describe("VS Code's settings that choose the program a task or terminal runs", (
         ["initializeCommand", '["sh","-c","./p.sh"]'],
         ["runArgs", '["--privileged"]'],
         ["features", '{"ghcr.io/devcontainers/features/docker-outside-of-docker:1":{}}'],
+        // what runs in the container (which has the member's SSH agent and git credentials): its commands and image
+        ["postCreateCommand", '"npm ci"'],
+        ["image", '"x"'],
       ]),
     );
+    // every ${localEnv:…} of the file (a variable of the member's machine passed into the container), wherever it is
+    const local = '{ "containerEnv": { "K": "${localEnv:SOPS_AGE_KEY}" }, "build": { "args": { "T": "${localEnv:GITHUB_TOKEN}" } }, "forwardPorts": [3000] }';
+    expect(vscodeProgramSettings(local, ".devcontainer/devcontainer.json")?.get("localEnv")).toBe(JSON.stringify(["${localEnv:GITHUB_TOKEN}", "${localEnv:SOPS_AGE_KEY}"]));
+    expect(editorSettingsChanges([{ path: ".devcontainer/devcontainer.json", before: '{ "image": "x", "forwardPorts": [3000] }', after: '{ "image": "x", "forwardPorts": [3001], "postStartCommand": "./tools/start.sh", "remoteEnv": { "A": "${localEnv:SOPS_AGE_KEY}" } }' }])).toEqual([
+      { path: ".devcontainer/devcontainer.json", settings: ["localEnv", "postStartCommand", "remoteEnv"] },
+    ]);
     expect(vscodeProgramSettings(container, "docs/devcontainer.json")).toEqual(new Map());
     expect(vscodeProgramSettings(container, ".vscode/settings.json")).toEqual(new Map());
     // a dev container file that is no JSON, naming such a field, is a change of it all the same
-    expect(editorSettingsChanges([{ path: ".devcontainer.json", before: '{ "image": "x" }', after: '{ "image": "x", "initializeCommand": "./p.sh" ' }])).toEqual([{ path: ".devcontainer.json", settings: ["unreadable"] }]);
+    expect(editorSettingsChanges([{ path: ".devcontainer.json", before: '{ "image": "x" }', after: '{ "image": "x", "initializeCommand": "./p.sh" ' }])).toEqual([{ path: ".devcontainer.json", settings: ["image", "unreadable"] }]);
     expect(
       editorSettingsChanges([
         { path: ".vscode/settings.json", before: "{}", after: settings },

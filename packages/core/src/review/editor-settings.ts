@@ -497,6 +497,44 @@ export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
 ];
 
 /**
+ * The fields of a dev container file that decide what runs inside the container a member opens:
+ * its own commands (`onCreateCommand`, `updateContentCommand`, `postCreateCommand`,
+ * `postStartCommand`, `postAttachCommand`), its image or build (`image`, `build`, `dockerFile`,
+ * `context`) and its environment (`containerEnv`, `remoteEnv`). VS Code's Dev Containers
+ * extension forwards the member's SSH agent and git credential helper into every container it
+ * opens, and their GPG agent when the container has GnuPG (its documentation, "Sharing Git
+ * credentials with your container"; not run here: no Docker): such a command can push, and sign
+ * commits, as the member. And `${localEnv:NAME}` anywhere in the file (`localEnv`, the strings
+ * holding it) passes a variable of the member's machine into the container (`SOPS_AGE_KEY`, a token).
+ */
+export const DEV_CONTAINER_COMMAND_FIELDS: readonly string[] = [
+  "onCreateCommand",
+  "updateContentCommand",
+  "postCreateCommand",
+  "postStartCommand",
+  "postAttachCommand",
+  "image",
+  "build",
+  "dockerFile",
+  "context",
+  "containerEnv",
+  "remoteEnv",
+  "localEnv",
+];
+
+/** The strings of a parsed JSON value that hold `${localEnv:` (sorted, each once). */
+function localEnvStrings(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === "string") {
+    if (value.includes("${localEnv:")) out.add(value);
+  } else if (Array.isArray(value)) for (const v of value) localEnvStrings(v, out);
+  else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) {
+    if (k.includes("${localEnv:")) out.add(k);
+    localEnvStrings(v, out);
+  }
+  return out;
+}
+
+/**
  * The `stellarSecrets` settings of a settings file's text (`stellarSecrets.x` keys and a
  * `stellarSecrets` object alike), as JSON text per setting; undefined when the text is no JSON with
  * comments. `path` (default: a `.vscode/settings.json`) says where in the file they are.
@@ -613,13 +651,15 @@ export function vscodeProgramSettings(text: string | undefined, path: string = E
   if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
   if (isDevContainerFile(path)) {
     const file = objectOf(parsed) ?? {};
-    for (const field of DEV_CONTAINER_HOST_FIELDS) if (file[field] !== undefined) settings.set(field, JSON.stringify(file[field]));
+    for (const field of [...DEV_CONTAINER_HOST_FIELDS, ...DEV_CONTAINER_COMMAND_FIELDS]) if (file[field] !== undefined) settings.set(field, JSON.stringify(file[field]));
+    const local = [...localEnvStrings(file)].sort();
+    if (local.length > 0) settings.set("localEnv", JSON.stringify(local));
   }
   return settings;
 }
 
 /** Text that names one of the settings {@link vscodeProgramSettings} reads (for a file that is no JSON). */
-const NAMES_A_PROGRAM_SETTING = new RegExp(["stellarSecrets", "folderOpen", "terminal", "allowAutomaticTasks", ...DEV_CONTAINER_HOST_FIELDS].join("|"));
+const NAMES_A_PROGRAM_SETTING = new RegExp(["stellarSecrets", "folderOpen", "terminal", "allowAutomaticTasks", ...DEV_CONTAINER_HOST_FIELDS, ...DEV_CONTAINER_COMMAND_FIELDS].join("|"));
 
 /**
  * Of the editor settings files a change touches (each side's text; undefined: absent), those whose

@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile } from "./editor-settings.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile } from "./editor-settings.js";
 import { runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -93,10 +93,12 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
     const isTask = (n: string): boolean => /^tasks? /.test(n);
     const isProgram = (n: string): boolean => /^(?:terminal\.integrated\.|task\.allowAutomaticTasks$)/.test(n);
     const isHost = (n: string): boolean => DEV_CONTAINER_HOST_FIELDS.includes(n);
+    const isContainer = (n: string): boolean => DEV_CONTAINER_COMMAND_FIELDS.includes(n);
     const tasks = named.some(isTask) || (tasksFile && c.settings.includes("unreadable"));
     const programs = named.some(isProgram);
     const host = named.some(isHost);
-    const ours = named.some((n) => !isTask(n) && !isProgram(n) && !isHost(n)) || (!tasksFile && c.settings.includes("unreadable"));
+    const container = named.some(isContainer);
+    const ours = named.some((n) => !isTask(n) && !isProgram(n) && !isHost(n) && !isContainer(n)) || (!tasksFile && c.settings.includes("unreadable"));
     problems.push({
       kind: "weakened-rule",
       file: c.path,
@@ -116,7 +118,11 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
         (host
           ? `a dev container's initializeCommand runs on the member's own machine, outside the container, when the container is created and each time it starts (a member who opens the folder in its container runs the changed command at the next open), with their age key in reach; mounts, workspaceMount, runArgs, privileged, capAdd, securityOpt, dockerComposeFile and features decide what of their machine the container reaches, and the container's own commands run with it; `
           : "") +
-        (host && !ours && !tasks && !programs ? "" : `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or `) +
+        (container
+          ? `a dev container's own commands (onCreateCommand, updateContentCommand, postCreateCommand, postStartCommand, postAttachCommand), its image or build and its environment (containerEnv, remoteEnv) decide what runs in the container a member opens the folder in, at its next creation or start; ` +
+            `VS Code's Dev Containers forwards the member's SSH agent and git credentials into it (their GPG agent too when the container has GnuPG), so such a command can push and sign commits as the member, and it reads what the container reaches of their machine; a \${localEnv:NAME} passes a variable of their machine into the container (SOPS_AGE_KEY, a token); `
+          : "") +
+        ((host || container) && !ours && !tasks && !programs ? "" : `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or `) +
         "make that change on its own, reviewed separately",
     });
   }
