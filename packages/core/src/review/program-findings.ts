@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile } from "./editor-settings.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isVimRcFile } from "./editor-settings.js";
 import { runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -69,6 +69,18 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
           `${w.path(c.path)} ${what}: ${manager} ${script ? "runs this script as a git hook" : "reads this file at every git hook it runs"} in each member's clone where it is installed, from the working tree, without asking again when it changes, ` +
           `so the member's next commit runs ${c.settings[0] === "removed" ? "without it (a check a hook ran, `stellar-secrets pre-commit` among them, may be gone)" : "what it names (a local hook's command, a hook repository at another revision, whose code it installs)"}, as the member, with their age key in reach; ` +
           `review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
+    if (isVimRcFile(c.path)) {
+      const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
+      if (c.settings[0] === "removed") continue;
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${what}: Vim with its exrc option set (and Neovim before 0.9) reads this file when started in its folder and runs its commands (:! runs a program) without asking, and again at each start after it changes; ` +
+          `a member who set exrc runs it as themselves, with their age key in reach (Neovim 0.9 and later ask again when the file changes); keep editor settings in each member's own vimrc, or make that change on its own, reviewed separately`,
       });
       continue;
     }
