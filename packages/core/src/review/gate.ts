@@ -528,7 +528,8 @@ export async function readHookScriptChanges(
   changed?: () => Promise<readonly string[]>,
 ): Promise<GateFileChange[]> {
   const namedBy = new Map<string, string>();
-  const reached: { text: string; hook: string }[] = [];
+  // (folder: a package.json script's, where its package manager runs)
+  const reached: { text: string; hook: string; folder?: string }[] = [];
   for (const side of [base, head]) {
     const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
     if (hooks.length === 0) continue;
@@ -551,11 +552,21 @@ export async function readHookScriptChanges(
     for (const graph of graphs) {
       for (const node of graph.values()) {
         const hook = namedBy.get(node.via);
-        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook });
+        const folder = node.script !== undefined && posix.dirname(node.path) !== "." ? posix.dirname(node.path) : undefined;
+        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook, ...(folder === undefined ? {} : { folder }) });
       }
     }
   }
   const lintStaged = reached.find((r) => /\blint-staged\b/.test(r.text))?.hook;
+  // a package manager the hook runs (npm run, npx, yarn, pnpm, bun) reads its settings from the repository: a shell or node options for every script, a yarnPath, a pnpmfile, a preload
+  for (const r of reached) {
+    if (!PACKAGE_MANAGER.test(r.text)) continue;
+    const dirs = new Set(["", ...(r.folder === undefined ? [] : [r.folder]), ...hookFoldersOf(r.hook, r.text)]);
+    for (const dir of dirs) for (const f of PACKAGE_MANAGER_SETTINGS) {
+      const path = dir === "" ? f : `${dir}/${f}`;
+      if (!namedBy.has(path)) namedBy.set(path, r.hook);
+    }
+  }
   // a command read from a file of the repository (`"$(cat tools/hook-cmd)"`, `eval "$(< x)"`): that file decides what runs
   for (const r of reached) for (const f of commandFilesOf(r.text)) if (!isHookManagerFile(f) && !namedBy.has(f)) namedBy.set(f, r.hook);
   // a path computed at run time: every file the change changes whose path ends as that path does is taken to be it
@@ -639,6 +650,17 @@ export function computedPathsOf(text: string): string[] {
   }
   return [...out].filter((p) => p !== "" && p !== "*");
 }
+
+/** A package manager's command (`npm run`, `npx`, `yarn`, `pnpm`, `bun`): it reads {@link PACKAGE_MANAGER_SETTINGS}. */
+const PACKAGE_MANAGER = /(?:^|[\s;&|(`"'])(?:npm|npx|pnpm|pnpx|yarn|bun|bunx)(?=$|[\s;&|)`"'])/m;
+/**
+ * The files of a folder a package manager reads as its settings when run there, each able to run a
+ * program of the repository as that command: npm's `.npmrc` (`script-shell`, `node-options`
+ * `--require`, also pnpm's), yarn's `.yarnrc.yml` (`yarnPath`: the file run as yarn itself) and
+ * `.yarnrc`, pnpm's `.pnpmfile.cjs` (run at install), bun's `bunfig.toml` (`preload`). Read at the
+ * top and in the folder of a package.json script that runs one.
+ */
+export const PACKAGE_MANAGER_SETTINGS: readonly string[] = [".npmrc", ".yarnrc.yml", ".yarnrc", ".pnpmfile.cjs", "bunfig.toml"];
 
 /** A command substitution that reads a file (`$(cat X)`, `$(< X)`, `` `cat X` ``) where a command starts, or given to `eval` or `sh -c`. */
 const COMMAND_FROM_FILE = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\beval\b|\b(?:ba|z|da|k)?sh[ \t]+-c\b)[ \t]*["']?(?:\$\([ \t]*(?:cat[ \t]+(?:--[ \t]+)?|<[ \t]*)|`[ \t]*cat[ \t]+)["']?((?:\.\/)?[\w@+.-][\w.@+/-]*)["']?[ \t]*[)`]/gm;

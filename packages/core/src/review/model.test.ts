@@ -1803,6 +1803,17 @@ describe("a Vim exrc file (.exrc, .vimrc, .nvimrc ...) added or changed", () => 
   });
 });
 
+describe("a change to a package manager's settings a hook's npm/yarn command reads (hookScripts)", () => {
+  it("is weakened-rule at the file, saying it is the package manager's settings, not a script", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const hookScripts = [{ path: "web/.npmrc", before: "a=1\n", after: "script-shell=./x\n", via: ".husky/pre-commit" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "web/.npmrc"]]);
+    expect(report.problems[0]?.message).toMatch(/^web\/\.npmrc \(a package manager's settings, read by the npm, yarn, pnpm or bun command the hook runs: .*\) changes, and \.husky\/pre-commit \(husky, a hook script\) runs it/);
+  });
+});
+
 describe("a change to a script a git hook manager's file runs (hookScripts)", () => {
   it("is weakened-rule at the script, naming the hook file and its manager: the hook file is unchanged but a member's next commit runs the new text", async () => {
     const { alice, base } = await setup();

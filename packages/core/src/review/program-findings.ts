@@ -6,7 +6,7 @@
  */
 import type { ReviewContext } from "./context.js";
 import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isVimRcFile } from "./editor-settings.js";
-import { runsGate, type GateFileChange } from "./gate.js";
+import { PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
 
@@ -36,7 +36,10 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
     const key = `${file}\0${c.script ?? ""}\0${c.field ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const what = c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const settings = c.script === undefined && c.field === undefined && c.install === undefined && PACKAGE_MANAGER_SETTINGS.includes(c.path.slice(c.path.lastIndexOf("/") + 1));
+    const what = settings
+      ? `${w.path(c.path)} (a package manager's settings, read by the npm, yarn, pnpm or bun command the hook runs: npm's script-shell and node-options, yarn's yarnPath, a .pnpmfile.cjs, bun's preload, each a program run as that command)`
+      : c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
     const how =
       (c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes") +
       (c.computed === undefined ? "" : ` (a hook runs a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
