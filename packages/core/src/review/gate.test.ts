@@ -406,6 +406,22 @@ describe("readHookScriptChanges: what a hook runs after cd, through an npm scrip
   });
 });
 
+describe("the CI gate and a package manager's settings", () => {
+  it("a gate step that runs npm run (no install) has .npmrc read: a script-shell change is the gate's change, and the file it names; with an install there, .npmrc is named once, as the dependencies'", async () => {
+    const wf = { ".github/workflows/ci.yml": WORKFLOW("npm run review"), "package.json": JSON.stringify({ scripts: { review: "stellar-secrets review origin/main...HEAD" } }) };
+    const base = tree({ ...wf, ".npmrc": "save-exact=true\n" });
+    const head = tree({ ...wf, ".npmrc": "script-shell=./tools/sh\n", "tools/sh": "exit 0\n" });
+    const changes = gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: base }, { roots: [".github/workflows/ci.yml"], read: head }));
+    expect(changes.map((c) => [c.path, c.change, c.via])).toEqual([
+      [".npmrc", "modified", ".github/workflows/ci.yml"],
+      ["tools/sh", "added", ".github/workflows/ci.yml"],
+    ]);
+    const web = { ".github/workflows/ci.yml": WORKFLOW("cd web && npm ci && npm run review"), "web/package.json": JSON.stringify({ scripts: { review: "stellar-secrets review" } }) };
+    const both = gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: tree({ ...web, "web/.npmrc": "a=1\n" }) }, { roots: [".github/workflows/ci.yml"], read: tree({ ...web, "web/.npmrc": "a=2\n" }) }));
+    expect(both.map((c) => [c.path, c.install])).toEqual([["web/package.json", ["web/.npmrc"]]]);
+  });
+});
+
 describe("readHookScriptChanges: a package manager's settings", () => {
   it("a hook that runs npm, yarn, pnpm or bun has that tool's settings files read (at the top, after its cd, in the folder of a script it runs): a changed .npmrc script-shell, and the file it names, are named; a hook without one reads none", async () => {
     const hook = { ".husky/pre-commit": "npm run lint\ncd web && yarn test\n" };

@@ -250,6 +250,8 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
     for (const base of bases) for (const name of ["GNUmakefile", "makefile", "Makefile", "justfile", "Justfile", ".justfile"]) out.add(base === "" ? name : `${base}/${name}`);
   }
   if (INSTALLS.test(text)) for (const base of bases) out.add(`${base === "" ? "package.json" : `${base}/package.json`}${INSTALL_ID}`);
+  // a package manager run here reads its settings files here (and at the top): each can make it run another program
+  if (PACKAGE_MANAGER.test(text)) for (const base of bases) for (const f of PACKAGE_MANAGER_SETTINGS) out.add(base === "" ? f : `${base}/${f}`);
   return [...out];
 }
 
@@ -418,7 +420,16 @@ export function nodesRunningGate(graph: GateGraph): Set<string> {
       }
     }
   }
-  for (const id of [...runs]) for (const r of graph.get(id)?.refs ?? []) if (graph.get(r)?.install === true) runs.add(r);
+  for (const id of [...runs]) for (const r of graph.get(id)?.refs ?? []) if (graph.get(r)?.install === true || isPackageManagerSettings(r)) runs.add(r);
+  // what a package manager's settings name (a script-shell, a yarnPath) runs as the gate's command
+  const named = [...runs].filter(isPackageManagerSettings);
+  while (named.length > 0) {
+    for (const r of graph.get(named.pop() as string)?.refs ?? []) {
+      if (runs.has(r) || graph.get(r)?.install === true) continue;
+      runs.add(r);
+      named.push(r);
+    }
+  }
   return runs;
 }
 
@@ -471,7 +482,9 @@ export function gateFileChanges(base: GateGraph, head: GateGraph, otherSide: { b
       ...(yaml || node.via === node.path ? {} : { via: node.via }),
     });
   }
-  return out;
+  // a package manager's settings file also read as its folder's dependencies: named once, there
+  const inInstall = new Set(out.flatMap((c) => c.install ?? []));
+  return out.filter((c) => c.install !== undefined || c.script !== undefined || !isPackageManagerSettings(c.path) || !inInstall.has(c.path));
 }
 
 /** The ids whose text only one side read: to be read on the other side for {@link gateFileChanges}. */
@@ -528,8 +541,7 @@ export async function readHookScriptChanges(
   changed?: () => Promise<readonly string[]>,
 ): Promise<GateFileChange[]> {
   const namedBy = new Map<string, string>();
-  // (folder: a package.json script's, where its package manager runs)
-  const reached: { text: string; hook: string; folder?: string }[] = [];
+  const reached: { text: string; hook: string }[] = [];
   for (const side of [base, head]) {
     const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
     if (hooks.length === 0) continue;
@@ -552,21 +564,11 @@ export async function readHookScriptChanges(
     for (const graph of graphs) {
       for (const node of graph.values()) {
         const hook = namedBy.get(node.via);
-        const folder = node.script !== undefined && posix.dirname(node.path) !== "." ? posix.dirname(node.path) : undefined;
-        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook, ...(folder === undefined ? {} : { folder }) });
+        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook });
       }
     }
   }
   const lintStaged = reached.find((r) => /\blint-staged\b/.test(r.text))?.hook;
-  // a package manager the hook runs (npm run, npx, yarn, pnpm, bun) reads its settings from the repository: a shell or node options for every script, a yarnPath, a pnpmfile, a preload
-  for (const r of reached) {
-    if (!PACKAGE_MANAGER.test(r.text)) continue;
-    const dirs = new Set(["", ...(r.folder === undefined ? [] : [r.folder]), ...hookFoldersOf(r.hook, r.text)]);
-    for (const dir of dirs) for (const f of PACKAGE_MANAGER_SETTINGS) {
-      const path = dir === "" ? f : `${dir}/${f}`;
-      if (!namedBy.has(path)) namedBy.set(path, r.hook);
-    }
-  }
   // a command read from a file of the repository (`"$(cat tools/hook-cmd)"`, `eval "$(< x)"`): that file decides what runs
   for (const r of reached) for (const f of commandFilesOf(r.text)) if (!isHookManagerFile(f) && !namedBy.has(f)) namedBy.set(f, r.hook);
   // a path computed at run time: every file the change changes whose path ends as that path does is taken to be it
@@ -661,6 +663,11 @@ const PACKAGE_MANAGER = /(?:^|[\s;&|(`"'])(?:npm|npx|pnpm|pnpx|yarn|bun|bunx)(?=
  * top and in the folder of a package.json script that runs one.
  */
 export const PACKAGE_MANAGER_SETTINGS: readonly string[] = [".npmrc", ".yarnrc.yml", ".yarnrc", ".pnpmfile.cjs", "bunfig.toml"];
+
+/** Whether a node id is one of {@link PACKAGE_MANAGER_SETTINGS} (in any folder). */
+export function isPackageManagerSettings(id: string): boolean {
+  return PACKAGE_MANAGER_SETTINGS.includes(id.slice(id.lastIndexOf("/") + 1));
+}
 
 /** A command substitution that reads a file (`$(cat X)`, `$(< X)`, `` `cat X` ``) where a command starts, or given to `eval` or `sh -c`. */
 const COMMAND_FROM_FILE = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\beval\b|\b(?:ba|z|da|k)?sh[ \t]+-c\b)[ \t]*["']?(?:\$\([ \t]*(?:cat[ \t]+(?:--[ \t]+)?|<[ \t]*)|`[ \t]*cat[ \t]+)["']?((?:\.\/)?[\w@+.-][\w.@+/-]*)["']?[ \t]*[)`]/gm;

@@ -1814,6 +1814,17 @@ describe("a change to a package manager's settings a hook's npm/yarn command rea
   });
 });
 
+describe("a change to a package manager's settings the CI gate reads (workflows)", () => {
+  it("is weakened-rule at the file, saying what it decides (not that it runs stellar-secrets itself)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const workflows = [{ path: ".npmrc", before: "a=1\n", after: "script-shell=./tools/sh\n", usesGate: true, via: ".github/workflows/ci.yml" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".npmrc"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.npmrc is changed: a package manager's settings, read where the CI gate runs npm, yarn, pnpm or bun to run stellar-secrets \(from \.github\/workflows\/ci\.yml\); npm's script-shell/);
+  });
+});
+
 describe("a change to a script a git hook manager's file runs (hookScripts)", () => {
   it("is weakened-rule at the script, naming the hook file and its manager: the hook file is unchanged but a member's next commit runs the new text", async () => {
     const { alice, base } = await setup();

@@ -6,7 +6,7 @@
  */
 import type { ReviewContext } from "./context.js";
 import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isVimRcFile } from "./editor-settings.js";
-import { PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
+import { isPackageManagerSettings, PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
 
@@ -161,7 +161,13 @@ function gateChangeMessage(c: GateChange, w: FindingWording): string {
       `review the change's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`
     );
   }
-  if (c.scripts !== undefined || c.via !== undefined) {
+  if (c.scripts === undefined && isPackageManagerSettings(c.path)) {
+    // a package manager's settings file read where the gate runs npm, yarn, pnpm or bun
+    const how = c.change === "added" ? "new" : was ? "removed" : "changed";
+    said =
+      `${w.path(c.path)} is ${how}: a package manager's settings, read where the CI gate runs npm, yarn, pnpm or bun to run stellar-secrets${c.via === undefined ? "" : ` (from ${w.path(c.via)})`}; ` +
+      `npm's script-shell and node-options, yarn's yarnPath, a .pnpmfile.cjs, bun's preload decide what runs as that command, and GitHub runs a pull request's own copy of the repository`;
+  } else if (c.scripts !== undefined || c.via !== undefined) {
     // a file (or package.json scripts) the gate runs, not a workflow or action itself
     const many = c.scripts !== undefined && c.scripts.length > 1;
     const subject = c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`;
