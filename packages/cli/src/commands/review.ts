@@ -553,7 +553,8 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
               : [];
       return names.filter(isWorkflow).sort();
     };
-    const changes = await readGateChanges({ roots: [...(await workflowsAt({ kind: "commit", ref: base })), ...changed], read: sides.base }, { roots: [...(await workflowsAt(head)), ...changed], read: sides.head });
+    // (the files the change changes: read only when a gate file runs a path computed at run time, to match its literal end)
+    const changes = await readGateChanges({ roots: [...(await workflowsAt({ kind: "commit", ref: base })), ...changed], read: sides.base }, { roots: [...(await workflowsAt(head)), ...changed], read: sides.head }, () => sides.changed([]));
     // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }) }));
   });

@@ -422,6 +422,18 @@ describe("the CI gate and a package manager's settings", () => {
   });
 });
 
+describe("the CI gate through a path computed at run time", () => {
+  it("a changed file whose path ends as a path a gate file computes (\"$GITHUB_WORKSPACE/tools/gate\") is read as one the gate runs: named when it ran stellar-secrets, with the workflow and the pattern; nothing without the list of changed files", async () => {
+    const wf = { ".github/workflows/ci.yml": WORKFLOW('"$GITHUB_WORKSPACE/tools/gate" origin/main') };
+    const base = tree({ ...wf, "tools/gate": "#!/bin/sh\nstellar-secrets review \"$1...HEAD\"\n", "docs/a.md": "a\n" });
+    const head = tree({ ...wf, "tools/gate": "#!/bin/sh\nexit 0\n", "docs/a.md": "b\n" });
+    const roots = [".github/workflows/ci.yml"];
+    const changes = gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }, async () => ["tools/gate", "docs/a.md"]));
+    expect(changes.map((c) => [c.path, c.change, c.via, c.computed])).toEqual([["tools/gate", "modified", ".github/workflows/ci.yml", "tools/gate"]]);
+    expect(gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }))).toEqual([]);
+  });
+});
+
 describe("readHookScriptChanges: a package manager's settings", () => {
   it("a hook that runs npm, yarn, pnpm or bun has that tool's settings files read (at the top, after its cd, in the folder of a script it runs): a changed .npmrc script-shell, and the file it names, are named; a hook without one reads none", async () => {
     const hook = { ".husky/pre-commit": "npm run lint\ncd web && yarn test\n" };

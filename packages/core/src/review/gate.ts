@@ -448,7 +448,7 @@ export interface GateFileChange {
   via?: string;
   /** For a field of a JSON file that a tool reads as its configuration (`lint-staged` of a package.json): its name; `before`/`after` are its value as JSON. */
   field?: string;
-  /** When the file is reached only through a path a hook computes at run time: that path's literal end (`x.sh` of `$(dirname "$0")/x.sh`), which the file's path ends with ({@link computedPathsOf}). */
+  /** When the file is reached only through a path a hook (or a gate file) computes at run time: that path's literal end (`x.sh` of `$(dirname "$0")/x.sh`), which the file's path ends with ({@link computedPathsOf}). */
   computed?: string;
 }
 
@@ -505,17 +505,44 @@ async function readGateIds(ids: readonly string[], read: GateReader): Promise<Ma
  * any changed action files) with its reader: both graphs, then the text on the other side of what
  * only one side reaches ({@link gateFileChanges}). Paths relative to the top of the repository.
  */
-export async function readGateChanges(base: { roots: readonly string[]; read: GateReader }, head: { roots: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
-  const [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+export async function readGateChanges(
+  base: { roots: readonly string[]; read: GateReader },
+  head: { roots: readonly string[]; read: GateReader },
+  changed?: () => Promise<readonly string[]>,
+): Promise<GateFileChange[]> {
+  let [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+  // a path a gate file computes at run time (`"$GITHUB_WORKSPACE/tools/gate"`): each file the change changes whose path ends so is read as one the gate runs
+  const computedBy = new Map<string, { pattern: string; via: string }>();
+  if (changed !== undefined) {
+    const patterns = new Map<string, string>();
+    for (const graph of [baseGraph, headGraph]) {
+      for (const node of graph.values()) {
+        if (node.install === true || node.text === undefined) continue;
+        for (const p of computedPathsOf(node.scanned?.text ?? node.text)) if (!patterns.has(p)) patterns.set(p, node.via);
+      }
+    }
+    if (patterns.size > 0) {
+      const matchers = [...patterns].map(([pattern, via]) => ({ pattern, via, re: computedPathPattern(pattern) }));
+      for (const path of await changed()) {
+        const m = matchers.find((x) => x.re.test(path));
+        if (m !== undefined && !baseGraph.has(path) && !headGraph.has(path)) computedBy.set(path, { pattern: m.pattern, via: m.via });
+      }
+      if (computedBy.size > 0) {
+        const extra = [...computedBy.keys()];
+        [baseGraph, headGraph] = await Promise.all([readGateGraph([...base.roots, ...extra], base.read), readGateGraph([...head.roots, ...extra], head.read)]);
+      }
+    }
+  }
   const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
   const [onBase, onHead] = await Promise.all([readGateIds(oneSide.base, base.read), readGateIds(oneSide.head, head.read)]);
-  return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead });
+  return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead }).map((c) => {
+    const by = c.script === undefined && c.install === undefined ? computedBy.get(c.path) : undefined;
+    return by === undefined ? c : { ...c, computed: by.pattern, ...(c.via === undefined ? { via: by.via } : {}) };
+  });
 }
 
 /** Where lint-staged reads its configuration (besides package.json's "lint-staged"), at the top. */
 const LINT_STAGED_FILES = [".lintstagedrc", ".lintstagedrc.json", ".lintstagedrc.yaml", ".lintstagedrc.yml", ".lintstagedrc.mjs", ".lintstagedrc.cjs", ".lintstagedrc.js", ".lintstagedrc.mts", ".lintstagedrc.cts", ".lintstagedrc.ts", "lint-staged.config.js", "lint-staged.config.mjs", "lint-staged.config.cjs", "lint-staged.config.ts", "lint-staged.config.mts", "lint-staged.config.cts"];
-/** A hook that names lint-staged (not a file). */
-const LINT_STAGED_MARK = "\u0000lint-staged";
 
 /**
  * The repository files that the git hook managers' files run, changed between two sides: each

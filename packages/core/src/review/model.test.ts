@@ -1848,6 +1848,17 @@ describe("a change to a package manager's settings the CI gate reads (workflows)
   });
 });
 
+describe("a change to a gate file reached through a path computed at run time (workflows)", () => {
+  it("says it was matched by the path's literal end", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const workflows = [{ path: "tools/gate", before: "stellar-secrets review\n", after: "exit 0\n", via: ".github/workflows/ci.yml", computed: "tools/gate" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "tools/gate"]]);
+    expect(report.problems[0]?.message).toMatch(/^tools\/gate \(run through a path computed at run time that ends in tools\/gate, .*\) is changed; the CI gate runs it \(from \.github\/workflows\/ci\.yml\)/);
+  });
+});
+
 describe("a change to a script a git hook manager's file runs (hookScripts)", () => {
   it("is weakened-rule at the script, naming the hook file and its manager: the hook file is unchanged but a member's next commit runs the new text", async () => {
     const { alice, base } = await setup();

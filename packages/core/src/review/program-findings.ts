@@ -181,7 +181,9 @@ function gateChangeMessage(c: GateChange, w: FindingWording): string {
   } else if (c.scripts !== undefined || c.via !== undefined) {
     // a file (or package.json scripts) the gate runs, not a workflow or action itself
     const many = c.scripts !== undefined && c.scripts.length > 1;
-    const subject = c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`;
+    const subject =
+      (c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`) +
+      (c.computed === undefined ? "" : ` (run through a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
     const how = c.change === "added" ? "new" : was ? "removed" : "changed";
     said =
       `${subject} ${many ? "are" : "is"} ${how}; the CI gate ${was ? "ran" : "runs"} ${many ? "them" : "it"}${c.via === undefined ? "" : ` (from ${w.path(c.via)})`} and ${many ? "they" : "it"} ${was ? "ran" : "run" + (many ? "" : "s")} stellar-secrets, ` +
@@ -210,6 +212,8 @@ export interface GateChange {
   install?: string[];
   /** The workflow the file is run from, when it is not a workflow or action itself. */
   via?: string;
+  /** When the file is reached only through a path computed at run time: that path's literal end (gate.ts `computedPathsOf`). */
+  computed?: string;
 }
 
 /**
@@ -230,7 +234,7 @@ export function gateWorkflowChanges(workflows: readonly GateFileChange[]): GateC
       if (seen.change !== change) seen.change = "modified";
       continue;
     }
-    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.install === undefined ? {} : { install: f.install }), ...(f.via === undefined ? {} : { via: f.via }) });
+    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.install === undefined ? {} : { install: f.install }), ...(f.via === undefined ? {} : { via: f.via }), ...(f.computed === undefined ? {} : { computed: f.computed }) });
   }
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
