@@ -376,6 +376,10 @@ describe("readHookScriptChanges: what a hook runs after cd, through an npm scrip
     expect(computedPathsOf('. "$(dirname -- "$0")/lib/check"\n$ROOT/tools/x.sh --all\nfor f in tools/hooks.d/*; do "$f"; done\nrun-parts --exit-on-error ci/hooks\n')).toEqual(["lib/check", "tools/x.sh", "tools/hooks.d/*", "ci/hooks/*"]);
     expect(computedPathsOf('cd "$(dirname "$0")/.." && ./scripts/x\nbin/y\n')).toEqual(["scripts/x", "bin/y"]);
     expect(computedPathsOf('$CMD "$@"\neval "$HOOK"\neslint src/*.ts\ntools/fmt.sh\n')).toEqual([]);
+    // a pattern without a name written out would take any changed file: none
+    expect(computedPathsOf('for f in "$DIR"/**; do x; done\n$ROOT/*.ts\n')).toEqual([]);
+    // comments are no commands
+    expect(computedPathsOf('cd "$SRC"\n# see (docs/ci.md) and $HOME/x/y\nnode a.mjs # (docs/b.md)\n')).toEqual([]);
     expect(computedPathPattern("tools/hooks.d/*").test("tools/hooks.d/10-x")).toBe(true);
     expect(computedPathPattern("tools/hooks.d/*").test("tools/hooks.d/a/b")).toBe(false);
     expect(computedPathPattern("lib/check").test("x/lib/check")).toBe(true);
@@ -431,6 +435,9 @@ describe("the CI gate through a path computed at run time", () => {
     const changes = gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }, async () => ["tools/gate", "docs/a.md"]));
     expect(changes.map((c) => [c.path, c.change, c.via, c.computed])).toEqual([["tools/gate", "modified", ".github/workflows/ci.yml", "tools/gate"]]);
     expect(gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }))).toEqual([]);
+    // a JavaScript file's template string is no command: a gate script in JavaScript gives no pattern
+    const js = { ".github/workflows/ci.yml": WORKFLOW("node scripts/gate.mjs"), "scripts/gate.mjs": "import { execFileSync } from 'node:child_process';\nexecFileSync(`${root}/tools/gate`);\n// stellar-secrets\n" };
+    expect(gateWorkflowChanges(await readGateChanges({ roots, read: tree({ ...js, "tools/gate": "stellar-secrets review\n" }) }, { roots, read: tree({ ...js, "tools/gate": "exit 0\n" }) }, async () => ["tools/gate"]))).toEqual([]);
   });
 });
 

@@ -517,7 +517,7 @@ export async function readGateChanges(
     const patterns = new Map<string, string>();
     for (const graph of [baseGraph, headGraph]) {
       for (const node of graph.values()) {
-        if (node.install === true || node.text === undefined) continue;
+        if (node.install === true || node.text === undefined || !isShellText(node.path, node.script)) continue;
         for (const p of computedPathsOf(node.scanned?.text ?? node.text)) if (!patterns.has(p)) patterns.set(p, node.via);
       }
     }
@@ -568,7 +568,8 @@ export async function readHookScriptChanges(
   changed?: () => Promise<readonly string[]>,
 ): Promise<GateFileChange[]> {
   const namedBy = new Map<string, string>();
-  const reached: { text: string; hook: string }[] = [];
+  // (shell: read as shell commands, where a computed path is one; not a JavaScript or Python file's text)
+  const reached: { text: string; hook: string; shell?: boolean }[] = [];
   for (const side of [base, head]) {
     const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
     if (hooks.length === 0) continue;
@@ -591,7 +592,7 @@ export async function readHookScriptChanges(
     for (const graph of graphs) {
       for (const node of graph.values()) {
         const hook = namedBy.get(node.via);
-        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook });
+        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook, shell: isShellText(node.path, node.script) });
       }
     }
   }
@@ -601,7 +602,7 @@ export async function readHookScriptChanges(
   // a path computed at run time: every file the change changes whose path ends as that path does is taken to be it
   const computedBy = new Map<string, string>();
   const patterns = new Map<string, string>();
-  for (const r of reached) for (const p of computedPathsOf(r.text)) if (!patterns.has(p)) patterns.set(p, r.hook);
+  for (const r of reached) if (r.shell !== false) for (const p of computedPathsOf(r.text)) if (!patterns.has(p)) patterns.set(p, r.hook);
   if (patterns.size > 0 && changed !== undefined) {
     const matchers = [...patterns].map(([p, hook]) => ({ p, hook, re: computedPathPattern(p) }));
     for (const path of await changed()) {
@@ -664,8 +665,14 @@ const COMMAND_PATH = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b)[ \t]*["']?((?:\.{1,2
  * `readHookScriptChanges` takes every file the change changes whose path ends so as run by the
  * hook. A command wholly computed (`$CMD`, `eval "$x"`) gives no pattern. Pure.
  */
-export function computedPathsOf(text: string): string[] {
+export function computedPathsOf(raw: string): string[] {
   const out = new Set<string>();
+  // comments are no commands (a line starting with #, and # after a space to the line's end)
+  const text = raw
+    .split("\n")
+    .filter((line) => !/^[ \t]*#/.test(line))
+    .map((line) => line.replace(/[ \t]#.*$/, ""))
+    .join("\n");
   const tail = (p: string): string => p.replace(/^(?:\.{1,2}\/)+/, "");
   for (const m of text.matchAll(COMPUTED_PATH)) out.add(tail(m[1] as string));
   for (const m of text.matchAll(GLOB_COMMAND)) out.add(tail(m[1] as string));
@@ -677,7 +684,20 @@ export function computedPathsOf(text: string): string[] {
       if ((m[1] as string).includes("/") && p !== "") out.add(p);
     }
   }
-  return [...out].filter((p) => p !== "" && p !== "*");
+  // a pattern with no name written out (`**`, `*.ts`) would take any changed file: none
+  return [...out].filter((p) => p.split("/").some((part) => /\w/.test(part) && !/[*?]/.test(part)));
+}
+
+/**
+ * Whether a node's text is read as shell commands (a workflow or action, a package.json script, a
+ * Makefile or justfile, a hook manager's file, a script with a shell extension or none), where
+ * {@link computedPathsOf} applies; not a program in another language (`${dir}/x` in JavaScript
+ * is a template string, not a command).
+ */
+export function isShellText(path: string, script?: string): boolean {
+  if (script !== undefined) return true;
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return /\.(?:ya?ml|sh|bash|zsh|ksh|dash|mk|toml|jsonc?)$/.test(name) || /^(?:GNUmakefile|makefile|Makefile|justfile|Justfile|\.justfile)$/.test(name) || !/\.[A-Za-z0-9]+$/.test(name);
 }
 
 /** A package manager's command (`npm run`, `npx`, `yarn`, `pnpm`, `bun`): it reads {@link PACKAGE_MANAGER_SETTINGS}. */
