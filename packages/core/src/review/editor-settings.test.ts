@@ -208,12 +208,21 @@ describe("VS Code's settings that choose the program a task or terminal runs", (
         ["initializeCommand", '["sh","-c","./p.sh"]'],
         ["runArgs", '["--privileged"]'],
         ["features", '{"ghcr.io/devcontainers/features/docker-outside-of-docker:1":{}}'],
+        // what runs in the container (which has the member's SSH agent and git credentials): its commands and image
+        ["postCreateCommand", '"npm ci"'],
+        ["image", '"x"'],
       ]),
     );
+    // every ${localEnv:…} of the file (a variable of the member's machine passed into the container), wherever it is
+    const local = '{ "containerEnv": { "K": "${localEnv:SOPS_AGE_KEY}" }, "build": { "args": { "T": "${localEnv:GITHUB_TOKEN}" } }, "forwardPorts": [3000] }';
+    expect(vscodeProgramSettings(local, ".devcontainer/devcontainer.json")?.get("localEnv")).toBe(JSON.stringify(["${localEnv:GITHUB_TOKEN}", "${localEnv:SOPS_AGE_KEY}"]));
+    expect(editorSettingsChanges([{ path: ".devcontainer/devcontainer.json", before: '{ "image": "x", "forwardPorts": [3000] }', after: '{ "image": "x", "forwardPorts": [3001], "postStartCommand": "./tools/start.sh", "remoteEnv": { "A": "${localEnv:SOPS_AGE_KEY}" } }' }])).toEqual([
+      { path: ".devcontainer/devcontainer.json", settings: ["localEnv", "postStartCommand", "remoteEnv"] },
+    ]);
     expect(vscodeProgramSettings(container, "docs/devcontainer.json")).toEqual(new Map());
     expect(vscodeProgramSettings(container, ".vscode/settings.json")).toEqual(new Map());
     // a dev container file that is no JSON, naming such a field, is a change of it all the same
-    expect(editorSettingsChanges([{ path: ".devcontainer.json", before: '{ "image": "x" }', after: '{ "image": "x", "initializeCommand": "./p.sh" ' }])).toEqual([{ path: ".devcontainer.json", settings: ["unreadable"] }]);
+    expect(editorSettingsChanges([{ path: ".devcontainer.json", before: '{ "image": "x" }', after: '{ "image": "x", "initializeCommand": "./p.sh" ' }])).toEqual([{ path: ".devcontainer.json", settings: ["image", "unreadable"] }]);
     expect(
       editorSettingsChanges([
         { path: ".vscode/settings.json", before: "{}", after: settings },
@@ -247,6 +256,35 @@ describe("git hook managers' files", () => {
     expect(hookCommandPathsOf("lefthook.yml", "pre-commit:\n  jobs:\n    - run: |\n        bin/hook {staged_files}\n        echo a/b\n      glob: src/a.ts\n    - run: env X=1 tools/y\n")).toEqual(["bin/hook", "tools/y"]);
     expect(hookCommandPathsOf("lefthook.toml", '[pre-commit.commands.a]\nrun = "scripts/a {staged_files}"\n')).toEqual(["scripts/a"]);
     expect(hookCommandPathsOf("lefthook.json", '{ "pre-commit": { "commands": { "a": { "run": "scripts/b x", "glob": "a/b" } } } }')).toEqual(["scripts/b"]);
+  });
+
+  it("hookCommandPathsOf: after a static cd (same command or a line before; a subshell's too) a command word is also read from that folder; after a computed cd, from the top only", () => {
+    expect(hookCommandPathsOf(".husky/pre-commit", "cd web && ./x\ncd ../tools\nbin/y\n(cd /abs && z/w)\n")).toEqual(["x", "web/x", "bin/y", "tools/bin/y", "z/w"]);
+    expect(hookCommandPathsOf(".husky/pre-commit", 'cd "$(dirname "$0")" && ./x\n')).toEqual(["x"]);
+    expect(hookCommandPathsOf("lefthook.yml", "pre-commit:\n  commands:\n    a:\n      run: cd api && bin/check\n    b:\n      run: tools/fmt\n")).toEqual(["bin/check", "api/bin/check", "tools/fmt"]);
+  });
+
+  it("lefthookFilesOf: a TOML or JSON config's extends, rc and scripts (in its source_dir) as a YAML one's", () => {
+    const toml = [
+      'source_dir = "tools/hooks/"',
+      'rc = ".lefthookrc"',
+      "extends = [",
+      '  "ci/extra.toml",',
+      "]",
+      "[pre-commit.scripts.\"check.sh\"]",
+      'runner = "bash"',
+      "[pre-push.scripts]",
+      'guard = { runner = "sh" }',
+      "[pre-push.commands.x]",
+      'run = "echo"',
+      "",
+    ].join("\n");
+    expect(lefthookFilesOf(toml, "lefthook.toml")).toEqual([".lefthookrc", "ci/extra.toml", "tools/hooks/pre-commit/check.sh", ".lefthook-local/pre-commit/check.sh", "tools/hooks/pre-push/guard", ".lefthook-local/pre-push/guard"]);
+    const json = '{ // a comment\n "source_dir_local": "local", "rc": "./rc.sh", "extends": ["a.json", "/etc/x.json"], "pre-commit": { "scripts": { "lint.js": { "runner": "node" } } }, }';
+    expect(lefthookFilesOf(json, ".config/lefthook.jsonc")).toEqual(["rc.sh", "a.json", ".lefthook/pre-commit/lint.js", "local/pre-commit/lint.js"]);
+    // read with the config's commands (hookCommandPathsOf), by its name
+    expect(hookCommandPathsOf("lefthook.toml", toml)).toEqual(expect.arrayContaining(["tools/hooks/pre-commit/check.sh", "ci/extra.toml", ".lefthookrc"]));
+    expect(hookCommandPathsOf("lefthook.json", json)).toEqual(expect.arrayContaining(["rc.sh", "a.json", "local/pre-commit/lint.js"]));
   });
 
   it("lefthookFilesOf: the configs a lefthook.yml extends, its rc file, and each hook's scripts in its source_dir (and source_dir_local)", () => {

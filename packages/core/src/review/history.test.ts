@@ -134,6 +134,24 @@ describe("parseRawLog", () => {
   });
 });
 
+describe("parseRawLog: a git submodule in place of an environment file", () => {
+  it("reads a side where the path is a submodule (mode 160000, a commit id of another repository) as no file: replaced is removed, restored is added, in a merge's combined line too (stale and history warned 'not a readable SOPS file' there)", () => {
+    // the lines real git prints (git log --raw) for a file replaced by a submodule, then restored
+    const log = [
+      `${R}${sha("c")}${F}${sha("b")}${F}Ann${F}ann@x${F}2024-01-03T00:00:00+00:00${F}restore\n\n:160000 100644 ${sha("e")} ${sha("2")} T\tsecrets/p.enc.yaml\n`,
+      `${R}${sha("b")}${F}${sha("a")}${F}Ann${F}ann@x${F}2024-01-02T00:00:00+00:00${F}submodule\n\n:100644 160000 ${sha("1")} ${sha("e")} T\tsecrets/p.enc.yaml\n`,
+      `${R}${sha("m")}${F}${sha("p")} ${sha("q")}${F}Ann${F}ann@x${F}2024-01-04T00:00:00+00:00${F}merge\n\n::160000 100644 100644 ${sha("e")} ${sha("1")} ${sha("3")} TM\tsecrets/p.enc.yaml\n::100644 100644 160000 ${sha("1")} ${sha("2")} ${sha("e")} MT\tsecrets/q.enc.yaml\n`,
+    ].join("");
+    const parsed = parseRawLog(log);
+    expect(parsed[0]?.changes).toEqual([{ path: "secrets/p.enc.yaml", before: [undefined], after: sha("2") }]);
+    expect(parsed[1]?.changes).toEqual([{ path: "secrets/p.enc.yaml", before: [sha("1")], after: undefined }]);
+    expect(parsed[2]?.changes).toEqual([
+      { path: "secrets/p.enc.yaml", before: [undefined, sha("1")], after: sha("3") },
+      { path: "secrets/q.enc.yaml", before: [sha("1"), sha("2")], after: undefined },
+    ]);
+  });
+});
+
 /**
  * A repository in memory for {@link readSecretsHistory}: commits of whole trees, and `log` answers
  * what `git log` with HISTORY_LOG_ARGS prints for them (raw lines, renames when a removed file's

