@@ -448,7 +448,8 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
+    const isLink = entry.isSymbolicLink();
+    if (isLink) {
       // a link in the inbox is never read as a proposal (git would commit the link): it is reported on itself
       const linkRole = inSecrets ? classifyPath(project, rel, filter) : undefined;
       if (linkRole?.role === "proposal") {
@@ -554,7 +555,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
     // a config file reached through links only, by two paths (a folder link legacy -> shared and a
     // file link connectors/stripe.yaml -> ../shared/stripe.yaml, shared/ itself excluded): read
     // once, under the first path; the second is said once. Only files behind a link pay the realpath.
-    if (role.role === "config" && (viaLink || entry.isSymbolicLink())) {
+    if (role.role === "config" && (viaLink || isLink)) {
       const target = linkTarget(fs, root, abs);
       if (target !== undefined && target !== rel && target !== "outside the repository") {
         const first = linkedConfigReads.get(target);
@@ -565,7 +566,7 @@ function startLoad(cwd: string, options: LoadOptions): { walkSome: (budget: numb
         linkedConfigReads.set(target, rel);
       }
     }
-    const text = readSmall(abs, rel, !entry.isSymbolicLink());
+    const text = readSmall(abs, rel, !isLink);
     if (text === undefined) return;
     if (typeof text !== "string") {
       setUnreadable(index, role.role, rel, text.why);
