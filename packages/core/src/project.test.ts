@@ -384,6 +384,9 @@ describe("findProjectRoot and loadProject", () => {
     expect(err).toBeInstanceOf(CoreError);
     expect((err as CoreError).code).toBe("INVALID_CONFIG");
     expect((err as CoreError).message).toContain(`${join(bad, "stellar.yaml")}:4:5: unknown field "memberz"`);
+    // the hint names no path of this source repository (a secrets repository and the installed CLI have no schemas/ folder)
+    expect((err as CoreError).hint).toContain("at the lines above");
+    expect((err as CoreError).hint).not.toContain("schemas/");
   });
 
   it("finds and reads stellar.yaml through the WorkspaceFs it is given (no disk)", async () => {

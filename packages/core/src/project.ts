@@ -721,7 +721,7 @@ export class InvalidConfigError extends CoreError {
       hint:
         options.conflictMarkers === true
           ? "stellar.yaml holds git conflict markers (a merge, rebase, cherry-pick or revert stopped on it): finish it first — keep one side (`git checkout --ours -- stellar.yaml` or `--theirs`) or edit it, then `git add stellar.yaml` — and run the command again"
-          : "fix stellar.yaml (schema: schemas/stellar.schema.json, docs/config-files.md)",
+          : "fix stellar.yaml at the lines above (its fields are described in docs/config-files.md of the Stellar Secrets documentation)",
     });
     this.diagnostics = diagnostics;
   }
