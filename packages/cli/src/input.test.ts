@@ -39,6 +39,10 @@ describe("readValue --from-file", () => {
     const missing = (await readValue(ctx, { kind: "file", path: "/no/such/value.txt" }).catch((x: unknown) => x)) as CliError;
     expect(missing.message).toBe("--from-file: no such file /no/such/value.txt");
   });
+  it("says that a folder is one (IO_ERROR EISDIR had no hint)", async () => {
+    const e = (await readValue(ctx, { kind: "file", path: "/tmp" }).catch((x: unknown) => x)) as CliError;
+    expect([e.code, e.message, e.hint]).toEqual(["IO_ERROR", "--from-file: cannot read /tmp (EISDIR)", "/tmp is a folder: --from-file takes the path of the file that holds the value"]);
+  });
 });
 
 describe("readValue of an empty value", () => {

@@ -79,7 +79,9 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
         const hint = shown === source.path ? windows : "--from-file takes the path of a file holding the value, not the value: if it was a real value, treat it as exposed (shell history) and rotate it";
         throw new CliError("NOT_FOUND", `--from-file: no such file ${shown}`, { cause: error, ...(hint === undefined ? {} : { hint }) });
       }
-      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error, ...(windows === undefined ? {} : { hint: windows }) });
+      // a folder (EISDIR) or a file this user may not read (EACCES): say which, and what to pass instead
+      const hint = code === "EISDIR" ? `${shown} is a folder: --from-file takes the path of the file that holds the value` : code === "EACCES" ? `you may not read ${shown}: check its permissions (ls -l), or pipe the value with --from-stdin` : windows;
+      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error, ...(hint === undefined ? {} : { hint }) });
     }
     where = shownPath(source.path);
   }
