@@ -847,6 +847,19 @@ export function gitConfigValue(cwd: string, key: string, env: NodeJS.ProcessEnv)
   }
 }
 
+/**
+ * Which of `paths` (relative to `root`, each taken literally) git tracks in its index: one `git
+ * ls-files` for them all. Undefined when git cannot say (not a repository, no git). Loads
+ * node:child_process only when called.
+ */
+export function trackedPaths(root: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<Set<string> | undefined> {
+  return new Promise((resolveTracked) => {
+    childProcess().execFile("git", ["ls-files", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], { cwd: root, env: gitEnv(env), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolveTracked(error ? undefined : new Set(stdout.split("\0").filter((p) => p !== "")));
+    });
+  });
+}
+
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */
 export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,7 +2,6 @@
  * `stellar-secrets check`: runs every checker rule over the repository (no key needed) and
  * prints the diagnostics as text, JSON or SARIF 2.1.0. Exit 1 on errors or too many warnings.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
@@ -29,7 +28,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { windowsPathHint } from "../path-hints.js";
-import { gitEnv, parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
+import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, trackedPaths, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { environmentFileName, escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -291,7 +290,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
   // a plaintext .env.production (production.env, secrets.production.json) is reported when git tracks it: one git ls-files for them all, only when there is one
-  const tracked = index.plaintextEnvFiles.size === 0 ? undefined : await trackedOf(root, [...index.plaintextEnvFiles.keys()], ctx.env);
+  const tracked = index.plaintextEnvFiles.size === 0 ? undefined : await trackedPaths(root, [...index.plaintextEnvFiles.keys()], ctx.env);
   const diagnostics = checkWorkspace(index, {
     ...(tracked === undefined ? {} : { tracked: (path: string) => tracked.has(path) }),
     ...(history === undefined ? {} : { history }),
@@ -312,18 +311,6 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     globs: { include: index.project.include, exclude: index.project.exclude },
     secretsDir: index.project.secretsDir,
   };
-}
-
-/**
- * Which of `paths` (relative to `root`) git tracks (its index): one `git ls-files` for them all,
- * each path taken literally; undefined when git cannot say (not a repository, no git).
- */
-function trackedOf(root: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<Set<string> | undefined> {
-  return new Promise((resolveTracked) => {
-    execFile("git", ["ls-files", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], { cwd: root, env: gitEnv(env), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      resolveTracked(error ? undefined : new Set(stdout.split("\0").filter((p) => p !== "")));
-    });
-  });
 }
 
 /**
