@@ -14,7 +14,7 @@ import type { ReviewContext } from "./context.js";
 import type { Rewrap } from "./data-key.js";
 import type { SharedDataKey } from "./key-history.js";
 import type { EnvironmentReview, MemberRef, RecipientRef, ReviewProblem } from "./report.js";
-import { stanzaLine, type EnvironmentChange, type EnvironmentFix } from "./sides.js";
+import { keptValues, stanzaLine, type EnvironmentChange, type EnvironmentFix } from "./sides.js";
 import { listed, shortKey } from "./words.js";
 
 /** Who gained and lost access to one environment ({@link accessOf}). */
@@ -158,7 +158,7 @@ export function accessProblems(
           : lost.heldShare !== undefined
           ? heldShareRemovalMessage(who, lost.heldShare, environment, w.path(file), "", `${proof}; ${fix}`)
           : dataKeyRotated && !sameKeyProven
-            ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
+            ? `${who} was removed from ${environment}, and with ${keptValues(before, after) === 0 ? "no value kept (every one added or changed)" : "only one value kept"} a data-key rotation cannot be told from a changed value without a key: ` +
               `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
             : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt ` +
               // a data key proven the same opens every value, re-encrypted or changed: none is out of reach

@@ -305,6 +305,28 @@ describe("buildReview over whole repositories", () => {
     expect(report.clean).toBe(false);
   });
 
+  it("with no value kept (an empty base, values first set after members rm) a rotation is uncertain, not a proven missing one", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const file = "secrets/zero.enc.yaml";
+    const before = await encryptSecrets(new Map(), { recipients: [alice.recipient, bob.recipient] });
+    const base: Files = { "stellar.yaml": config({ zero: { alice: alice.recipient, bob: bob.recipient } }), [file]: before };
+    // members rm bob (a rotation: every stanza wrapped anew), then two values set under the new data key
+    const rotated = await decryptSecrets(await rotateDataKey(await decryptSecrets(before, [alice.identity]), { recipients: [alice.recipient] }), [alice.identity]);
+    const withValues = await reencryptSecrets(rotated, new Map([["stripe_api_key", "v1"], ["hubspot_api_token", "v2"]]));
+    const report = buildReview(at("HEAD~1", base), at("HEAD", { "stellar.yaml": config({ zero: { alice: alice.recipient } }), [file]: withValues }));
+    const zero = env(report, "zero");
+    expect(zero).toMatchObject({ dataKeyRotated: true, rotationUncertain: true, reencrypted: [] });
+    expect(zero.secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["added hubspot_api_token", "added stripe_api_key"]);
+    expect(zero.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(zero.problems[0]?.message).toContain("bob was removed from zero, and with no value kept (every one added or changed) a data-key rotation cannot be told from a changed value without a key");
+    // the same values under the base's data key (bob's stanza cut out, alice's untouched): proven, as before
+    const sameKey = await reencryptSecrets(await decryptSecrets(before, [alice.identity]), new Map([["stripe_api_key", "v1"]]));
+    const unrotated = await updateKeys(await decryptSecrets(sameKey, [alice.identity]), [alice.recipient]);
+    const proven = env(buildReview(at("HEAD~1", base), at("HEAD", { "stellar.yaml": config({ zero: { alice: alice.recipient } }), [file]: unrotated })), "zero");
+    expect(proven.problems[0]?.message).toContain("bob was removed from zero but the data key was not rotated");
+  });
+
   it("flags an environment file that uses another environment's data key (its ciphertext copied), which that environment's members read; a fresh file or a renamed environment is clean", async () => {
     const { alice, base } = await project();
     const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);

@@ -70,14 +70,15 @@ export function side(state: ReviewState, environment: string, config: ProjectCon
  * whether that was a data-key rotation: a recipient whose wrapped key is unchanged proves the
  * data key is the same (a plain \`sops\` edit re-encrypts values under the same key), so a rotation
  * also re-wraps the key for every recipient. With one kept value a rotation cannot be told from a
- * value change plus a re-wrap (\`uncertain\`). Both versions must be encrypted SOPS files.
+ * value change plus a re-wrap (\`uncertain\`), nor with none kept (every value added, changed or
+ * removed). Both versions must be encrypted SOPS files.
  */
 export function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataKeyRotated: boolean; uncertain: boolean } {
   const none = { reencryptedAll: false, dataKeyRotated: false, uncertain: false };
   if (!before.sops || !after.sops || before.version === undefined || after.version === undefined) return none;
   const prev = before.version.values;
-  const kept = [...after.version.values].filter(([n, v]) => v !== "" && (prev.get(n) ?? "") !== "");
-  if (kept.length === 0 || kept.some(([n, v]) => prev.get(n) === v)) return none;
+  const kept = keptEntries(before, after);
+  if (kept.some(([n, v]) => prev.get(n) === v)) return none;
   const stanzas = [...after.version.stanzas];
   // a key-groups file's stanzas (each wraps a share, or the whole key in a one-group file), by their age headers
   const groupHeaders = (s: Side) => (s.model?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.filter((st) => st.envelope.ok).map((st) => JSON.stringify(st.envelope)));
@@ -86,7 +87,21 @@ export function rotationOf(before: Side, after: Side): { reencryptedAll: boolean
   const rewrapped =
     stanzas.length + groupsAfter.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc) && groupsAfter.every((h) => !groupsBefore.has(h));
   if (kept.length < 2 && !rewrapped) return none;
+  // no value kept (every one added, changed or removed: a first `set` after `members rm`): every
+  // stanza wrapped anew may be a rotation or a re-wrap of the same key, which only a key can tell
+  if (kept.length === 0) return { reencryptedAll: false, dataKeyRotated: true, uncertain: true };
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
+}
+
+/** The names with a stored value in both versions, with the head's stored string. */
+function keptEntries(before: Side, after: Side): [string, string][] {
+  const prev = before.version?.values;
+  return [...(after.version?.values ?? [])].filter(([n, v]) => v !== "" && (prev?.get(n) ?? "") !== "");
+}
+
+/** How many names have a stored value in both versions (what {@link rotationOf} compares). */
+export function keptValues(before: Side, after: Side): number {
+  return keptEntries(before, after).length;
 }
 
 /** The 1-based line of a stanza in a file's text (its `recipient:` line, found through its envelope), else the recipients block's line. */
