@@ -293,7 +293,7 @@ function checkClean(what) {
 }
 
 // ---------------------------------------------------------------- review against the model
-const UNCERTAIN_CLEARED = "review: a rotation uncertain with one kept value, cleared by --verify (keyless limit)";
+const UNCERTAIN_CLEARED = "review: a rotation uncertain with one kept value or none, cleared by --verify (keyless limit)";
 function reviewBranch(into, from) {
   const bases = gitOk(["merge-base", "--all", into, from]).split("\n").filter(Boolean);
   const base = gitOk(["merge-base", into, from]);
