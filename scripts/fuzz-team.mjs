@@ -331,6 +331,30 @@ function reviewBranch(into, from) {
     json.problems = json.problems.filter((p) => !twice.includes(p));
     if (json.problems.length === 0 && !json.summary?.newErrors && r.code === 1) r.code = 0;
   }
+  // The same member added on two branches, seen from the branch whose wrap the merge dropped: the
+  // head's stanza for that member is the other branch's (written by the commit that added them there),
+  // so keyless it is a stanza wrapped anew under an unrotated data key (rewrapped-without-rotation:
+  // the label proves nothing, docs/branches.md). The model confirms the member is one with the same
+  // key at both ends and that a commit of the change added them; the member's own key (review
+  // --verify as that member) must then show the stanza is theirs and clear the problem.
+  const addedTwice = (json.problems ?? []).filter((p) => rewrappedForMemberAddedTwice(p, b, h, base, from));
+  if (addedTwice.length > 0) {
+    for (const p of addedTwice) {
+      const who = /labelled ([a-z]+) \(/.exec(p.message)[1];
+      const v = cli(who, ["review", `${into}...${from}`, "--json", "--verify"]);
+      let vj = {};
+      try {
+        vj = JSON.parse(v.stdout);
+      } catch {
+        /* reported below */
+      }
+      const still = (vj.problems ?? []).some((q) => q.kind === "rewrapped-without-rotation" && q.environment === p.environment);
+      if (still) finding("review-problem", `${what}: review --verify as ${who} still reports ${who}'s stanza wrapped anew in ${p.environment} (a member added on two branches)`);
+      else count("review: a member added on two branches, the kept wrap reported by the other branch's review (rewrapped-without-rotation), cleared by --verify with that member's key");
+    }
+    json.problems = json.problems.filter((p) => !addedTwice.includes(p));
+    if (json.problems.length === 0 && !json.summary?.newErrors && r.code === 1) r.code = 0;
+  }
   // keyless, one kept value cannot tell a rotation from a change (rotationUncertain, docs/cli.md): the
   // review reports it as a possible unrotated removal, and a member's key (`--verify`) must clear it
   const uncertain = (json.problems ?? []).length > 0 && (json.problems ?? []).every((p) => p.kind === "unrotated-removal" && (json.environments ?? []).find((e) => e.environment === p.environment)?.rotationUncertain);
@@ -430,6 +454,27 @@ function addedOnTwoBranches(p, b, h) {
     return false;
   }
   return Object.entries(mid[env].members).some(([m, key]) => !(m in before[env].members) && b[env].members[m] === key && h[env].members[m] === key && p.message.includes(`for ${m} (`));
+}
+
+/**
+ * {@link reviewBranch}: `p` is a rewrapped-without-rotation of a stanza labelled with a member who is
+ * one, with the same key, at both ends, and whom a commit of the change (`base..from`) added to that
+ * environment (not a member at its parent).
+ */
+function rewrappedForMemberAddedTwice(p, b, h, base, from) {
+  if (p.kind !== "rewrapped-without-rotation") return false;
+  const m = /labelled ([a-z]+) \(/.exec(p.message)?.[1];
+  const env = p.environment;
+  if (m === undefined || !(m in people) || b[env].members[m] !== people[m].recipient || h[env].members[m] !== people[m].recipient) return false;
+  const commits = gitOk(["rev-list", `${base}..${from}`, "--", "stellar.yaml"]).split("\n").filter(Boolean);
+  return commits.some((c) => {
+    try {
+      const parents = gitOk(["rev-list", "--parents", "-n", "1", c]).split(" ").slice(1);
+      return parents.length === 1 && stateOf(c)[env].members[m] === people[m].recipient && !(m in stateOf(parents[0])[env].members);
+    } catch {
+      return false;
+    }
+  });
 }
 
 // ---------------------------------------------------------------- conflicts

@@ -27,10 +27,11 @@ export function dataKeyHistoryProblems(
   const { environment, file, before, after, textBefore, textAfter, existedBefore, existsAfter, fileChange } = change;
   const { introduced, revert, byMember } = fix;
   const envProblems: ReviewProblem[] = [];
+  // the versions of the file in the base's history (newest first, as far as the review looked back)
+  const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
   // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
   let dataKeyRestoredFrom: string | undefined;
   if (existsAfter && textAfter !== undefined && textAfter !== null && fileChange !== "unchanged" && inputs.earlierVersions !== undefined) {
-    const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
     const retired = retiredDataKey(textAfter, textBefore, earlier);
     if (retired !== undefined) {
       dataKeyRestoredFrom = retired.commit;
@@ -62,8 +63,11 @@ export function dataKeyHistoryProblems(
               const text = base.readText(f.path);
               return typeof text === "string" ? [{ commit: base.commit ?? "", path: f.path, text }] : [];
             });
-    // (and in a commit of an earlier push of the change, --previous-head: pushed, then rewritten away)
-    const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...envRange, ...envEarlierPush]);
+    // (and in a commit of an earlier push of the change, --previous-head: pushed, then rewritten away).
+    // A stanza that a version in the base's history already had is no news of this change: whoever it
+    // was wrapped for had the data key from the base's own history (e.g. one member added on two
+    // branches long before: the change's commits carry the wrap a merge into the base did not keep).
+    const left = keyLeftBehind(textAfter, [textBefore, ...earlier.map((v) => v.text)], [...vanished, ...envRange, ...envEarlierPush]);
     if (left !== undefined) {
       const named = left.labels.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
       const inBase = vanished.includes(left.version);

@@ -431,6 +431,30 @@ describe("buildReview over whole repositories", () => {
     expect(kept.problems[0]?.message).toContain("uses the data key that its version at commit c1c1c1c1c1 of this change also wrapped for");
   });
 
+  it("a member added on two branches long before: the change's commits carry the wrap the base's history already had, which is no exposure of this change", async () => {
+    const { alice, base } = await project();
+    const carol = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    // members add carol on two branches, under the same data key: two wraps for her
+    const wrapA = await updateKeys(prev, [alice.recipient, carol.recipient]);
+    const wrapB = await updateKeys(prev, [alice.recipient, carol.recipient]);
+    const members = config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, carol: carol.recipient } });
+    // the base (main) merged both and kept wrap B; the branch's commit c1 set a value on wrap A; the head is the base's file with that value
+    const c1 = "c1".repeat(20);
+    const onA = await reencryptSecrets(await decryptSecrets(wrapA, [alice.identity]), new Map([...prev.values, ["openai_api_key", "sk_new"]]));
+    const head = await reencryptSecrets(await decryptSecrets(wrapB, [alice.identity]), new Map([...prev.values, ["openai_api_key", "sk_new"]]));
+    const baseFiles: Files = { ...base, "stellar.yaml": members, [PROD]: wrapB };
+    const rangeVersions = [{ commit: c1, path: PROD, text: onA }];
+    // wrap A is in the base's history (the commit that added carol on the other branch, an ancestor of the base)
+    const earlierVersions = new Map([[PROD, [{ commit: "e1".repeat(20), text: wrapA }]]]);
+    const report = buildReview(at("base", baseFiles), at("head", { ...baseFiles, [PROD]: head }), new Map(), { rangeVersions, earlierVersions });
+    expect(report.problems).toEqual([]);
+    // a wrap nowhere in the base's history is still one the head's data key was given out with
+    const unseen = buildReview(at("base", baseFiles), at("head", { ...baseFiles, [PROD]: head }), new Map(), { rangeVersions, earlierVersions: new Map() });
+    expect(unseen.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    expect(unseen.problems[0]?.message).toContain("uses the data key that its version at commit c1c1c1c1c1 of this change also wrapped for");
+  });
+
   it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
     const { alice, base } = await project();
     const { bob, withBob } = await bobJoinsProduction(alice, base);

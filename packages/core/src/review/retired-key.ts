@@ -136,7 +136,8 @@ export interface KeyLeftBehind {
  * The versions of `versions` that share the head's data key (a value ciphertext under the same
  * name or a wrapped key, not the MAC, which can be pasted: see {@link sharedCiphertext}) and hold an age stanza whose
  * envelope is neither the head's nor one of `known` (the base's own version of the file, whose
- * dropped stanzas the base-to-head comparison judges): whoever such a stanza was wrapped for
+ * dropped stanzas the base-to-head comparison judges, and the versions of the base's history,
+ * whose stanzas gave nothing that the base's history had not given already): whoever such a stanza was wrapped for
  * unwrapped the data key the head still uses. E.g. a member added in one commit of a pull request
  * and taken out again by a revert (the file is the base's byte for byte), or an environment renamed
  * with a member's stanza cut out of its moved file. Undefined when none. Pure.
