@@ -152,7 +152,7 @@ function hookCommandsOf(path: string, text: string): { paths: string[]; dirs: st
   let cwd: string | undefined = "";
   const add = (command: string): void => {
     for (const part of command.split(/;|&&|\|\||\||\(|\$\(|`/)) {
-      const bare = part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, "");
+      const bare = part.replace(/^[ \t]*(?:(?:exec|command|eval|env(?:[ \t]+\w+=\S*)*|(?:ba|z|da|k)?sh[ \t]+(?:-[a-z]+[ \t]+)*-c)[ \t]+)+/, "");
       const cd = /^[ \t]*(?:cd|pushd)(?:[ \t]+(?:--[ \t]+)?(.*?))?[ \t]*\)?[ \t]*$/.exec(bare);
       if (cd !== null) {
         const arg = (cd[1] ?? "").replace(/^(["'])(.*)\1$/, "$2");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandFilesOf, computedPathPattern, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
+import { commandFilesOf, commandWordsOf, computedPathPattern, literalVariablesOf, withLiteralVariables, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -454,5 +454,41 @@ describe("readHookScriptChanges: a package manager's settings", () => {
     ]);
     const other = { ".husky/pre-commit": "./tools/fmt.sh\n" };
     expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "a=1\n" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "script-shell=./x\n" }) })).toEqual([]);
+  });
+});
+
+describe("a command computed from a variable assigned a literal", () => {
+  const hooks = [".husky/pre-commit"];
+  const run = async (files: Record<string, string>) =>
+    (await readHookScriptChanges({ hooks, read: tree({ ...files, "tools/gate": "stellar-secrets pre-commit\n" }) }, { hooks, read: tree({ ...files, "tools/gate": "exit 0\n" }) })).map((c) => [c.path, c.via]);
+  it("a hook's $CMD, eval \"$X\", sh -c \"$Y\", an exported one, and one a sourced file assigns are resolved and followed: a change to tools/gate is named", async () => {
+    for (const hook of ["CMD=tools/gate\n$CMD\n", 'X="tools/gate --fast"\neval "$X"\n', "Y='tools/gate'\nsh -c \"$Y\"\n", 'export GATE="tools/gate"\n"$GATE" "$@"\n', ". ./env.sh\n${GATE}\n"]) {
+      expect(await run({ ".husky/pre-commit": hook, "env.sh": "GATE=tools/gate\n" }), hook).toEqual([["tools/gate", ".husky/pre-commit"]]);
+    }
+    // a variable from outside the repository (no literal assignment) is not guessed; a name only printed is no command
+    expect(await run({ ".husky/pre-commit": '$CMD\neval "$X"\n' })).toEqual([]);
+    expect(await run({ ".husky/pre-commit": 'MSG=tools/gate\necho "$MSG"\n' })).toEqual([]);
+  });
+
+  it("literalVariablesOf / withLiteralVariables / commandWordsOf: literal values only, uses rewritten on added lines, the text unchanged first", () => {
+    const vars = literalVariablesOf('A=x/y\nexport B="c d"\nC=$(cat tools/cmd)\nD=$HOME/x\nE="$(date)"\n# F=no\nlocal G=\'g\'\n', "hook");
+    expect([...vars]).toEqual([["A", ["x/y"]], ["B", ["c d"]], ["C", ["$(cat tools/cmd)"]], ["G", ["g"]]]);
+    expect(withLiteralVariables("$A --x\n${B}\n$AB\necho\n", vars)).toBe("$A --x\n${B}\n$AB\necho\n\nx/y --x\nc d");
+    expect(literalVariablesOf("jobs:\n  gate:\n    env:\n      GATE: tools/gate\n      REF: ${{ github.base_ref }}\n", "ci.yml").get("GATE")).toEqual(["tools/gate"]);
+    expect(literalVariablesOf("jobs:\n  gate:\n    env:\n      REF: ${{ github.base_ref }}\n", "ci.yml").has("REF")).toBe(false);
+    expect(commandWordsOf('      - run: tools/gate --x\n  x && ci/review\neval "bin/a"\nsh -c \'bin/b\'\necho dist/c\n# tools/no\n')).toEqual(["tools/gate", "ci/review", "bin/a", "bin/b"]);
+  });
+
+  it("the CI gate: a run step's command path with no extension, a variable of the workflow's env: (also in a script it runs), one a sourced file assigns: a change to tools/gate is the gate's", async () => {
+    const roots = [".github/workflows/ci.yml"];
+    const gate = async (files: Record<string, string>) =>
+      gateWorkflowChanges(await readGateChanges({ roots, read: tree({ ...files, "tools/gate": "stellar-secrets review origin/main...HEAD\n" }) }, { roots, read: tree({ ...files, "tools/gate": "exit 0\n" }) })).map((c) => [c.path, c.change]);
+    const env = (run: string) => `on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    env:\n      GATE: tools/gate\n    steps:\n      - uses: actions/checkout@v4\n      - run: ${run}\n`;
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW("tools/gate origin/main") })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": env('"$GATE" origin/main') })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": env("ci/run.sh"), "ci/run.sh": '#!/bin/sh\nexec "$GATE" "$@"\n' })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW("ci/run.sh"), "ci/run.sh": '#!/bin/sh\n. ci/env.sh\n$GATE\n', "ci/env.sh": "GATE=tools/gate\n" })).toEqual([["tools/gate", "modified"]]);
+    // no variable assigned: nothing guessed
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW('"$GATE" origin/main') })).toEqual([]);
   });
 });
