@@ -28,6 +28,8 @@ import {
   readGateChanges,
   WORKFLOWS_DIR,
   EDITOR_SETTINGS_PATHSPECS,
+  jetBrainsFileOf,
+  jetBrainsStartupFileOf,
   HOOK_MANAGER_PATHSPECS,
   isHookManagerFile,
   readHookScriptChanges,
@@ -574,8 +576,11 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
 async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head: Revision): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
   if (base === undefined || head.kind === "empty") return [];
   return withSides(repo, base, head, [], async (sides) => {
-    const names = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
-    if (names.length === 0) return [];
+    const changed = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
+    if (changed.length === 0) return [];
+    // a JetBrains run configuration counts when its project's startup.xml names it: that file is read too, changed or not
+    const startup = changed.filter((n) => jetBrainsFileOf(n) === "run").map(jetBrainsStartupFileOf);
+    const names = [...new Set([...changed, ...startup])];
     const [before, after] = await Promise.all([sides.base(names), sides.head(names)]);
     // (a settings file too large to read, or no text, is none VS Code applies)
     const text = (t: string | GateBlob | undefined): string | undefined => (typeof t === "string" ? t : undefined);

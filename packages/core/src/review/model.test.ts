@@ -2163,3 +2163,18 @@ describe("a change to a file a dev container file names (devContainerFiles)", ()
     expect(report.problems[0]?.message).toMatch(/^\.devcontainer\/init\.sh changes, and \.devcontainer\/devcontainer\.json \(a dev container file\) names it: .*initializeCommand runs on the member's own machine/);
   });
 });
+
+describe("a change to a JetBrains File Watcher (editorSettings)", () => {
+  it("is weakened-rule saying the IDE runs it on save without asking; its removal is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const w = (p: string) => `<project><component name="ProjectTasksOptions"><TaskOptions><option name="program" value="${p}"/></TaskOptions></component></project>`;
+    const editorSettings = [
+      { path: ".idea/watcherTasks.xml", before: w("prettier"), after: w("$ProjectFileDir$/tools/x.sh") },
+      { path: "old/.idea/watcherTasks.xml", before: w("prettier"), after: undefined },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".idea/watcherTasks.xml"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.idea\/watcherTasks\.xml changes: a JetBrains IDE .* its File Watchers run a program whenever a file of their type changes or is saved, without asking/);
+  });
+});

@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile } from "./editor-settings.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile, jetBrainsFileOf } from "./editor-settings.js";
 import { isPackageManagerSettings, PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -113,6 +113,27 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
         message:
           `${w.path(c.path)} ${c.settings[0] === "added" ? "is new" : "changes"}: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path whatever it later says (mise's normal mode; mise run, install and exec trust it on their own): ` +
           `with mise activated in their shell, its [env] (a _.source script, at every prompt there), [hooks] (enter) and templates ({{exec(...)}}) run the new text as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
+    const jetBrains = jetBrainsFileOf(c.path);
+    if (jetBrains !== undefined) {
+      if (c.settings[0] === "removed") continue;
+      const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
+      const runs =
+        jetBrains === "watchers"
+          ? "its File Watchers run a program whenever a file of their type changes or is saved"
+          : jetBrains === "startup"
+            ? "its startup tasks run the run configurations it names at each open of the project"
+            : jetBrains === "workspace"
+              ? "it holds startup tasks or File Watchers, which run a program at each open of the project or save of a file"
+              : "this run configuration is a startup task (the project's .idea/startup.xml names it), run at each open of the project";
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${what}: a JetBrains IDE (IntelliJ IDEA, WebStorm, PyCharm, …) reads it in a project the member trusted, which it remembers by the project's location, not by what its files say, and ${runs}, without asking: ` +
+          `the new text runs as the member, with their age key in reach; keep such tasks in each member's own IDE settings, or make that change on its own, reviewed separately`,
       });
       continue;
     }
