@@ -197,7 +197,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the key of a member of a changed environment, or review without --verify",
     });
   }
-  const repo = await GitRepo.open(root, ctx.env);
+  // the commits as git stores them (what a push sends and CI checks out), not what a replace ref or
+  // a grafts file of this clone shows in their place (docs/threat-model.md)
+  const repo = await GitRepo.open(root, { ...ctx.env, GIT_NO_REPLACE_OBJECTS: "1", GIT_GRAFT_FILE: NO_GRAFTS_FILE });
   const range = parseRange(positionals);
   let baseRev: Revision;
   let baseLabel: string;
@@ -487,6 +489,9 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   // a name that looks like a credential is never printed, in any format (the verification matched secrets by name first)
   return hideCredentialNamesIn(verified, credentialNamesOf([base, head], [...versionsInRange, ...earlierPushVersions]));
 }
+
+/** A grafts file that cannot exist (a path under a file): git reads no grafts (GIT_NO_REPLACE_OBJECTS leaves .git/info/grafts on). */
+const NO_GRAFTS_FILE = "/dev/null/stellar-secrets-no-grafts";
 
 /** Largest file read as part of the CI gate (a workflow, an action, a script): larger ones are no script. */
 const MAX_GATE_FILE_BYTES = 1024 * 1024;
