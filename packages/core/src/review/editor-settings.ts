@@ -121,10 +121,12 @@ export function isHookManagerFile(path: string): boolean {
 }
 
 /** Which hook manager reads a file of {@link isHookManagerFile}, and whether it runs it as a script (husky's hooks, lefthook's `scripts:`) or reads it as configuration. */
-export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "the pre-commit framework"; script: boolean } {
+export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "the pre-commit framework" | "git's core.hooksPath"; script: boolean } {
   const top = path.replace(/^(?:\.\.\/)+/, "");
   if (/(?:^|\/)\.husky\//.test(top)) return { manager: "husky", script: true };
   if (/lefthook/.test(top)) return { manager: "lefthook", script: /^\.lefthook(?:-local)?\//.test(top) };
+  // (any other file: a hook script of a folder git's core.hooksPath names, run by git itself)
+  if (top !== ".pre-commit-config.yaml") return { manager: "git's core.hooksPath", script: true };
   return { manager: "the pre-commit framework", script: false };
 }
 

