@@ -525,7 +525,8 @@ describe("review, red team", () => {
     s.commit("dev container: prepare on the host");
     const { code, problems } = await problemsOf(s);
     expect(code).toBe(1);
-    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"]]);
+    // (and the script initializeCommand names, new: rt-review 7th follows the files a dev container file names)
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"], ["weakened-rule", "tools/prepare.sh"]]);
     expect(problems[0]?.message).toContain(".devcontainer/devcontainer.json changes initializeCommand, localEnv, mounts: a dev container's initializeCommand runs on the member's own machine, outside the container");
     expect(problems[0]?.message).toMatch(/reviewed separately$/);
     expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");

@@ -532,12 +532,14 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
     return async (paths) => {
       const out = await reader(paths);
       if (out.every((x) => x !== undefined)) return out;
+      // (no .gitmodules: no submodule a member's clone can check out, and no listing of the whole tree)
+      const modules = (await reader([".gitmodules"]))[0];
+      if (modules === undefined) return out;
       subs ??= gitlinksAt(repo, rev);
       const links = await subs;
       if (links.size === 0) return out;
       const holder = (p: string): string | undefined => [...links.keys()].find((k) => p.startsWith(`${k}/`));
       if (!out.some((x, i) => x === undefined && holder(paths[i] as string) !== undefined)) return out;
-      const modules = (await reader([".gitmodules"]))[0];
       return out.map((x, i) => {
         const sub = x === undefined ? holder(paths[i] as string) : undefined;
         if (sub === undefined) return x;
