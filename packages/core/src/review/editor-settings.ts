@@ -52,6 +52,37 @@ export function isMiseConfigFile(path: string): boolean {
 /** The parts of a mise configuration that run a program when mise loads it (not `[tools]` versions nor `[tasks]`, which run when asked for). */
 const MISE_RUNS = /^[ \t]*\[[ \t]*(?:env|hooks|plugins|settings)\b|^[ \t]*(?:env|hooks|plugins|settings|_)[ \t]*[.=]|\{\{|\{%|["']path:/m;
 
+/**
+ * JetBrains IDEs' project files (IntelliJ IDEA, WebStorm, PyCharm, …; any folder's `.idea/`) that
+ * make the IDE run a program without the member asking, once they trusted the project (which the IDE
+ * remembers by its location, not by what its files say): `.idea/watcherTasks.xml` (File Watchers:
+ * a program run whenever a file of a given type changes or is saved), `.idea/startup.xml` (startup
+ * tasks: run configurations run at each open of the project), `.idea/workspace.xml` when it holds
+ * the local startup tasks or File Watchers (it is normally not committed), and a shared run
+ * configuration (`.idea/runConfigurations/*.xml`, `.run/*.run.xml`) that the project's
+ * `startup.xml` names, on either side. Read from the JetBrains help ("Project security", "File
+ * Watchers", "Startup tasks") and the IntelliJ Community source (`ProjectStartupSharedConfiguration`
+ * stored in `startup.xml`); not run in an IDE here.
+ */
+export function jetBrainsFileOf(path: string): "watchers" | "startup" | "workspace" | "run" | undefined {
+  if (/(?:^|\/)\.idea\/watcherTasks\.xml$/.test(path)) return "watchers";
+  if (/(?:^|\/)\.idea\/startup\.xml$/.test(path)) return "startup";
+  if (/(?:^|\/)\.idea\/workspace\.xml$/.test(path)) return "workspace";
+  if (/(?:^|\/)\.idea\/runConfigurations\/[^/]+\.xml$|(?:^|\/)\.run\/[^/]+\.run\.xml$/.test(path)) return "run";
+  return undefined;
+}
+
+/** The `startup.xml` of the JetBrains project a run configuration file (`.idea/runConfigurations/x.xml`, `.run/x.run.xml`) belongs to. */
+export function jetBrainsStartupFileOf(runConfiguration: string): string {
+  const m = /^(.*?)(?:\.idea\/runConfigurations\/[^/]+\.xml|\.run\/[^/]+\.run\.xml)$/.exec(runConfiguration);
+  return `${m?.[1] ?? ""}.idea/startup.xml`;
+}
+
+/** The names (`name="…"` of each `<configuration>`) in a JetBrains XML text: a run configuration's own, or those a startup.xml lists. */
+function configurationNames(text: string | undefined): string[] {
+  return [...(text ?? "").matchAll(/<configuration\b[^>]*?\bname="([^"]*)"/g)].map((m) => (m[1] as string).replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+}
+
 /** Whether a path (from the top) is one of {@link VIM_RC_FILES}, in any folder. */
 export function isVimRcFile(path: string): boolean {
   const name = path.slice(path.lastIndexOf("/") + 1);
@@ -90,10 +121,12 @@ export function isHookManagerFile(path: string): boolean {
 }
 
 /** Which hook manager reads a file of {@link isHookManagerFile}, and whether it runs it as a script (husky's hooks, lefthook's `scripts:`) or reads it as configuration. */
-export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "the pre-commit framework"; script: boolean } {
+export function hookManagerOf(path: string): { manager: "husky" | "lefthook" | "the pre-commit framework" | "git's core.hooksPath"; script: boolean } {
   const top = path.replace(/^(?:\.\.\/)+/, "");
   if (/(?:^|\/)\.husky\//.test(top)) return { manager: "husky", script: true };
   if (/lefthook/.test(top)) return { manager: "lefthook", script: /^\.lefthook(?:-local)?\//.test(top) };
+  // (any other file: a hook script of a folder git's core.hooksPath names, run by git itself)
+  if (top !== ".pre-commit-config.yaml") return { manager: "git's core.hooksPath", script: true };
   return { manager: "the pre-commit framework", script: false };
 }
 
@@ -152,7 +185,7 @@ function hookCommandsOf(path: string, text: string): { paths: string[]; dirs: st
   let cwd: string | undefined = "";
   const add = (command: string): void => {
     for (const part of command.split(/;|&&|\|\||\||\(|\$\(|`/)) {
-      const bare = part.replace(/^[ \t]*(?:exec|command|env(?:[ \t]+\w+=\S*)*)[ \t]+/, "");
+      const bare = part.replace(/^[ \t]*(?:(?:exec|command|eval|env(?:[ \t]+\w+=\S*)*|(?:ba|z|da|k)?sh[ \t]+(?:-[a-z]+[ \t]+)*-c)[ \t]+)+/, "");
       const cd = /^[ \t]*(?:cd|pushd)(?:[ \t]+(?:--[ \t]+)?(.*?))?[ \t]*\)?[ \t]*$/.exec(bare);
       if (cd !== null) {
         const arg = (cd[1] ?? "").replace(/^(["'])(.*)\1$/, "$2");
@@ -360,6 +393,11 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ...VIM_RC_FILES.map((f) => `:(top,glob)**/${f}`),
   ...["mise.toml", ".mise.toml", "mise.*.toml", ".mise.*.toml", "mise/config.toml", ".mise/config.toml", "mise/config.*.toml", ".mise/config.*.toml", ".config/mise.toml", ".config/mise.*.toml", ".config/mise/config.toml", ".config/mise/config.*.toml", ".config/mise/conf.d/*.toml"].map((f) => `:(top,glob)**/${f}`),
   ...HOOK_MANAGER_PATHSPECS,
+  ":(top,glob)**/.idea/watcherTasks.xml",
+  ":(top,glob)**/.idea/startup.xml",
+  ":(top,glob)**/.idea/workspace.xml",
+  ":(top,glob)**/.idea/runConfigurations/*.xml",
+  ":(top,glob)**/.run/*.run.xml",
 ];
 
 /** The editor that reads a settings file (by its path), for the words of a finding. */
@@ -516,8 +554,8 @@ function settingsObject(parsed: unknown, path: string): unknown {
  * container, where their age key is. `mounts`, `workspaceMount`, `runArgs`, `privileged`,
  * `capAdd`, `securityOpt`, `dockerComposeFile` and `features` (a feature may mount the host's
  * Docker socket) decide what of the member's machine the container reaches, and the container's
- * own commands (`postCreateCommand`, ...) then run with it. Not followed: the files they name
- * (a compose file's volumes, a Dockerfile), as a gate script's `npm ci` is not.
+ * own commands (`postCreateCommand`, ...) then run with it. The files they name (a compose
+ * file, a Dockerfile, a local feature's scripts) are followed by devcontainer.ts.
  */
 export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
   "initializeCommand",
@@ -710,6 +748,20 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
     // a mise configuration whose either side runs something when loaded (an [env] source, a hook, a template): compared whole
     if (isMiseConfigFile(f.path)) {
       if (MISE_RUNS.test(f.before ?? "") || MISE_RUNS.test(f.after ?? "")) out.push({ path: f.path, settings: [f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed"] });
+      continue;
+    }
+    // a JetBrains project file that runs a program unasked (a run configuration: when the project's startup.xml names it on either side)
+    const jetBrains = jetBrainsFileOf(f.path);
+    if (jetBrains !== undefined) {
+      const change = f.before === undefined ? "added" : f.after === undefined ? "removed" : "changed";
+      if (jetBrains === "watchers" || jetBrains === "startup") out.push({ path: f.path, settings: [change] });
+      else if (jetBrains === "workspace") {
+        if (/ProjectStartupLocalConfiguration|ProjectTasksOptions/.test(`${f.before ?? ""}\n${f.after ?? ""}`)) out.push({ path: f.path, settings: [change] });
+      } else {
+        const startup = files.find((x) => x.path === jetBrainsStartupFileOf(f.path));
+        const listed = new Set([...configurationNames(startup?.before), ...configurationNames(startup?.after)]);
+        if ([...configurationNames(f.before), ...configurationNames(f.after)].some((n) => listed.has(n))) out.push({ path: f.path, settings: [change] });
+      }
       continue;
     }
     if (isHookManagerFile(f.path) || isVimRcFile(f.path)) {

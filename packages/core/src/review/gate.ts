@@ -12,8 +12,10 @@
  * change to it is the change deciding its own review.
  *
  * Pure but for the reader the caller gives (git at a commit, or the work tree). Reading is bounded
- * ({@link MAX_GATE_FILES} files per side); what a script computes at run time (a path built in a
- * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
+ * ({@link MAX_GATE_FILES} files per side); a variable assigned a literal is read with its value
+ * ({@link withLiteralVariables}); what a script computes otherwise at run time (a path built from
+ * a value outside the repository, a module loaded by name, a tool downloaded) is not followed:
+ * docs/threat-model.md.
  */
 import { posix } from "node:path";
 import { hookCommandPathsOf, hookFoldersOf, isHookManagerFile } from "./editor-settings.js";
@@ -201,8 +203,11 @@ function underTop(base: string, word: string): string | undefined {
  * the top (where a workflow's steps run); a workflow's or action's from the top and from each
  * `working-directory:` it names. Pure.
  */
-export function gateReferencesOf(text: string, path: string, script?: string): string[] {
+export function gateReferencesOf(raw: string, path: string, script?: string, inherited?: LiteralVariables): string[] {
   const yaml = script === undefined && /\.ya?ml$/.test(path);
+  const shell = isShellText(path, script);
+  // a variable assigned a literal (here, in a workflow's env:, by the file that runs or sources this one): its uses read as that value
+  const text = shell ? withLiteralVariables(raw, literalVariablesOf(raw, path, inherited)) : raw;
   const action = yaml && /(^|\/)action\.ya?ml$/.test(path);
   const own = posix.dirname(path) === "." ? "" : posix.dirname(path);
   // a workflow's steps run at the top; an action's files (`main: dist/index.js`, `image: Dockerfile`) are its folder's
@@ -237,6 +242,8 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
   if (action) for (const m of text.matchAll(ACTION_ENTRY)) file(m[1] ?? "");
   for (const m of text.matchAll(PATH_WORD)) file(m[1] ?? "");
   for (const m of text.matchAll(INTERPRETED)) file(m[1] ?? "");
+  // a command path with no extension and no ./ (`run: tools/gate`, `eval "ci/review"`): the shell runs it as a file
+  if (shell) for (const word of commandWordsOf(text)) file(word);
   const scripts: string[] = [];
   for (const m of text.matchAll(NPM_RUN)) if (m[1] !== undefined && !m[1].startsWith("-")) scripts.push(m[1]);
   for (const m of text.matchAll(NPM_SHORT)) scripts.push(m[1] === "t" || m[1] === "tst" ? "test" : (m[1] as string));
@@ -362,7 +369,7 @@ function scriptOf(packageJson: string | undefined, name: string): string | undef
  * package.json script they run that exists on that side, breadth first, at most `limit` nodes.
  * One call of `read` per round.
  */
-export async function readGateGraph(roots: readonly string[], read: GateReader, limit = MAX_GATE_FILES): Promise<GateGraph> {
+export async function readGateGraph(roots: readonly string[], read: GateReader, limit = MAX_GATE_FILES, rootVariables?: ReadonlyMap<string, LiteralVariables>): Promise<GateGraph> {
   const graph: GateGraph = new Map();
   const files = new Map<string, string | GateBlob | undefined>();
   const readFiles = async (paths: readonly string[]): Promise<void> => {
@@ -370,37 +377,104 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
     const texts = wanted.length === 0 ? [] : await read(wanted);
     wanted.forEach((p, i) => files.set(p, texts[i]));
   };
+  // the variables each node is run with (its runner's, a file it sources), and each node's own literal ones
+  const inheritedOf = new Map<string, Map<string, string[]>>();
+  const ownOf = new Map<string, Map<string, string[]>>();
+  const merge = (into: Map<string, string[]>, from: LiteralVariables): boolean => {
+    let grew = false;
+    for (const [k, values] of from) {
+      const have = into.get(k) ?? [];
+      for (const v of values) if (!have.includes(v) && have.length < MAX_EXPANSIONS_PER_LINE) (have.push(v), (grew = true));
+      into.set(k, have);
+    }
+    return grew;
+  };
+  for (const r of roots) inheritedOf.set(r, new Map([...(rootVariables?.get(r) ?? new Map<string, readonly string[]>())].map(([k, v]) => [k, [...v]])));
   let round: { id: string; via: string }[] = roots.map((r) => ({ id: r, via: r }));
   const seen = new Set<string>(roots);
-  while (round.length > 0 && graph.size < limit) {
-    await readFiles(round.flatMap((n) => filesOf(n.id)));
+  const follow = (id: string, node: GateNode, next: { id: string; via: string }[]): void => {
+    const vars = inheritedOf.get(id) ?? new Map<string, string[]>();
+    const text = node.scanned?.text ?? node.text ?? "";
+    const shell = node.install !== true && isShellText(node.path, node.script);
+    if (shell) ownOf.set(id, literalVariablesOf(text, node.path, vars));
+    for (const ref of gateReferencesOf(text, node.path, node.script, vars)) {
+      if (!node.refs.includes(ref)) node.refs.push(ref);
+      // what it runs is run with its variables
+      if (shell) {
+        const into = inheritedOf.get(ref) ?? new Map<string, string[]>();
+        inheritedOf.set(ref, into);
+        merge(into, ownOf.get(id) as Map<string, string[]>);
+      }
+      if (!seen.has(ref)) {
+        seen.add(ref);
+        next.push({ id: ref, via: node.via });
+      }
+    }
+  };
+  for (let pass = 0; pass < 4; pass++) {
+    while (round.length > 0 && graph.size < limit) {
+      await readFiles(round.flatMap((n) => filesOf(n.id)));
+      const next: { id: string; via: string }[] = [];
+      for (const { id, via } of round) {
+        if (graph.size >= limit) break;
+        const { path, script, install } = splitId(id);
+        const text = textOf(id, files);
+        if (text === undefined) continue;
+        const node: GateNode = { path, ...(script === undefined ? {} : { script }), ...(install === true ? { install } : {}), text, refs: [], via };
+        graph.set(id, node);
+        if (install === true) continue; // (what a folder's dependencies run is not followed)
+        // a file too large to read whole (or not UTF-8): followed through its lines that run something, read in pieces
+        const read = files.get(path);
+        if (script === undefined && read !== undefined && typeof read !== "string" && read.chunks !== undefined) node.scanned = await scanGateFile(read.chunks(), path);
+        // a script of a package.json too large to parse: what it runs is unknown, so it counts as running the gate
+        if (script !== undefined && read !== undefined && typeof read !== "string" && read.text === undefined) node.scanned = { text: "", partial: true };
+        follow(id, node, next);
+      }
+      round = next;
+    }
+    // a file a node sources (`. ./env.sh`) sets variables in it, and a variable a runner passes reaches files read later:
+    // each node whose variables grew is read again for what they make it run
     const next: { id: string; via: string }[] = [];
-    for (const { id, via } of round) {
-      if (graph.size >= limit) break;
-      const { path, script, install } = splitId(id);
-      const text = textOf(id, files);
-      if (text === undefined) continue;
-      const node: GateNode = { path, ...(script === undefined ? {} : { script }), ...(install === true ? { install } : {}), text, refs: [], via };
-      graph.set(id, node);
-      if (install === true) continue; // (what a folder's dependencies run is not followed)
-      // a file too large to read whole (or not UTF-8): followed through its lines that run something, read in pieces
-      const read = files.get(path);
-      if (script === undefined && read !== undefined && typeof read !== "string" && read.chunks !== undefined) node.scanned = await scanGateFile(read.chunks(), path);
-      // a script of a package.json too large to parse: what it runs is unknown, so it counts as running the gate
-      if (script !== undefined && read !== undefined && typeof read !== "string" && read.text === undefined) node.scanned = { text: "", partial: true };
-      for (const ref of gateReferencesOf(node.scanned?.text ?? text, path, script)) {
-        node.refs.push(ref);
-        if (!seen.has(ref)) {
-          seen.add(ref);
-          next.push({ id: ref, via });
+    for (let settle = 0, changed = true; changed && settle < 4; settle++) {
+      changed = false;
+      for (const [id, node] of graph) {
+        if (node.install === true || !isShellText(node.path, node.script)) continue;
+        const vars = inheritedOf.get(id) ?? new Map<string, string[]>();
+        inheritedOf.set(id, vars);
+        for (const src of sourcedFilesOf(node.scanned?.text ?? node.text ?? "", node.path)) {
+          const own = ownOf.get(src);
+          if (own !== undefined && src !== id) merge(vars, own);
+        }
+        const before = ownOf.get(id);
+        const now = literalVariablesOf(node.scanned?.text ?? node.text ?? "", node.path, vars);
+        if (before === undefined || [...now].some(([k, v]) => (before.get(k)?.length ?? 0) !== v.length)) {
+          follow(id, node, next);
+          changed = true;
         }
       }
     }
+    if (next.length === 0 || graph.size >= limit) break;
     round = next;
   }
   // only the references that exist on this side
   for (const node of graph.values()) node.refs = node.refs.filter((r) => graph.has(r));
   return graph;
+}
+
+/** `. FILE` / `source FILE`: a file whose variables the sourcing one then has. */
+const SOURCED = /(?:^|[\s;&|(])(?:source|\.)[ \t]+["']?([\w@+./-]+)/gm;
+
+/** The files a shell text (at `path`) sources, from its folder and from the top. Pure. */
+export function sourcedFilesOf(text: string, path: string): string[] {
+  const own = posix.dirname(path) === "." ? "" : posix.dirname(path);
+  const out = new Set<string>();
+  for (const m of text.matchAll(SOURCED)) {
+    for (const base of new Set([own, ""])) {
+      const p = underTop(base, m[1] as string);
+      if (p !== undefined) out.add(p);
+    }
+  }
+  return [...out];
 }
 
 /**
@@ -506,11 +580,11 @@ async function readGateIds(ids: readonly string[], read: GateReader): Promise<Ma
  * only one side reaches ({@link gateFileChanges}). Paths relative to the top of the repository.
  */
 export async function readGateChanges(
-  base: { roots: readonly string[]; read: GateReader },
-  head: { roots: readonly string[]; read: GateReader },
+  base: { roots: readonly string[]; read: GateReader; variables?: ReadonlyMap<string, LiteralVariables> },
+  head: { roots: readonly string[]; read: GateReader; variables?: ReadonlyMap<string, LiteralVariables> },
   changed?: () => Promise<readonly string[]>,
 ): Promise<GateFileChange[]> {
-  let [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+  let [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read, MAX_GATE_FILES, base.variables), readGateGraph(head.roots, head.read, MAX_GATE_FILES, head.variables)]);
   // a path a gate file computes at run time (`"$GITHUB_WORKSPACE/tools/gate"`): each file the change changes whose path ends so is read as one the gate runs
   const computedBy = new Map<string, { pattern: string; via: string }>();
   if (changed !== undefined) {
@@ -529,7 +603,7 @@ export async function readGateChanges(
       }
       if (computedBy.size > 0) {
         const extra = [...computedBy.keys()];
-        [baseGraph, headGraph] = await Promise.all([readGateGraph([...base.roots, ...extra], base.read), readGateGraph([...head.roots, ...extra], head.read)]);
+        [baseGraph, headGraph] = await Promise.all([readGateGraph([...base.roots, ...extra], base.read, MAX_GATE_FILES, base.variables), readGateGraph([...head.roots, ...extra], head.read, MAX_GATE_FILES, head.variables)]);
       }
     }
   }
@@ -566,29 +640,50 @@ export async function readHookScriptChanges(
   base: { hooks: readonly string[]; read: GateReader },
   head: { hooks: readonly string[]; read: GateReader },
   changed?: () => Promise<readonly string[]>,
+  hooksDirs: readonly string[] = [],
 ): Promise<GateFileChange[]> {
+  // a hook script of a folder git's core.hooksPath names (git runs `DIR/pre-commit` itself)
+  const isDirHook = (p: string): boolean => hooksDirs.some((d) => p.startsWith(`${d}/`) && !p.slice(d.length + 1).includes("/"));
+  const isHook = (p: string): boolean => isHookManagerFile(p) || isDirHook(p);
   const namedBy = new Map<string, string>();
   // (shell: read as shell commands, where a computed path is one; not a JavaScript or Python file's text)
   const reached: { text: string; hook: string; shell?: boolean }[] = [];
+  // the variables a hook assigns a literal (itself, or a file it sources): what it runs is run with them
+  const variables = new Map<string, Map<string, string[]>>();
   for (const side of [base, head]) {
-    const hooks = [...new Set(side.hooks)].filter(isHookManagerFile).sort();
+    const hooks = [...new Set(side.hooks)].filter(isHook).sort();
     if (hooks.length === 0) continue;
-    const texts = await side.read(hooks);
+    const raw = (await side.read(hooks)).map(gateTextOf);
+    const sourced = hooks.map((hook, i) => (raw[i] === undefined ? [] : sourcedFilesOf(raw[i] as string, hook)));
+    const sourcedPaths = [...new Set(sourced.flat())];
+    const sourcedTexts = new Map<string, string | undefined>();
+    if (sourcedPaths.length > 0) (await side.read(sourcedPaths)).forEach((t, i) => sourcedTexts.set(sourcedPaths[i] as string, gateTextOf(t)));
     hooks.forEach((hook, i) => {
-      const text = gateTextOf(texts[i]);
-      if (text === undefined) return;
+      if (raw[i] === undefined) return;
+      let vars = new Map<string, string[]>();
+      for (const src of sourced[i] ?? []) {
+        const t = sourcedTexts.get(src);
+        if (t !== undefined) vars = literalVariablesOf(t, src, vars);
+      }
+      vars = literalVariablesOf(raw[i] as string, hook, vars);
+      const text = withLiteralVariables(raw[i] as string, vars);
       reached.push({ text, hook });
       // (what a hook runs after `cd DIR`, or in a lefthook command's `root:`, is read from there too)
       const inFolders = hookFoldersOf(hook, text).flatMap((dir) => gateReferencesOf(text, `${dir}/\u0000hook`));
       for (const ref of [...gateReferencesOf(text, hook), ...inFolders, ...hookCommandPathsOf(hook, text)]) {
-        if (!isHookManagerFile(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
+        if (!isHook(ref.replace(/#.*$/, "")) && !namedBy.has(ref)) namedBy.set(ref, hook);
+        if (vars.size > 0) {
+          const into = variables.get(ref) ?? new Map<string, string[]>();
+          for (const [k, v] of vars) into.set(k, [...new Set([...(into.get(k) ?? []), ...v])]);
+          variables.set(ref, into);
+        }
       }
     });
   }
   // what the hooks reach on each side: lint-staged run through a script (`"precommit": "lint-staged"`), a path computed at run time
   const first = [...namedBy.keys()];
   if (first.length > 0) {
-    const graphs = await Promise.all([readGateGraph(first, base.read), readGateGraph(first, head.read)]);
+    const graphs = await Promise.all([readGateGraph(first, base.read, MAX_GATE_FILES, variables), readGateGraph(first, head.read, MAX_GATE_FILES, variables)]);
     for (const graph of graphs) {
       for (const node of graph.values()) {
         const hook = namedBy.get(node.via);
@@ -630,10 +725,19 @@ export async function readHookScriptChanges(
     const [before, after] = [field(b[0]), field(h[0])];
     if (before !== after) fieldChanges.push({ path: "package.json", field: "lint-staged", before, after, via: lintStaged });
   }
+  // the hook scripts of a core.hooksPath folder themselves (no hook manager's file lists them): each changed one, `via` itself
+  const dirHooks = [...new Set([...base.hooks, ...head.hooks])].filter((p) => isDirHook(p) && !isHookManagerFile(p)).sort();
+  if (dirHooks.length > 0) {
+    const [b, h] = await Promise.all([base.read(dirHooks), head.read(dirHooks)]);
+    dirHooks.forEach((p, i) => {
+      const [before, after] = [gateTextOf(b[i]), gateTextOf(h[i])];
+      if (before !== after) fieldChanges.push({ path: p, before, after, via: p });
+    });
+  }
   const roots = [...namedBy.keys()];
   if (roots.length === 0) return fieldChanges;
-  const changes = await readGateChanges({ roots, read: base.read }, { roots, read: head.read });
-  return [...fieldChanges, ...changes]
+  const changes = await readGateChanges({ roots, read: base.read, variables }, { roots, read: head.read, variables });
+  return [...fieldChanges, ...changes.filter((c) => !isDirHook(c.path))]
     .filter((c) => !isHookManagerFile(c.path))
     .map((c) => {
       const id = c.install !== undefined ? `${c.path}${INSTALL_ID}` : c.script === undefined ? c.path : `${c.path}#scripts.${c.script}`;
@@ -740,4 +844,110 @@ export function computedPathPattern(pattern: string): RegExp {
     .map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
     .join(".*");
   return new RegExp(`(?:^|/)${re}$`);
+}
+
+/** Shell variables assigned a literal value: name → each value written for it (in order, each once). */
+export type LiteralVariables = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * `NAME=value` (also after `export`, `readonly`, `local`, `declare -x`) where the value is written out:
+ * a word, a quoted string with no expansion in it, or a command file read (`$(cat X)`, `$(< X)`).
+ */
+const ASSIGNMENT = /(?:^|[\s;&|(])(?:(?:export|readonly|local|declare(?:[ \t]+-\w+)*)[ \t]+)?([A-Za-z_]\w*)=(?:"((?:[^"\\$`]|\\[^$`])*)"|'([^']*)'|(\$\([ \t]*(?:cat[ \t]+(?:--[ \t]+)?|<[ \t]*)["']?[\w@+./-]+["']?[ \t]*\))|([^\s;&|()<>"'$`\\#]+))(?=$|[\s;&|)])/gm;
+/** A workflow's or action's `env:` entry (`GATE: tools/gate`): a variable of every step below it. */
+const YAML_VARIABLE = /^[ \t]+["']?([A-Za-z_]\w*)["']?[ \t]*:[ \t]*(?:"([^"\\$]*)"|'([^'$]*)'|([^\s"'#$|>&*!{[][^\s#$]*))[ \t]*(?:#.*)?$/gm;
+/** A use of a variable: `$NAME`, `${NAME}`. */
+const VARIABLE_USE = /\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/g;
+/** At most this many lines are added by {@link withLiteralVariables} for one line of the text. */
+const MAX_EXPANSIONS_PER_LINE = 16;
+
+/**
+ * The variables a shell text (or a workflow's `env:`, for a `.yml`/`.yaml` path) assigns a literal
+ * value, added to `inherited` (a caller's, or a sourcing file's). Comments are skipped. Pure.
+ */
+export function literalVariablesOf(text: string, path: string, inherited?: LiteralVariables): Map<string, string[]> {
+  const out = new Map<string, string[]>([...(inherited ?? new Map<string, readonly string[]>())].map(([k, v]) => [k, [...v]]));
+  const add = (name: string, value: string): void => {
+    const values = out.get(name) ?? [];
+    if (!values.includes(value) && values.length < MAX_EXPANSIONS_PER_LINE) values.push(value);
+    out.set(name, values);
+  };
+  const code = text
+    .split("\n")
+    .filter((line) => !/^[ \t]*#/.test(line))
+    .join("\n");
+  for (const m of code.matchAll(ASSIGNMENT)) add(m[1] as string, (m[2] ?? m[3] ?? m[4] ?? m[5] ?? "").replace(/\\(.)/g, "$1"));
+  if (/\.ya?ml$/.test(path)) for (const m of code.matchAll(YAML_VARIABLE)) add(m[1] as string, m[2] ?? m[3] ?? m[4] ?? "");
+  for (const [k, v] of out) if (v.every((x) => x === "")) out.delete(k);
+  return out;
+}
+
+/**
+ * A shell text with, after it, each of its lines that uses a variable of `vars` written again with
+ * the variable's literal value in its place (one line per value; a line using several, each
+ * replaced): `CMD=tools/gate` then `$CMD` adds the line `tools/gate`, which the readers of a
+ * command (a path, `eval "…"`, `sh -c "…"`) then follow. The text itself comes first, unchanged. Pure.
+ */
+export function withLiteralVariables(text: string, vars: LiteralVariables): string {
+  if (vars.size === 0 || !text.includes("$")) return text;
+  const added: string[] = [];
+  for (const line of text.split("\n")) {
+    if (/^[ \t]*#/.test(line) || !line.includes("$")) continue;
+    let lines = [line];
+    for (const m of line.matchAll(VARIABLE_USE)) {
+      const values = vars.get(m[1] ?? m[2] ?? "");
+      if (values === undefined) continue;
+      const use = new RegExp(`\\$(?:\\{${m[1] ?? m[2]}\\}|${m[1] ?? m[2]}(?!\\w))`, "g");
+      lines = lines.flatMap((l) => values.map((v) => l.replace(use, () => v))).slice(0, MAX_EXPANSIONS_PER_LINE);
+    }
+    for (const l of lines) if (l !== line && !added.includes(l)) added.push(l);
+  }
+  return added.length === 0 ? text : `${text}\n${added.join("\n")}`;
+}
+
+/** What a command may start with before the program it runs (`exec`, `command`, `env X=1`, `eval`, `sh -c`, `then`, `do`, `time`, `nohup`, `!`). */
+const COMMAND_PREFIX = /^[ \t]*(?:(?:exec|command|builtin|eval|then|do|else|time|nohup|!|env(?:[ \t]+-\S+)*(?:[ \t]+\w+=\S*)*|(?:ba|z|da|k)?sh[ \t]+(?:-[a-z]+[ \t]+)*-c)[ \t]+|["'])/;
+/** A path word holding a `/` (`tools/gate`, `./x`), at the start of a command. */
+const COMMAND_WORD = /^((?:\.{1,2}\/)*(?:[\w.@+-]+\/)+[\w.@+-]+)(?=$|[\s;&|)"'`])/;
+
+/**
+ * The command words holding a `/` of a shell text (`tools/gate --x`, `eval "tools/gate"`,
+ * `sh -c 'ci/review'`, a workflow's `run: scripts/review`), where a command starts: a line (a YAML
+ * `run:` value), after `;`, `&&`, `||`, `|`, `(`, `$(` or a backquote. Comments are skipped. Pure.
+ */
+export function commandWordsOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const raw of text.split("\n")) {
+    if (/^[ \t]*#/.test(raw)) continue;
+    const line = raw.replace(/[ \t]#.*$/, "").replace(/^[ \t]*(?:-[ \t]+)?["']?run["']?[ \t]*:[ \t]*/, "");
+    for (const part of line.split(/;|&&|\|\||\||\(|\$\(|`/)) {
+      let bare = part;
+      for (let i = 0; i < 4; i++) {
+        const next = bare.replace(COMMAND_PREFIX, "");
+        if (next === bare) break;
+        bare = next;
+      }
+      const m = COMMAND_WORD.exec(bare.replace(/^[ \t]+/, ""));
+      if (m?.[1] !== undefined && !m[1].startsWith("/")) out.add(m[1]);
+    }
+  }
+  return [...out];
+}
+
+/** `git config [--local] core.hooksPath DIR` (or a config file's `hooksPath = DIR`) where DIR is written out. */
+const HOOKS_PATH = /(?:core\.hooks[Pp]ath|^[ \t]*hooks[Pp]ath[ \t]*=)[ \t]+["']?([\w@+./-]+)/gm;
+
+/**
+ * The folders of the repository a text sets as git's `core.hooksPath` (`git config core.hooksPath
+ * .githooks` in a setup script or a package.json `prepare`): git then runs `DIR/pre-commit` and the
+ * like at each member's hook, from the working tree. Relative to the top; not an absolute or computed
+ * one, not `.git/…`, not husky's own `.husky/_` (its hooks are read as husky's). Pure.
+ */
+export function hooksPathFoldersOf(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(HOOKS_PATH)) {
+    const dir = underTop("", (m[1] as string).replace(/\/+$/, ""));
+    if (dir !== undefined && !/^\.git(?:\/|$)/.test(dir) && !/(?:^|\/)\.husky(?:\/|$)/.test(dir)) out.add(dir);
+  }
+  return [...out];
 }

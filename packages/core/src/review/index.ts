@@ -6,6 +6,7 @@
 export * from "./baseline.js";
 export * from "./comments.js";
 export * from "./destinations.js";
+export * from "./devcontainer.js";
 export * from "./editor-settings.js";
 export * from "./gate.js";
 export * from "./git.js";

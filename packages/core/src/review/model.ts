@@ -22,7 +22,7 @@ import { checkerFindings } from "./checker-findings.js";
 import { destinationProblems, lookAlikeEnvironmentProblems, weakenedConfigProblems } from "./config-findings.js";
 import { reviewContext } from "./context.js";
 import { reviewEnvironment } from "./environment.js";
-import { editorSettingsProblems, gateProblems, hookScriptProblems } from "./program-findings.js";
+import { devContainerFileProblems, editorSettingsProblems, gateProblems, hookScriptProblems } from "./program-findings.js";
 import { rangeProblems } from "./range-findings.js";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { secretCounts, type EnvironmentReview, type ReviewCause, type ReviewInputs, type ReviewProblem, type ReviewReport } from "./report.js";
@@ -85,7 +85,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     environments.find((e) => e.environment === p.environment)?.problems.push(p);
   }
   // the workflow that gates pull requests, and the editor settings a repository commits
-  problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx), ...hookScriptProblems(ctx));
+  problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx), ...hookScriptProblems(ctx), ...devContainerFileProblems(ctx));
   problems.push(...pathCollisionProblems(ctx), ...foldedStandInProblems(ctx), ...environmentLinkProblems(ctx));
   problems.push(...sopsConfigLinkProblems(ctx), ...sopsRuleGroupsProblems(ctx), ...sopsRuleMemberProblems(ctx), ...aboveRootSopsProblems(ctx));
   const outside = aboveRootLinkProblems(ctx);

@@ -5,7 +5,7 @@
  * `weakened-rule` saying what runs, for whom and when. Pure.
  */
 import type { ReviewContext } from "./context.js";
-import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile } from "./editor-settings.js";
+import { DEV_CONTAINER_COMMAND_FIELDS, DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges, hookManagerOf, isHookManagerFile, isMiseConfigFile, isVimRcFile, jetBrainsFileOf } from "./editor-settings.js";
 import { isPackageManagerSettings, PACKAGE_MANAGER_SETTINGS, runsGate, type GateFileChange } from "./gate.js";
 import type { ReviewProblem } from "./report.js";
 import type { FindingWording } from "./wording.js";
@@ -43,6 +43,17 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
     const how =
       (c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes") +
       (c.computed === undefined ? "" : ` (a hook runs a path computed at run time that ends in ${c.computed}, which cannot be read without running it: every file the change changes whose path ends so is taken as the one it runs)`);
+    if (c.via !== undefined && c.via === c.path && c.script === undefined && c.field === undefined && c.install === undefined) {
+      // a hook script of a folder git's core.hooksPath names, itself changed
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        message:
+          `${w.path(c.path)} ${c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes"}: it is a hook script of a folder the repository sets as git's core.hooksPath, which git runs at that hook (a commit, a push) in each member's clone that set it, from the working tree, without asking again when it changes: ` +
+          `the member's next commit runs the new text, as the member, with their age key in reach${c.after === undefined ? " (or runs without it: a check it ran, `stellar-secrets pre-commit` among them, may be gone)" : ""}; review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     const hook = c.via === undefined ? undefined : hookManagerOf(c.via);
     const by = c.via === undefined || hook === undefined ? "a git hook manager's file" : `${w.path(c.via)} (${hook.manager}${hook.script ? ", a hook script" : ""})`;
     problems.push({
@@ -51,6 +62,36 @@ export function hookScriptProblems(ctx: ReviewContext): ReviewProblem[] {
       message:
         `${what} ${how}, and ${by} runs it at a git hook (a commit, a push) in each member's clone where the hook manager is installed, from the working tree, without asking again when it changes: ` +
         `the member's next commit runs the new text, as the member, with their age key in reach, though the hook's own file is unchanged; review its diff, and make that change on its own, reviewed separately`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * `weakened-rule` for each repository file a dev container file names that the change changes
+ * (`inputs.devContainerFiles`, devcontainer.ts `readDevContainerChanges`): the devcontainer.json
+ * itself is unchanged, but a member's next open of the repository in its container (or rebuild)
+ * runs the new text, `initializeCommand`'s on their own machine.
+ */
+export function devContainerFileProblems(ctx: ReviewContext): ReviewProblem[] {
+  const { inputs, w } = ctx;
+  const problems: ReviewProblem[] = [];
+  const seen = new Set<string>();
+  for (const c of inputs.devContainerFiles ?? []) {
+    if (c.before === c.after) continue;
+    const file = c.install?.[0] ?? c.path;
+    const key = `${file}\0${c.script ?? ""}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const what = c.script !== undefined ? `the script "${c.script}" of ${w.path(c.path)}` : c.install !== undefined ? `the dependencies of ${w.path(c.path)} (${c.install.map((f) => w.path(f)).join(", ")})` : w.path(c.path);
+    const how = c.before === undefined ? "is new" : c.after === undefined ? "is removed" : "changes";
+    const by = c.via === undefined ? "a dev container file (devcontainer.json)" : `${w.path(c.via)} (a dev container file)`;
+    problems.push({
+      kind: "weakened-rule",
+      file,
+      message:
+        `${what} ${how}, and ${by} names it: a lifecycle command's script (initializeCommand runs on the member's own machine), the Dockerfile or Docker Compose file the container is built from (a compose file's volumes decide what of the member's machine it sees), or a local feature's files (run as root at build); ` +
+        `VS Code's Dev Containers runs it at the member's next open or rebuild of the container, which it opens with their SSH agent and git credentials, though the dev container file is unchanged: review its diff, and make that change on its own, reviewed separately`,
     });
   }
   return problems;
@@ -83,6 +124,27 @@ export function editorSettingsProblems(ctx: ReviewContext): ReviewProblem[] {
         message:
           `${w.path(c.path)} ${c.settings[0] === "added" ? "is new" : "changes"}: mise loads this configuration in its folder and below, and a member who trusted it once keeps trusting it by its path whatever it later says (mise's normal mode; mise run, install and exec trust it on their own): ` +
           `with mise activated in their shell, its [env] (a _.source script, at every prompt there), [hooks] (enter) and templates ({{exec(...)}}) run the new text as the member, with their age key in reach; review its diff, and make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
+    const jetBrains = jetBrainsFileOf(c.path);
+    if (jetBrains !== undefined) {
+      if (c.settings[0] === "removed") continue;
+      const what = c.settings[0] === "removed" ? "is removed" : c.settings[0] === "added" ? "is new" : "changes";
+      const runs =
+        jetBrains === "watchers"
+          ? "its File Watchers run a program whenever a file of their type changes or is saved"
+          : jetBrains === "startup"
+            ? "its startup tasks run the run configurations it names at each open of the project"
+            : jetBrains === "workspace"
+              ? "it holds startup tasks or File Watchers, which run a program at each open of the project or save of a file"
+              : "this run configuration is a startup task (the project's .idea/startup.xml names it), run at each open of the project";
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          `${w.path(c.path)} ${what}: a JetBrains IDE (IntelliJ IDEA, WebStorm, PyCharm, …) reads it in a project the member trusted, which it remembers by the project's location, not by what its files say, and ${runs}, without asking: ` +
+          `the new text runs as the member, with their age key in reach; keep such tasks in each member's own IDE settings, or make that change on its own, reviewed separately`,
       });
       continue;
     }

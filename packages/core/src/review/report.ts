@@ -362,6 +362,13 @@ export interface ReviewInputs {
    */
   hookScripts?: readonly GateFileChange[];
   /**
+   * The repository files a dev container file names (devcontainer.ts {@link readDevContainerChanges}:
+   * a lifecycle command's scripts, its Dockerfile, its Docker Compose files and their Dockerfiles,
+   * its local features' files) that differ between base and head, each with `via`, the dev
+   * container file: each is a `weakened-rule`. Paths relative to the project root.
+   */
+  devContainerFiles?: readonly GateFileChange[];
+  /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
    * `.sops.yaml` and `stellar.yaml` of the folders above the project root (path relative to the
