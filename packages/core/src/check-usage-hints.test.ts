@@ -97,6 +97,38 @@ describe("a catalog entry for a secret no environment file has", () => {
   });
 });
 
+describe("a catalog entry with the environment written into its name (checker session 8, planted)", () => {
+  it("says the secret's one name and the fix: set it under that name per environment, or merge into the stem's entry, or rename the entry; a word that names no declared environment stays a plain unknown name", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("slack_bot_token", "stripe_api_key"),
+          "secrets/catalog.yaml":
+            "secrets:\n  slack_bot_token:\n    owner: chat\n  production_stripe_webhook_secret:\n    owner: payments\n  slack_bot_token_prod:\n    owner: chat\n  staging.stripe_api_key:\n    owner: payments\n  live_chat_token:\n    owner: support\n  prod_stripe_api_key:\n    owner: payments\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unknown-secret" || d.rule === "invalid-secret-name");
+    expect(ds.map((d) => [d.rule, d.line, d.suggestion])).toEqual([
+      ["unknown-secret", 4, "stripe_webhook_secret"],
+      ["unknown-secret", 6, undefined],
+      ["invalid-secret-name", 8, "staging_stripe_api_key"],
+      ["unknown-secret", 10, undefined],
+      ["unknown-secret", 12, "stripe_api_key"],
+    ]);
+    expect(ds[4]?.message).toMatch(/the secret is "stripe_api_key", without "prod": .*: rename this entry to "stripe_api_key"$/);
+    expect(ds[0]?.message).toBe(
+      'the catalog describes "production_stripe_webhook_secret", but no environment file has that secret; the secret is "stripe_webhook_secret", without "production": a secret has one name in every environment (each environment\'s file holds its own value: secrets/production.enc.yaml for production) and its catalog entry describes it for all of them: name the secret "stripe_webhook_secret" (rename this entry to it) and set each environment\'s value under that one name: `stellar-secrets set stripe_webhook_secret --env production`',
+    );
+    expect(ds[1]?.message).toBe(
+      'the catalog describes "slack_bot_token_prod", but no environment file has that secret; the secret is "slack_bot_token", without "prod": a secret has one name in every environment (each environment\'s file holds its own value: secrets/production.enc.yaml for production) and its catalog entry describes it for all of them: "slack_bot_token" has an entry of its own at line 2: merge this one into it and remove this one',
+    );
+    // ("live" is no declared environment: a planned name such as live_chat_token is left as it is)
+    expect(ds[3]?.message).toBe('the catalog describes "live_chat_token", but no environment file has that secret; create it with `stellar-secrets set live_chat_token --env ENV`, or remove the entry');
+  });
+});
+
 describe("unused-secret when the only mention of the name is a YAML comment", () => {
   const unused = (files: Record<string, string>) => rows(files).filter((d) => d.rule === "unused-secret");
   const envs = (...names: string[]) => ({ "secrets/development.enc.yaml": env(...names), "secrets/staging.enc.yaml": env(...names), "secrets/production.enc.yaml": env(...names) });

@@ -605,6 +605,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Catalog keys.
   const catalog = index.catalog;
   if (catalog !== undefined) {
+    let qualified: ReturnType<typeof environmentQualified>;
     for (const [name, range] of catalog.keyRanges) {
       if (credentialAsName(name) !== undefined) hidden.add(name);
       const valid = validateSecretName(name);
@@ -614,6 +615,26 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             secret: name,
             ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
           }),
+        );
+      } else if (index.secret(name) === undefined && namesComplete && (qualified = environmentQualified(index, name, true)) !== undefined) {
+        // the environment written into the entry's name (`production_stripe_webhook_secret`): a catalog entry describes the secret in every environment
+        const taken = catalog.keyRanges.get(qualified.stem);
+        const fix =
+          taken !== undefined
+            ? `"${qualified.stem}" has an entry of its own at line ${catalog.lines.positionAt(taken.start).line}: merge this one into it and remove this one`
+            : qualified.absent === true
+              ? `name the secret "${qualified.stem}" (rename this entry to it) and set each environment's value under that one name: \`stellar-secrets set ${qualified.stem} --env ${qualified.declared ?? "ENV"}\``
+              : `rename this entry to "${qualified.stem}"`;
+        out.push(
+          diagnosticAt(
+            "unknown-secret",
+            sev("unknown-secret"),
+            catalog.path,
+            catalog.lines,
+            range,
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret; the secret is "${qualified.stem}", without "${qualified.environment}": a secret has one name in every environment (each environment's file holds its own value${qualified.declared === undefined ? "" : `: ${index.project.secretsDir}/${environmentFileName(qualified.declared)} for ${qualified.declared}`}) and its catalog entry describes it for all of them: ${fix}`,
+            { secret: name, ...(taken === undefined ? { suggestion: qualified.stem } : {}) },
+          ),
         );
       } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name);
@@ -1595,7 +1616,7 @@ function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readon
  * environment word, and the declared environment it means (when one is that word or starts with it);
  * undefined otherwise. Only for a name no environment file has.
  */
-function environmentQualified(index: WorkspaceIndex, name: string): { stem: string; environment: string; declared?: string } | undefined {
+function environmentQualified(index: WorkspaceIndex, name: string, planned = false): { stem: string; environment: string; declared?: string; absent?: true } | undefined {
   const declared = index.project.environments.map((e) => e.name);
   const isEnvironment = (word: string): boolean => ENVIRONMENT_SUFFIXES.has(word.toLowerCase()) || declared.includes(word.toLowerCase());
   const secretOf = (stem: string): string | undefined => (index.secret(stem) !== undefined ? stem : index.secret(stem.toLowerCase()) !== undefined ? stem.toLowerCase() : undefined);
@@ -1607,9 +1628,13 @@ function environmentQualified(index: WorkspaceIndex, name: string): { stem: stri
   for (const [word, stem] of tries) {
     if (!isEnvironment(word)) continue;
     const secret = secretOf(stem);
-    if (secret === undefined) continue;
     const lower = word.toLowerCase();
     const meant = declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+    if (secret === undefined) {
+      // (a catalog entry for a secret not set yet: only a declared environment's word, and a stem that is a name)
+      if (planned && meant !== undefined && validateSecretName(stem).ok) return { stem, environment: word, declared: meant, absent: true };
+      continue;
+    }
     return meant === undefined ? { stem: secret, environment: word } : { stem: secret, environment: word, declared: meant };
   }
   return undefined;
