@@ -1620,6 +1620,15 @@ function environmentQualified(index: WorkspaceIndex, name: string, planned = fal
   const declared = index.project.environments.map((e) => e.name);
   const isEnvironment = (word: string): boolean => ENVIRONMENT_SUFFIXES.has(word.toLowerCase()) || declared.includes(word.toLowerCase());
   const secretOf = (stem: string): string | undefined => (index.secret(stem) !== undefined ? stem : index.secret(stem.toLowerCase()) !== undefined ? stem.toLowerCase() : undefined);
+  // the environment's file written as the way to the secret (`secrets/production.enc.yaml#stripe_api_key`,
+  // `production.enc.yaml:stripe_api_key`): the environment is the file's, and the secret is the rest
+  const file = /^((?:[^#:]*\/)?([A-Za-z0-9_-]+)\.enc\.ya?ml(?:[#:/.]|\s*->\s*))([A-Za-z].*)$/.exec(name);
+  if (file !== null) {
+    const env = file[2]!;
+    const secret = secretOf(file[3]!);
+    const meant = declared.find((e) => e === env || e === env.toLowerCase());
+    if (secret !== undefined && meant !== undefined) return { stem: secret, environment: file[1]!, declared: meant };
+  }
   const before = /^([A-Za-z]+)[._/:-](.+)$/.exec(name);
   const after = /^(.+?)[._/:-]([A-Za-z]+)$/.exec(name);
   const tries: [word: string, stem: string][] = [];
