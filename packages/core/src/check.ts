@@ -584,6 +584,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           strays.explain(name) ??
           excludedUse(index, name) ??
           renamedTo(index, name) ??
+          environmentWrittenUnused(index, name) ??
           commentedOut(name, (mentions ??= commentMentions(index))) ??
           unreadMention(index, name) ??
           unreadConfigFilesNote(index, "reference");
@@ -1582,7 +1583,7 @@ function checkReference(
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
       validateSecretName(ref.secret).ok
-        ? (perEnvironmentNames(index, ref.secret, envs) ?? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`)
+        ? (perEnvironmentNames(index, ref.secret, envs) ?? environmentWrittenFix(index, ref.secret, missing) ?? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`)
         : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
@@ -1645,6 +1646,69 @@ function environmentQualified(index: WorkspaceIndex, name: string, planned = fal
       continue;
     }
     return meant === undefined ? { stem: secret, environment: word } : { stem: secret, environment: word, declared: meant };
+  }
+  return undefined;
+}
+
+/** The declared environment a word of a name means (`prod`, `prd` → production; `production`), undefined when none. */
+function environmentOfWord(declared: readonly string[], word: string): string | undefined {
+  const lower = word.toLowerCase();
+  if (!ENVIRONMENT_SUFFIXES.has(lower) && !declared.includes(lower)) return undefined;
+  return declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+}
+
+/**
+ * The unreferenced secrets that are `name` with an environment's word written before or after it
+ * (`production_stripe_api_key` beside a referenced `stripe_api_key`) and that have a value in that
+ * very environment, one of `missing` (where `name` has none): `set NAME --env production` with the
+ * environment in the name. A fixed number of lookups (one per environment word, before and after).
+ */
+function environmentWrittenNames(index: WorkspaceIndex, name: string, missing: readonly string[]): { name: string; environment: string }[] {
+  const declared = index.project.environments.map((e) => e.name);
+  const out: { name: string; environment: string }[] = [];
+  for (const word of new Set([...ENVIRONMENT_SUFFIXES, ...declared])) {
+    const environment = environmentOfWord(declared, word);
+    if (environment === undefined || !missing.includes(environment)) continue;
+    for (const other of [`${word}_${name}`, `${name}_${word}`]) {
+      const o = index.secret(other);
+      if (o === undefined || o.references.length > 0 || !o.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+      if (!out.some((x) => x.name === other)) out.push({ name: other, environment });
+    }
+  }
+  // (in the order the environments are declared)
+  return out.sort((a, b) => missing.indexOf(a.environment) - missing.indexOf(b.environment));
+}
+
+/** The fix of a missing value whose environment has it under the name with the environment written in ({@link environmentWrittenNames}), or undefined. */
+function environmentWrittenFix(index: WorkspaceIndex, name: string, missing: readonly string[]): string | undefined {
+  const found = environmentWrittenNames(index, name, missing);
+  if (found.length === 0) return undefined;
+  const listed = found.map((o) => `${o.environment} has "${o.name}"`).join(", ");
+  const renames = found.map((o) => `\`stellar-secrets rename ${nameArgument(o.name)} ${nameArgument(name)}\``).join(", ");
+  return (
+    `${listed}, referenced nowhere: this secret with the environment written into its name? A secret has one name in every environment, and each environment's file holds its own value under it: ` +
+    `${renames} ${found.length === 1 ? "prints" : "print"} how to move the value; or set it with \`stellar-secrets set ${name} --env ${missing.join(",")}\``
+  );
+}
+
+/**
+ * For an unused secret that is a referenced secret's name with an environment's word written in
+ * (`production_stripe_api_key`, set in production, where `stripe_api_key` has no value): "; it
+ * looks like …: rename", or undefined.
+ */
+function environmentWrittenUnused(index: WorkspaceIndex, name: string): string | undefined {
+  const declared = index.project.environments.map((e) => e.name);
+  const at = name.indexOf("_");
+  const last = name.lastIndexOf("_");
+  const tries: [word: string, stem: string][] = [];
+  if (at > 0) tries.push([name.slice(0, at), name.slice(at + 1)]);
+  if (last > 0) tries.push([name.slice(last + 1), name.slice(0, last)]);
+  for (const [word, stem] of tries) {
+    const environment = environmentOfWord(declared, word);
+    const target = environment === undefined ? undefined : index.secret(stem);
+    if (target === undefined || target.references.length === 0 || target.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+    if (!index.secret(name)?.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+    return `; it looks like "${stem}", which config files reference, with the environment written into its name: "${stem}" has no value in ${environment}, where this one has. A secret has one name in every environment, and each environment's file holds its own value under it: \`stellar-secrets rename ${nameArgument(name)} ${nameArgument(stem)}\` prints how to move the value`;
   }
   return undefined;
 }
