@@ -51,6 +51,34 @@ async function history(s: Sandbox, args: string[] = [], env?: Record<string, str
 const brief = (events: Event[]): string[] => events.map((e) => `${e.message}|${e.environment}|${e.name}|${e.kind}${e.verified ? "|verified" : ""}`);
 
 describe("history", () => {
+  it("of a name that never existed: UNKNOWN_SECRET (exit 4) with the nearest name, text and --json; of a name that exists now without history (another environment, the catalog): no history, exit 0 (checker session 8, item 4)", async () => {
+    const { s, set } = await project();
+    await set("stripe_api_key", "production", "sk_1");
+    s.commit("add stripe");
+    const typo = await s.run(["history", "strpe_api_key"]);
+    expect(typo.code).toBe(4);
+    expect(typo.stdout).toBe("");
+    expect(typo.stderr).toContain('UNKNOWN_SECRET: secret "strpe_api_key" has no history: no commit in any environment ever set it, and no environment file or catalog entry has it now');
+    expect(typo.stderr).toContain('did you mean "stripe_api_key"?');
+    const json = await s.run(["history", "strpe_api_key", "--json"]);
+    expect(json.code).toBe(4);
+    const far = await s.run(["history", "nothing_like_this", "--env", "staging"]);
+    expect(far.code).toBe(4);
+    expect(far.stderr).toContain("no commit in staging ever set it");
+    expect(far.stderr).toContain("or leave out --env");
+    // set in production, asked of staging only: it exists, it has no history there
+    const other = await s.run(["history", "stripe_api_key", "--env", "staging"]);
+    expect([other.code, other.stdout]).toEqual([0, "No history for stripe_api_key.\n"]);
+    // declared in the catalog, never set
+    s.write("secrets/catalog.yaml", "secrets:\n  hubspot_api_token:\n    description: HubSpot private app token\n");
+    const declared = await s.run(["history", "hubspot_api_token"]);
+    expect([declared.code, declared.stdout]).toEqual([0, "No history for hubspot_api_token.\n"]);
+    // removed since: its history is there
+    expect((await s.run(["rm", "stripe_api_key", "--env", "production", "--yes"])).code).toBe(0);
+    s.commit("rm stripe");
+    expect(brief(await history(s, ["stripe_api_key"])).map((l) => l.split("|")[3])).toEqual(["added", "removed"]);
+  });
+
   it("lists additions, value changes and removals per commit, and tells re-encryption from value changes", async () => {
     const { s, set } = await project();
     s.commit("init", { date: "2024-01-01T10:00:00Z" });

@@ -257,6 +257,37 @@ describe("pre-commit", () => {
     s.git(["commit", "-q", "-m", "unrelated"]);
   });
 
+  it("refuses a staged plaintext .env.production holding a value of the project's secrets (plaintext-credential), in a folder config.include never reaches too, as a real git hook; never prints the value (checker session 8, item 1)", async () => {
+    const s = await project();
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("setup");
+    // TEST-ONLY fake value
+    s.write("deploy/k8s/.env.production", `PORT=8080\nSTRIPE_API_KEY=${PLAIN}\n`);
+    s.write(".env.example", "STRIPE_API_KEY=changeme\n");
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      "deploy/k8s/.env.production:2:1: error plaintext-credential deploy/k8s/.env.production holds a value of this project's secrets in plaintext (line 2: STRIPE_API_KEY (secret stripe_api_key)) and git tracks it: whoever can read the repository reads it. " +
+        "Stop tracking it (`git rm --cached deploy/k8s/.env.production`, add it to .gitignore, and remove it from git history), rotate each value at its provider, and let the process read the values at run time: `stellar-secrets exec --env production -- COMMAND` (or `export --env production` to a file outside the repository)\n",
+    );
+    let out = "";
+    try {
+      s.git(["commit", "-q", "-m", "deploy env"]);
+    } catch (e) {
+      out = String((e as { stderr?: unknown }).stderr ?? e) + String((e as { stdout?: unknown }).stdout ?? "");
+    }
+    expect(out).toContain("error plaintext-credential deploy/k8s/.env.production");
+    expect(out).not.toContain(PLAIN);
+    expect(s.git(["log", "--format=%s", "-1"]).trim()).toBe("setup");
+    // unstaged (kept on disk, ignored): the commit goes through
+    s.git(["rm", "-q", "--cached", "deploy/k8s/.env.production"]);
+    s.write(".gitignore", ".env.production\n");
+    s.git(["add", ".gitignore"]);
+    expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });
+    s.git(["commit", "-q", "-m", "ignore it"]);
+  });
+
   it("prints a staged name's control characters escaped, never raw", async () => {
     const s = await project();
     const text = s.read("secrets/staging.enc.yaml");

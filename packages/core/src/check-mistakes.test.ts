@@ -1281,6 +1281,23 @@ describe("planted: the environment written into a reference's name (checker sess
     );
   });
 
+  it("the environment's file written as the way to the secret (secrets/production.enc.yaml#stripe_api_key, staging.enc.yaml:stripe_api_key): the secret without it, the file's environment for exec (checker session 8, planted)", () => {
+    for (const [written, declared, prefix] of [
+      ['"secrets/production.enc.yaml#stripe_api_key"', "production", "secrets/production.enc.yaml#"],
+      ['"staging.enc.yaml:stripe_api_key"', "staging", "staging.enc.yaml:"],
+      ["secrets/production.enc.yml/stripe_api_key", "production", "secrets/production.enc.yml/"],
+    ] as const) {
+      const ds = checkWorkspace(workspaceWith({ "actions/refund.yaml": action(written) })).filter((d) => d.file === "actions/refund.yaml");
+      // before: 'no secret can have this name: … (as in "secrets_production_enc_yaml_stripe_api_key")'
+      expect(ds.map((d) => [d.rule, d.line, d.suggestion]), written).toEqual([["unknown-secret", 8, "stripe_api_key"]]);
+      expect(ds[0]?.message, written).toContain(`the secret is "stripe_api_key", without "${prefix}": `);
+      expect(ds[0]?.message, written).toContain(`\`stellar-secrets exec --env ${declared}\``);
+    }
+    // a file of no declared environment: the usual message
+    const other = checkWorkspace(workspaceWith({ "actions/refund.yaml": action('"secrets/preview.enc.yaml#stripe_api_key"') })).find((d) => d.file === "actions/refund.yaml");
+    expect(other?.message).not.toContain("without");
+  });
+
   it("a name whose other part is no environment, or whose stem is no secret, keeps the usual message", () => {
     const other = checkWorkspace(workspaceWith({ "actions/refund.yaml": action("stripe_api_key_v2") })).find((d) => d.file === "actions/refund.yaml");
     expect(other?.message).not.toContain("without");

@@ -97,6 +97,86 @@ describe("a catalog entry for a secret no environment file has", () => {
   });
 });
 
+describe("a catalog entry with the environment written into its name (checker session 8, planted)", () => {
+  it("says the secret's one name and the fix: set it under that name per environment, or merge into the stem's entry, or rename the entry; a word that names no declared environment stays a plain unknown name", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("slack_bot_token", "stripe_api_key"),
+          "secrets/catalog.yaml":
+            "secrets:\n  slack_bot_token:\n    owner: chat\n  production_stripe_webhook_secret:\n    owner: payments\n  slack_bot_token_prod:\n    owner: chat\n  staging.stripe_api_key:\n    owner: payments\n  live_chat_token:\n    owner: support\n  prod_stripe_api_key:\n    owner: payments\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unknown-secret" || d.rule === "invalid-secret-name");
+    expect(ds.map((d) => [d.rule, d.line, d.suggestion])).toEqual([
+      ["unknown-secret", 4, "stripe_webhook_secret"],
+      ["unknown-secret", 6, undefined],
+      ["invalid-secret-name", 8, "staging_stripe_api_key"],
+      ["unknown-secret", 10, undefined],
+      ["unknown-secret", 12, "stripe_api_key"],
+    ]);
+    expect(ds[4]?.message).toMatch(/the secret is "stripe_api_key", without "prod": .*: rename this entry to "stripe_api_key"$/);
+    expect(ds[0]?.message).toBe(
+      'the catalog describes "production_stripe_webhook_secret", but no environment file has that secret; the secret is "stripe_webhook_secret", without "production": a secret has one name in every environment (each environment\'s file holds its own value: secrets/production.enc.yaml for production) and its catalog entry describes it for all of them: name the secret "stripe_webhook_secret" (rename this entry to it) and set each environment\'s value under that one name: `stellar-secrets set stripe_webhook_secret --env production`',
+    );
+    expect(ds[1]?.message).toBe(
+      'the catalog describes "slack_bot_token_prod", but no environment file has that secret; the secret is "slack_bot_token", without "prod": a secret has one name in every environment (each environment\'s file holds its own value: secrets/production.enc.yaml for production) and its catalog entry describes it for all of them: "slack_bot_token" has an entry of its own at line 2: merge this one into it and remove this one',
+    );
+    // ("live" is no declared environment: a planned name such as live_chat_token is left as it is)
+    expect(ds[3]?.message).toBe('the catalog describes "live_chat_token", but no environment file has that secret; create it with `stellar-secrets set live_chat_token --env ENV`, or remove the entry');
+  });
+});
+
+describe("a value set under the name with the environment written in (`set production_stripe_api_key --env production`; checker session 8, planted)", () => {
+  it("missing-environment-value names the environment's other name and the rename; its unused-secret says which referenced secret it looks like", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("stripe_api_key"),
+          "secrets/staging.enc.yaml": env("stripe_api_key_stg"),
+          "secrets/production.enc.yaml": env("production_stripe_api_key"),
+          "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "missing-environment-value" || d.rule === "unused-secret");
+    expect(ds.map((d) => [d.rule, d.file, d.line])).toEqual([
+      ["missing-environment-value", "connectors/stripe.yaml", 4],
+      ["unused-secret", "secrets/production.enc.yaml", 1],
+      ["unused-secret", "secrets/staging.enc.yaml", 1],
+    ]);
+    // before: "set it with `stellar-secrets set stripe_api_key --env staging,production`" beside "reference it … or remove it"
+    expect(ds[0]?.message).toBe(
+      'secret "stripe_api_key" has no value in staging, production, where auth connector "stripe" is used; staging has "stripe_api_key_stg", production has "production_stripe_api_key", referenced nowhere: this secret with the environment written into its name? A secret has one name in every environment, and each environment\'s file holds its own value under it: `stellar-secrets rename stripe_api_key_stg stripe_api_key`, `stellar-secrets rename production_stripe_api_key stripe_api_key` print how to move the value; or set it with `stellar-secrets set stripe_api_key --env staging,production`',
+    );
+    expect(ds[1]?.message).toBe(
+      'secret "production_stripe_api_key" is not referenced by any config file; it looks like "stripe_api_key", which config files reference, with the environment written into its name: "stripe_api_key" has no value in production, where this one has. A secret has one name in every environment, and each environment\'s file holds its own value under it: `stellar-secrets rename production_stripe_api_key stripe_api_key` prints how to move the value',
+    );
+    // (a suffix keeps the name's first word: the rename hint of a secret renamed in some environments says it already)
+    expect(ds[2]?.message).toContain("`stellar-secrets rename stripe_api_key_stg stripe_api_key` prints how to move the value");
+  });
+
+  it("a name whose environment word is another environment's, or whose stem has a value there, keeps the usual messages", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("stripe_api_key"),
+          "secrets/staging.enc.yaml": env("stripe_api_key"),
+          // (set in production under staging's word: not this mistake)
+          "secrets/production.enc.yaml": env("staging_stripe_api_key"),
+          "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "missing-environment-value" || d.rule === "unused-secret");
+    expect(ds.map((d) => d.message).join("\n")).not.toContain("environment written into its name");
+  });
+});
+
 describe("unused-secret when the only mention of the name is a YAML comment", () => {
   const unused = (files: Record<string, string>) => rows(files).filter((d) => d.rule === "unused-secret");
   const envs = (...names: string[]) => ({ "secrets/development.enc.yaml": env(...names), "secrets/staging.enc.yaml": env(...names), "secrets/production.enc.yaml": env(...names) });

@@ -584,6 +584,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           strays.explain(name) ??
           excludedUse(index, name) ??
           renamedTo(index, name) ??
+          environmentWrittenUnused(index, name) ??
           commentedOut(name, (mentions ??= commentMentions(index))) ??
           unreadMention(index, name) ??
           unreadConfigFilesNote(index, "reference");
@@ -605,6 +606,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Catalog keys.
   const catalog = index.catalog;
   if (catalog !== undefined) {
+    let qualified: ReturnType<typeof environmentQualified>;
     for (const [name, range] of catalog.keyRanges) {
       if (credentialAsName(name) !== undefined) hidden.add(name);
       const valid = validateSecretName(name);
@@ -614,6 +616,26 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             secret: name,
             ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
           }),
+        );
+      } else if (index.secret(name) === undefined && namesComplete && (qualified = environmentQualified(index, name, true)) !== undefined) {
+        // the environment written into the entry's name (`production_stripe_webhook_secret`): a catalog entry describes the secret in every environment
+        const taken = catalog.keyRanges.get(qualified.stem);
+        const fix =
+          taken !== undefined
+            ? `"${qualified.stem}" has an entry of its own at line ${catalog.lines.positionAt(taken.start).line}: merge this one into it and remove this one`
+            : qualified.absent === true
+              ? `name the secret "${qualified.stem}" (rename this entry to it) and set each environment's value under that one name: \`stellar-secrets set ${qualified.stem} --env ${qualified.declared ?? "ENV"}\``
+              : `rename this entry to "${qualified.stem}"`;
+        out.push(
+          diagnosticAt(
+            "unknown-secret",
+            sev("unknown-secret"),
+            catalog.path,
+            catalog.lines,
+            range,
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret; the secret is "${qualified.stem}", without "${qualified.environment}": a secret has one name in every environment (each environment's file holds its own value${qualified.declared === undefined ? "" : `: ${index.project.secretsDir}/${environmentFileName(qualified.declared)} for ${qualified.declared}`}) and its catalog entry describes it for all of them: ${fix}`,
+            { secret: name, ...(taken === undefined ? { suggestion: qualified.stem } : {}) },
+          ),
         );
       } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name);
@@ -1561,7 +1583,7 @@ function checkReference(
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
       validateSecretName(ref.secret).ok
-        ? (perEnvironmentNames(index, ref.secret, envs) ?? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`)
+        ? (perEnvironmentNames(index, ref.secret, envs) ?? environmentWrittenFix(index, ref.secret, missing) ?? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}`)
         : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
@@ -1595,10 +1617,19 @@ function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readon
  * environment word, and the declared environment it means (when one is that word or starts with it);
  * undefined otherwise. Only for a name no environment file has.
  */
-function environmentQualified(index: WorkspaceIndex, name: string): { stem: string; environment: string; declared?: string } | undefined {
+function environmentQualified(index: WorkspaceIndex, name: string, planned = false): { stem: string; environment: string; declared?: string; absent?: true } | undefined {
   const declared = index.project.environments.map((e) => e.name);
   const isEnvironment = (word: string): boolean => ENVIRONMENT_SUFFIXES.has(word.toLowerCase()) || declared.includes(word.toLowerCase());
   const secretOf = (stem: string): string | undefined => (index.secret(stem) !== undefined ? stem : index.secret(stem.toLowerCase()) !== undefined ? stem.toLowerCase() : undefined);
+  // the environment's file written as the way to the secret (`secrets/production.enc.yaml#stripe_api_key`,
+  // `production.enc.yaml:stripe_api_key`): the environment is the file's, and the secret is the rest
+  const file = /^((?:[^#:]*\/)?([A-Za-z0-9_-]+)\.enc\.ya?ml(?:[#:/.]|\s*->\s*))([A-Za-z].*)$/.exec(name);
+  if (file !== null) {
+    const env = file[2]!;
+    const secret = secretOf(file[3]!);
+    const meant = declared.find((e) => e === env || e === env.toLowerCase());
+    if (secret !== undefined && meant !== undefined) return { stem: secret, environment: file[1]!, declared: meant };
+  }
   const before = /^([A-Za-z]+)[._/:-](.+)$/.exec(name);
   const after = /^(.+?)[._/:-]([A-Za-z]+)$/.exec(name);
   const tries: [word: string, stem: string][] = [];
@@ -1607,10 +1638,77 @@ function environmentQualified(index: WorkspaceIndex, name: string): { stem: stri
   for (const [word, stem] of tries) {
     if (!isEnvironment(word)) continue;
     const secret = secretOf(stem);
-    if (secret === undefined) continue;
     const lower = word.toLowerCase();
     const meant = declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+    if (secret === undefined) {
+      // (a catalog entry for a secret not set yet: only a declared environment's word, and a stem that is a name)
+      if (planned && meant !== undefined && validateSecretName(stem).ok) return { stem, environment: word, declared: meant, absent: true };
+      continue;
+    }
     return meant === undefined ? { stem: secret, environment: word } : { stem: secret, environment: word, declared: meant };
+  }
+  return undefined;
+}
+
+/** The declared environment a word of a name means (`prod`, `prd` → production; `production`), undefined when none. */
+function environmentOfWord(declared: readonly string[], word: string): string | undefined {
+  const lower = word.toLowerCase();
+  if (!ENVIRONMENT_SUFFIXES.has(lower) && !declared.includes(lower)) return undefined;
+  return declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+}
+
+/**
+ * The unreferenced secrets that are `name` with an environment's word written before or after it
+ * (`production_stripe_api_key` beside a referenced `stripe_api_key`) and that have a value in that
+ * very environment, one of `missing` (where `name` has none): `set NAME --env production` with the
+ * environment in the name. A fixed number of lookups (one per environment word, before and after).
+ */
+function environmentWrittenNames(index: WorkspaceIndex, name: string, missing: readonly string[]): { name: string; environment: string }[] {
+  const declared = index.project.environments.map((e) => e.name);
+  const out: { name: string; environment: string }[] = [];
+  for (const word of new Set([...ENVIRONMENT_SUFFIXES, ...declared])) {
+    const environment = environmentOfWord(declared, word);
+    if (environment === undefined || !missing.includes(environment)) continue;
+    for (const other of [`${word}_${name}`, `${name}_${word}`]) {
+      const o = index.secret(other);
+      if (o === undefined || o.references.length > 0 || !o.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+      if (!out.some((x) => x.name === other)) out.push({ name: other, environment });
+    }
+  }
+  // (in the order the environments are declared)
+  return out.sort((a, b) => missing.indexOf(a.environment) - missing.indexOf(b.environment));
+}
+
+/** The fix of a missing value whose environment has it under the name with the environment written in ({@link environmentWrittenNames}), or undefined. */
+function environmentWrittenFix(index: WorkspaceIndex, name: string, missing: readonly string[]): string | undefined {
+  const found = environmentWrittenNames(index, name, missing);
+  if (found.length === 0) return undefined;
+  const listed = found.map((o) => `${o.environment} has "${o.name}"`).join(", ");
+  const renames = found.map((o) => `\`stellar-secrets rename ${nameArgument(o.name)} ${nameArgument(name)}\``).join(", ");
+  return (
+    `${listed}, referenced nowhere: this secret with the environment written into its name? A secret has one name in every environment, and each environment's file holds its own value under it: ` +
+    `${renames} ${found.length === 1 ? "prints" : "print"} how to move the value; or set it with \`stellar-secrets set ${name} --env ${missing.join(",")}\``
+  );
+}
+
+/**
+ * For an unused secret that is a referenced secret's name with an environment's word written in
+ * (`production_stripe_api_key`, set in production, where `stripe_api_key` has no value): "; it
+ * looks like …: rename", or undefined.
+ */
+function environmentWrittenUnused(index: WorkspaceIndex, name: string): string | undefined {
+  const declared = index.project.environments.map((e) => e.name);
+  const at = name.indexOf("_");
+  const last = name.lastIndexOf("_");
+  const tries: [word: string, stem: string][] = [];
+  if (at > 0) tries.push([name.slice(0, at), name.slice(at + 1)]);
+  if (last > 0) tries.push([name.slice(last + 1), name.slice(0, last)]);
+  for (const [word, stem] of tries) {
+    const environment = environmentOfWord(declared, word);
+    const target = environment === undefined ? undefined : index.secret(stem);
+    if (target === undefined || target.references.length === 0 || target.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+    if (!index.secret(name)?.definitions.some((d) => !d.empty && d.environment === environment)) continue;
+    return `; it looks like "${stem}", which config files reference, with the environment written into its name: "${stem}" has no value in ${environment}, where this one has. A secret has one name in every environment, and each environment's file holds its own value under it: \`stellar-secrets rename ${nameArgument(name)} ${nameArgument(stem)}\` prints how to move the value`;
   }
   return undefined;
 }

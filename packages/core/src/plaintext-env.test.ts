@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { checkWorkspace } from "./check.js";
 import { loadWorkspace } from "./load.js";
-import { isPlaintextEnvName, mayBePlaintextEnvName, plaintextEnvAssignments, plaintextEnvDiagnostics } from "./plaintext-env.js";
+import { isPlaintextEnvName, mayBePlaintextEnvName, plaintextEnvAssignments, plaintextEnvCandidates, plaintextEnvDiagnostics } from "./plaintext-env.js";
 import { useTempDirs } from "./test-support/temp-dirs.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
@@ -87,5 +87,15 @@ describe("check with a tracked .env.production", () => {
     expect(found.map((d) => [d.file, d.line])).toEqual([[".env.production", 1]]);
     expect(checkWorkspace(index, { tracked: () => false }).filter((d) => d.rule === "plaintext-credential")).toEqual([]);
     expect(checkWorkspace(index).filter((d) => d.rule === "plaintext-credential")).toEqual([]);
+  });
+});
+
+describe("plaintextEnvCandidates", () => {
+  it("takes candidate names anywhere in a listing but the secrets folder, node_modules and another project's folder", () => {
+    const paths = [".env", "deploy/k8s/.env.production", "app/production.env", "config/secrets.production.json", "secrets/.env", "node_modules/a/.env", "web/node_modules/a/.env", "teams/labs/.env.production", "teams/labs/stellar.yaml", ".env.example", "connectors/stripe.yaml"];
+    const projects = new Set(["teams/labs"]);
+    expect(plaintextEnvCandidates(paths, "secrets", (dir) => projects.has(dir))).toEqual([".env", "deploy/k8s/.env.production", "app/production.env", "config/secrets.production.json"]);
+    // a folder named like the secrets folder's prefix is not it
+    expect(plaintextEnvCandidates(["secrets-old/.env"], "secrets", () => false)).toEqual(["secrets-old/.env"]);
   });
 });

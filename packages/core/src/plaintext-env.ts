@@ -48,6 +48,29 @@ export function isPlaintextEnvName(base: string): boolean {
   return CANDIDATE.test(base) && !TEMPLATE.test(base);
 }
 
+/**
+ * The paths of `paths` (a git listing: the index or a commit, relative to the project root) whose
+ * names are plaintext environment file names ({@link isPlaintextEnvName}), wherever they are: not
+ * only in the folders the loader walks (a `deploy/.env.production` outside `config.include` is
+ * tracked all the same). Left out: the secrets folder (`secretsDir`, its own rules), `node_modules`,
+ * and a folder with a stellar.yaml of its own (another project, checked as that project), which
+ * `hasProjectFile` (a folder relative to the root) tells. One name test per path.
+ */
+export function plaintextEnvCandidates(paths: Iterable<string>, secretsDir: string, hasProjectFile: (dir: string) => boolean): string[] {
+  const out: string[] = [];
+  const secrets = `${secretsDir}/`;
+  for (const rel of paths) {
+    const slash = rel.lastIndexOf("/");
+    const base = slash < 0 ? rel : rel.slice(slash + 1);
+    if (!mayBePlaintextEnvName(base) || !isPlaintextEnvName(base) || rel.startsWith(secrets)) continue;
+    if (rel.startsWith("node_modules/") || rel.includes("/node_modules/")) continue;
+    let nested = false;
+    for (let i = rel.indexOf("/"); i >= 0 && !nested; i = rel.indexOf("/", i + 1)) nested = hasProjectFile(rel.slice(0, i));
+    if (!nested) out.push(rel);
+  }
+  return out;
+}
+
 const ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1[ \t]*(?:=|:)[ \t]*(.*?)[ \t]*,?[ \t]*$/;
 const PLACEHOLDER = /^(?:|null|~|true|false|\{|\[|\||>|changeme|change_me|replace_?me|todo|tbd|xxx+|\*+|\.\.\.|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|your[_-].*|ENC\[.*\])$/i;
 

@@ -9,7 +9,8 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
 import { GitRepo, readWorkingText, shallowCutOf } from "../git.js";
-import { identitiesFor, openProject, selectEnvironments } from "../repository.js";
+import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFilesEach, selectEnvironments } from "../repository.js";
+import { CliError } from "../errors.js";
 import { didYouMeanName } from "../suggest.js";
 
 const help = `Usage: stellar-secrets history [NAME] [--env ENV[,ENV]] [--no-decrypt] [--json]
@@ -33,6 +34,10 @@ the provider), and the commit that encrypts it as "changed", or, with a key that
 the same value, as "encrypted, the same value as in clear text before (still the leaked value
 ...)" (kind "re-encrypted", "leakedValue": true). No clear value is ever printed.
 On a terminal, long runs (500 or more file versions) show progress on stderr.
+A NAME no commit ever set that no environment file or catalog entry has now (a typo, as git log
+refuses an unknown path) is an error, UNKNOWN_SECRET (exit 4), with the nearest name as a hint;
+a NAME that exists but has no history (declared only, or --env leaves out where it is) prints
+"No history for NAME." and exits 0.
 
 Options:
   --env ENV[,ENV]  only these environments (default: all)
@@ -64,6 +69,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     cache.wipe();
   }
   const events = history.events.filter((e) => name === undefined || e.name === name);
+  // a name with no history that no environment file or catalog entry has now: a typo, or a name
+  // that never existed (git log of an unknown path refuses too): an error with the nearest name
+  if (name !== undefined && events.length === 0) await refuseUnknownName(name, config, envs, history);
 
   if (f.json) {
     // an object like every other --json (the events array was the whole output before 0.x: now under "events")
@@ -97,6 +105,29 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   ctx.stdout.write(`${out.join("\n")}`);
   return 0;
+}
+
+/**
+ * Throws UNKNOWN_SECRET when `name` has no event in `history` (of `envs`) and no environment file
+ * (of every environment) nor the catalog has it now; the hint is the nearest name of those and of
+ * the history, else where to look. Returns when the name exists now (then "No history" is the
+ * answer: declared, or set in an environment not selected) or an environment file cannot be read
+ * (the name may be in it).
+ */
+async function refuseUnknownName(name: string, config: ProjectConfig, envs: readonly EnvironmentConfig[], history: SecretsHistory): Promise<void> {
+  const { files, unreadable } = await readEnvironmentFilesEach(config, config.environments);
+  if (unreadable.length > 0) return;
+  const catalog = (await readCatalog(config)).entries;
+  const current = new Set([...files.flatMap((e) => namesIn(e.file)), ...catalog.keys()]);
+  if (current.has(name)) return;
+  const all = envs.length === config.environments.length;
+  const where = all ? "any environment" : envs.map((e) => e.name).join(", ");
+  const near = didYouMeanName(name, new Set([...current, ...history.events.map((e) => e.name)]));
+  throw new CliError("UNKNOWN_SECRET", `secret "${name}" has no history: no commit in ${where} ever set it, and no environment file or catalog entry has it now`, {
+    hint:
+      near ??
+      (all ? "check the name (case-sensitive): `stellar-secrets history` lists every secret's history, `stellar-secrets list` the secrets there are now" : "check the name (case-sensitive), or leave out --env: `stellar-secrets history` looks in every environment"),
+  });
 }
 
 /** The CHANGE column: a merge that kept one side's value says so, and a value a merge dropped says it is not current. */

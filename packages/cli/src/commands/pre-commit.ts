@@ -123,7 +123,9 @@ async function checkStagedProject(
   // as `check` does: without them a hand-merged file (values changed under a committed mac) passes
   const files = [...state.index.environmentFiles.values()];
   const committed = await readCommittedVersions(root, env, files.map((f) => at(f.path)));
-  const diagnostics = state.checkWith(state.index.project.rules, { committed: (path) => committed.get(at(path)) });
+  // (a staged file is tracked by definition: a plaintext .env.production staged with values of the
+  // project's secrets is plaintext-credential, as check reports it once git tracks it)
+  const diagnostics = state.checkWith(state.index.project.rules, { committed: (path) => committed.get(at(path)), tracked: () => true });
   // (worded for the project's own folder, as the checker's: moved below like its errors)
   const unresolvedOwn = records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge(file, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
   const errors = blockingErrors({ ...state, diagnostics });

@@ -163,3 +163,30 @@ describe("readCommitState of a nested project and the projects around it (as che
     expect(unknown(state)).toContain("teams/labs (a project of its own: teams/labs/stellar.yaml) has it");
   });
 });
+
+describe("a tree's plaintext environment files (checker session 8, items 1 and 3)", () => {
+  // TEST-ONLY fake values
+  const texts = {
+    "stellar.yaml": 'version: 1\nenvironments:\n  production:\n    members: {}\nconfig:\n  include: ["connectors/**"]\n',
+    "secrets/production.enc.yaml": env("stripe_api_key"),
+    "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+    // outside config.include: a folder the loader never walks
+    "deploy/k8s/.env.production": "PORT=8080\nSTRIPE_API_KEY=sk_test_fake_0001\n",
+    // another project's file, a template and node_modules: never candidates
+    "teams/labs/stellar.yaml": "version: 1\nenvironments:\n  production:\n    members: {}\n",
+    "teams/labs/.env.production": "STRIPE_API_KEY=sk_test_fake_0002\n",
+    ".env.example": "STRIPE_API_KEY=sk_test_fake_0003\n",
+    "node_modules/x/.env": "STRIPE_API_KEY=sk_test_fake_0004\n",
+  };
+
+  it("reads them by name wherever they are (not only in walked folders); the staged check (tracked: every file) reports them, a review without `tracked` does not", async () => {
+    const git = fakeGit(texts);
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect([...(state.index?.plaintextEnvFiles.keys() ?? [])]).toEqual(["deploy/k8s/.env.production"]);
+    expect(git.read.has("teams/labs/.env.production") || git.read.has(".env.example") || git.read.has("node_modules/x/.env")).toBe(false);
+    expect(state.diagnostics.filter((d) => d.rule === "plaintext-credential")).toEqual([]);
+    const staged = state.checkWith(state.index!.project.rules, { tracked: () => true }).filter((d) => d.rule === "plaintext-credential");
+    expect(staged.map((d) => [d.file, d.line])).toEqual([["deploy/k8s/.env.production", 2]]);
+    expect(JSON.stringify(staged)).not.toContain("fake_0001");
+  });
+});

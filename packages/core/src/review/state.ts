@@ -16,6 +16,7 @@ import { OTHER_PROJECTS_MAX_BYTES, OTHER_PROJECTS_MAX_FILES, readOtherProjects, 
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
 import { gitattributesCandidates } from "./gitattributes.js";
+import { PLAINTEXT_ENV_MAX_BYTES, plaintextEnvAssignments, plaintextEnvCandidates } from "../plaintext-env.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import type { GitSource } from "./git.js";
 
@@ -33,7 +34,7 @@ export interface ReviewState {
    * The checker diagnostics of the state evaluated with other rule severities (e.g. the base's,
    * so that a change cannot weaken the rules that judge it). Empty without an index.
    */
-  checkWith(rules: ProjectConfig["rules"], options?: Pick<CheckOptions, "committed">): Diagnostic[];
+  checkWith(rules: ProjectConfig["rules"], options?: Pick<CheckOptions, "committed" | "tracked">): Diagnostic[];
   /**
    * The state's workspace loaded again with the config files of `scope` read as well (e.g. the
    * base's `config.include`/`exclude`, so that a change cannot hide a file by narrowing them).
@@ -283,6 +284,11 @@ async function readTreeState(
   }
   // a nested project's stellar.yaml (small): a review tells one that is new in the head from one the base had
   for (const [rel, id] of files) if (rel.endsWith(`/${PROJECT_FILE}`)) wanted.add(id);
+  // plaintext environment files (.env.production, production.env, secrets.production.json) by name,
+  // wherever they are in the tree (a tree's file is tracked by definition; the walk would see only
+  // those in the folders it enters): their names and lines, for the staged check's plaintext-credential
+  const plaintextEnv = parsed === undefined ? [] : plaintextEnvCandidates(files.keys(), normalizeSecretsDir(parsed.secretsDir), (dir) => files.has(`${dir}/${PROJECT_FILE}`));
+  for (const rel of plaintextEnv) wanted.add(files.get(rel)!);
   // symbolic links: only those in the inbox are seen (reported there, never followed); a link's blob is where it points
   const inboxLinks = parsed === undefined ? [] : [...links].filter(([rel]) => classifyPath(parsed, rel).role === "proposal");
   for (const [, id] of inboxLinks) wanted.add(id);
@@ -297,6 +303,12 @@ async function readTreeState(
   }));
   const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
   const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
+  for (const rel of plaintextEnv) {
+    const text = readText(rel);
+    if (index.plaintextEnvFiles.has(rel) || typeof text !== "string") continue;
+    const assignments = plaintextEnvAssignments(text.length > PLAINTEXT_ENV_MAX_BYTES ? text.slice(0, PLAINTEXT_ENV_MAX_BYTES) : text);
+    if (assignments.length > 0) index.setPlaintextEnvFile(rel, { path: rel, assignments });
+  }
   // the other projects of the repository (an enclosing one, nested ones), read from this same tree
   // as check reads them from the disk, for the messages that name them: the loader's reader sees
   // only the blobs read above (no environment file of a nested project, nothing above the root)
