@@ -11,6 +11,7 @@ import { plural, renderJson, renderTable } from "../format.js";
 import { GitRepo } from "../git.js";
 import { decryptEnvironment, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, type EnvironmentFile } from "../repository.js";
 import { plaintextsOf, readHistoryOf } from "./history.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets stale [--older-than DURATION] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -51,6 +52,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const files = await readEnvironmentFiles(config, envs);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "stale reads the values from the environment files, so it cannot judge them here");
   const catalog = await readCatalog(config);
   // one cache for both reads of the history: each version is decrypted once, each data key unwrapped once
   const cache = new DecryptCache();
