@@ -4,7 +4,8 @@
  * wrote a new file there holding only its value (git 2.37+ takes it as a change: the next
  * `git commit -a` dropped every other secret), `members rm` changed stellar.yaml and re-keyed
  * nothing ("no secrets file yet"), and `get`/`list`/`check` said the file or folder was missing.
- * Each now refuses with NOT_FOUND naming the sparse checkout and `git sparse-checkout add`.
+ * Each now refuses with NOT_FOUND naming the sparse checkout and `git sparse-checkout add`; `history`
+ * (which reads git) no longer shows such a file as removed in the working tree.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -48,6 +49,10 @@ describe("sparse checkout without the secrets folder", () => {
     expectRefused(check);
     expect(check.stdout).not.toContain("missing-secrets-dir");
     expect(s.git(["status", "--porcelain"])).toBe("");
+    // history reads git: the file left out of the work tree is not "removed" there (it was, as an uncommitted change)
+    const history = await s.run(["history", "stripe_api_key", "--env", "production", "--json"]);
+    expect(history.code, history.stderr).toBe(0);
+    expect((JSON.parse(history.stdout).events as { kind: string }[]).map((e) => e.kind)).toEqual(["added"]);
 
     // the folder brought back in: everything as committed
     s.git(["sparse-checkout", "add", "secrets"]);
