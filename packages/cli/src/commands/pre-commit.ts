@@ -104,6 +104,8 @@ interface StagedFindings {
   dir?: string;
   /** How the reader's text names the project's files and commands (cwd-relative, `(cd DIR && …)` for a nested project). */
   words?: FindingWording;
+  /** The committed versions of its environment files (HEAD's first), keyed by path relative to the outer root. */
+  committed?: Map<string, string[]>;
 }
 
 /**
@@ -138,7 +140,7 @@ async function checkStagedProject(
   const line = (d: Diagnostic, original: Diagnostic): string => `${words.path(original.file)}:${d.line}:${d.column}: error ${d.rule} ${forReader(original.message, original.file)}`;
   if (dir === "") {
     for (const d of [...errors, ...unresolvedOwn]) text.set(d, line(d, d));
-    return { errors, unresolved: unresolvedOwn, text, dir, words };
+    return { errors, unresolved: unresolvedOwn, text, dir, words, committed };
   }
   // a nested project's messages name its files (and commands, `resolve` too) as seen from its folder: reworded for the outer root
   const reword = messageRewording(findingWording(dir), paths);
@@ -269,7 +271,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     nested.push(...(inner.projectsBelow ?? inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
   }
   // a staged environment file under a data key an earlier commit rotated away (`git revert -n` of a rotation, `git checkout OLD -- FILE`)
-  const retired = await retiredStaged(repo, root, staged.index, ctx.env);
+  const retired = await retiredStaged(repo, staged.index, found[0]?.committed ?? new Map());
   const unresolved = found.flatMap((f) => f.unresolved);
   const errors = [...found.flatMap((f) => f.errors), ...unresolved].sort((a, b) =>
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
@@ -343,10 +345,8 @@ interface RetiredStaged {
  * ordinary commit reads nothing more. The commit `git revert` makes by itself runs no hook:
  * `stale` reports that one.
  */
-async function retiredStaged(repo: GitRepo, root: string, index: WorkspaceIndex, env: NodeJS.ProcessEnv): Promise<RetiredStaged[]> {
+async function retiredStaged(repo: GitRepo, index: WorkspaceIndex, committed: ReadonlyMap<string, string[]>): Promise<RetiredStaged[]> {
   const files = [...index.environmentFiles.values()].filter((f) => f.text !== undefined);
-  if (files.length === 0) return [];
-  const committed = await readCommittedVersions(root, env, files.map((f) => f.path));
   const out: RetiredStaged[] = [];
   for (const f of files) {
     const head = committed.get(f.path)?.[0];
