@@ -39,7 +39,7 @@ function folderOf(rels: readonly string[]): string {
 /** How to bring the skipped environment files `rels` into the work tree. */
 export function sparseCheckoutHint(rels: readonly string[]): string {
   const dir = folderOf(rels);
-  return `bring the folder into the work tree: \`git sparse-checkout add ${dir}\` (in a non-cone sparse checkout, add the pattern \`/${dir}/\`), then run the command again; git keeps the files in its index meanwhile, and a file written at their place would replace the committed one`;
+  return `bring the folder into the work tree: \`git sparse-checkout add ${dir}\` in the project's folder (git takes the path from where it runs; in a non-cone sparse checkout, add a pattern that matches the folder), then run the command again; git keeps the files in its index meanwhile, and a file written at their place would replace the committed one`;
 }
 
 /** NOT_FOUND for environment files `rels` (relative to the project root) that the sparse checkout leaves out. */
