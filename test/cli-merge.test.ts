@@ -391,6 +391,45 @@ describe("git merge through the driver", () => {
     expect(await readBoth(s, alice)).toMatchObject({ zendesk_api_token: "zd_FEATURE" });
   });
 
+  it("a set commit from a branch that rotated, taken by cherry-pick, cherry-pick -n and apply --3way of its format-patch: the value lands under the target's own data key (no ciphertext of the branch's key, no mixed file)", async () => {
+    const { s, alice, bob } = await project();
+    s.git(["checkout", "-q", "-b", "rotated"]);
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    s.commit("rotate on the branch");
+    await set(s, "stripe_api_key", "sk_live_ROTATED");
+    const pick = s.commit("set on the rotated branch");
+    const branchFile = s.read(PROD);
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "hubspot_api_token", "hs_MAIN");
+    const main = s.commit("main");
+    const stanzas = (t: string) => t.slice(t.indexOf("sops:"), t.indexOf("lastmodified:"));
+    const mainStanzas = stanzas(s.read(PROD));
+    const patch = s.git(["format-patch", "-1", "--stdout", pick]);
+    const ways: [string, () => { ok: boolean; out: string }][] = [
+      ["cherry-pick", () => tryGit(s, ["cherry-pick", pick])],
+      ["cherry-pick -n", () => tryGit(s, ["cherry-pick", "-n", pick])],
+      [
+        "apply --3way",
+        () => {
+          s.write("pick.patch", patch);
+          const r = tryGit(s, ["apply", "--3way", "pick.patch"]);
+          s.git(["rm", "-q", "--cached", "--ignore-unmatch", "pick.patch"]);
+          return r;
+        },
+      ],
+    ];
+    for (const [way, run] of ways) {
+      const r = run();
+      expect(r.ok, `${way}: ${r.out}`).toBe(true);
+      const text = s.read(PROD);
+      expect(stanzas(text), way).toBe(mainStanzas);
+      expect(stanzas(text), way).not.toBe(stanzas(branchFile));
+      expect(await readBoth(s, bob), way).toMatchObject({ stripe_api_key: "sk_live_ROTATED", hubspot_api_token: "hs_MAIN" });
+      expect(await readBoth(s, alice), way).toHaveProperty("stripe_api_key", "sk_live_ROTATED");
+      s.git(["reset", "-q", "--hard", main]);
+    }
+  });
+
   it("without a key of the environment: a clean refusal naming the members, the file left as ours", async () => {
     const { s } = await project();
     s.git(["checkout", "-q", "-b", "feature"]);

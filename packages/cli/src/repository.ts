@@ -47,6 +47,7 @@ import { dirname, isAbsolute, join, relative } from "node:path";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
 import { humanList } from "./format.js";
+import { outsideSparseCheckout, outsideSparseCheckoutError } from "./sparse.js";
 
 /** Loads `stellar.yaml` from the command's directory or a parent. Throws `NO_PROJECT` / `INVALID_CONFIG`. */
 export function openProject(ctx: CommandContext): Promise<ProjectConfig> {
@@ -329,6 +330,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
     bytes = readRegularFileSync(path);
   } catch (error) {
     if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+      const skipped = await outsideSparseCheckout(ctx, config.root, [path]);
+      if (skipped.length > 0) throw outsideSparseCheckoutError(skipped, `environment "${env.name}" cannot be read here`);
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
         // a file deleted by mistake (rm, a bad checkout) is more likely than an environment never written to
         hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}; if it was there before, \`git checkout HEAD -- ${shellPathWord(relative(ctx.cwd, path) || path)}\` brings back its committed version`,

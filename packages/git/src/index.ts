@@ -6,6 +6,6 @@
  * versions of the environment files.
  */
 export { GitError, isGitError, type GitErrorCode } from "./errors.js";
-export { CatFileSession, catFileBatch, catFileBatchOrMissing, findGitDir, gitConfigValue, gitEnv, GitRepo, MAX_OBJECT_BYTES, pseudoRefIn, readWorkingText, readBranches, refsInProgress, squashHeadIn, regularFilesOfTree, SHALLOW_HINT, shallowEdges, strictText, trackedPaths, type BatchObject, type Branches, type BlobsRead, type PseudoRef } from "./repo.js";
+export { CatFileSession, catFileBatch, catFileBatchOrMissing, findGitDir, gitConfigValue, gitEnv, GitRepo, MAX_OBJECT_BYTES, pseudoRefIn, readWorkingText, readBranches, refsInProgress, squashHeadIn, regularFilesOfTree, SHALLOW_HINT, shallowEdges, skipWorktreeEntries, skipWorktreePaths, strictText, trackedPaths, type BatchObject, type Branches, type BlobsRead, type PseudoRef } from "./repo.js";
 export { parentsNotFetchedNote, readCommittedVersions, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "./history.js";
 export { amPatchInProgress, findGitLocation, readUnresolvedMerge, readUnresolvedMerges, RECORDS_DIR, recordPath, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge, type GitLocation } from "./merge-records.js";

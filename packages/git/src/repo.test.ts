@@ -5,10 +5,18 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
 import { startCommittedVersions } from "./history.js";
-import { discoverWorkTree, findWorkTree, readBranches, refsInProgress, regularFilesOfTree, shallowEdges, squashHeadIn, treeEntries } from "./repo.js";
+import { discoverWorkTree, findWorkTree, readBranches, refsInProgress, regularFilesOfTree, shallowEdges, skipWorktreeEntries, squashHeadIn, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
+
+describe("skipWorktreeEntries", () => {
+  it("takes the paths git ls-files -t tags S (skipped by a sparse checkout), not H (in the work tree) nor others", () => {
+    const out = "S secrets/production.enc.yaml\0H agents/a.yaml\0S secrets/dir with space/x.enc.yaml\0C changed.yaml\0";
+    expect([...skipWorktreeEntries(out)]).toEqual(["secrets/production.enc.yaml", "secrets/dir with space/x.enc.yaml"]);
+    expect(skipWorktreeEntries("").size).toBe(0);
+  });
+});
 
 describe("regularFilesOfTree", () => {
   it("keeps regular files (any 100xxx mode, as git canonicalises it) and leaves out links, folders and submodules", () => {

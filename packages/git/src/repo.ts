@@ -860,6 +860,26 @@ export function trackedPaths(root: string, paths: readonly string[], env: NodeJS
   });
 }
 
+/**
+ * Which of `paths` (relative to `root`, each taken literally) git's index holds with the
+ * skip-worktree bit: files a sparse checkout leaves out of the work tree (`git ls-files -t` tags
+ * them `S`), which git still tracks and commits as they are in the index. One `git ls-files` for
+ * them all; empty when git cannot say. Loads node:child_process only when called.
+ */
+export function skipWorktreePaths(root: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (paths.length === 0) return Promise.resolve(new Set());
+  return new Promise((resolveSkipped) => {
+    childProcess().execFile("git", ["ls-files", "-t", "-z", "--", ...paths.map((p) => `:(literal)${p}`)], { cwd: root, env: gitEnv(env), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolveSkipped(error ? new Set() : skipWorktreeEntries(stdout));
+    });
+  });
+}
+
+/** The paths a `git ls-files -t -z` output tags `S` (skip-worktree). */
+export function skipWorktreeEntries(output: string): Set<string> {
+  return new Set(output.split("\0").filter((e) => e.startsWith("S ")).map((e) => e.slice(2)));
+}
+
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */
 export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

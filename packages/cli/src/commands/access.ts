@@ -16,6 +16,7 @@ import { unknownMemberHint } from "../suggest.js";
 import { ciphertextIdentity } from "@stellar-secrets/sops";
 import { GitRepo } from "../git.js";
 import { readHistoryOf } from "./history.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -86,6 +87,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // opened first, so that outside a git repository the error says what access needs git for
   const git = await GitRepo.open(config.root, ctx.env, "access reads when each member last committed and when each data key was last rotated from git commits");
   const files = await readEnvironmentFiles(config, envs);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "access reads who can decrypt from the environment files, so it cannot tell here");
   const details = await memberDetails(ctx, config, envs);
   const catalog = await readCatalog(config);
   const history = await readHistoryOf(ctx, config, envs, true);

@@ -32,6 +32,7 @@ import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowC
 import { allowOutsideLinks } from "../repository.js";
 import { environmentFileName, escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
+import { outsideSparseCheckout, outsideSparseCheckoutError } from "../sparse.js";
 import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -270,6 +271,11 @@ function projectsBeyondWalk(root: string, outer: ProjectCheck, known: ReadonlySe
 async function checkProject(start: string, atRoot: boolean, git: CommittedVersionsReader | undefined, ctx: CommandContext): Promise<ProjectCheck> {
   const { index, skipped } = loadWorkspace(start, { allowOutsideLinks: allowOutsideLinks(ctx), atRoot });
   const root = index.project.root;
+  // environment files a sparse checkout left out of the work tree: not missing (git has them), but
+  // unreadable here; checked as absent, every reference would be unknown and the folder missing
+  const declared = index.project.environments.map((e) => join(root, index.project.secretsDir, environmentFileName(e.name)));
+  const outsideSparse = await outsideSparseCheckout(ctx, root, declared.filter((p) => !existsSync(p)));
+  if (outsideSparse.length > 0) throw outsideSparseCheckoutError(outsideSparse, "check reads the secret names from the environment files, so it cannot check the references (nor the files) here");
   // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
   const history = await readValueHistory(index, ctx.env);
   const cut = history === undefined ? undefined : shallowCutOf(root, ctx.env);

@@ -2,7 +2,8 @@
  * `stellar-secrets history [NAME] [--env ENV]`: every commit that added, changed or removed a
  * secret's value, per environment, from git history — no key needed.
  */
-import { relative, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { readSecretsHistory, secretsFilePath, type EnvironmentConfig, type HistoryEvent, type ProjectConfig, type SecretsHistory } from "@stellar-secrets/core";
 import { DecryptCache, decryptSecrets, escapeControlCharacters, type Identities } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
@@ -12,6 +13,7 @@ import { GitRepo, readWorkingText, shallowCutOf } from "../git.js";
 import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFilesEach, selectEnvironments } from "../repository.js";
 import { CliError } from "../errors.js";
 import { didYouMeanName } from "../suggest.js";
+import { outsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets history [NAME] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -161,10 +163,16 @@ export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, 
   const identities = noDecrypt ? undefined : identitiesFor(ctx);
   const keys = identities !== undefined && identities.identities.length > 0 ? identities : undefined;
   const progress = progressLine(ctx);
+  const git = await GitRepo.open(config.root, ctx.env, "history comes from git commits");
+  const files = envs.map((e) => ({ environment: e.name, path: projectPath(config, secretsFilePath(config, e.name)) }));
+  // a file a sparse checkout leaves out of the work tree is not removed there: git keeps it as HEAD has it (else "removed, uncommitted")
+  const skipped = await outsideSparseCheckout(ctx, config.root, files.map((f) => join(config.root, f.path)).filter((p) => !existsSync(p)));
+  const asCommitted = new Map<string, string | null | undefined>();
+  for (const rel of skipped) asCommitted.set(rel, await git.show("", rel)); // (":PATH": the index's version, what git commits)
   const history = await readSecretsHistory({
-    git: await GitRepo.open(config.root, ctx.env, "history comes from git commits"),
-    files: envs.map((e) => ({ environment: e.name, path: projectPath(config, secretsFilePath(config, e.name)) })),
-    readWorkingText: (rel) => readWorkingText(config.root, rel),
+    git,
+    files,
+    readWorkingText: (rel) => (asCommitted.has(rel) ? asCommitted.get(rel) : readWorkingText(config.root, rel)),
     ...(keys === undefined ? {} : { plaintexts: (text: string) => plaintextsOf(text, keys, cache) }),
     onProgress: progress.update,
   });

@@ -15,6 +15,7 @@ import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, renderTable, shortRecipient } from "../format.js";
 import { readInbox, removeEmptyInboxFolder, type InboxEntry } from "../inbox.js";
 import { decryptEnvironment, identitiesFor, openProject, recipientsOf, selectEnvironments, withProjectLock } from "../repository.js";
+import { outsideSparseCheckout, outsideSparseCheckoutError } from "../sparse.js";
 import { unknownSubcommandMessage } from "../suggest.js";
 
 const help = `Usage: stellar-secrets inbox list [--env ENV[,ENV]] [--json]
@@ -203,6 +204,8 @@ async function apply(argv: string[], ctx: CommandContext): Promise<number> {
   const actionOf = (previous: string | undefined, value: string): "created" | "updated" | "unchanged" => (previous === undefined ? "created" : previous === value ? "unchanged" : "updated");
   let created = false;
   if (!existsSync(path)) {
+    const skipped = await outsideSparseCheckout(ctx, config.root, [path]);
+    if (skipped.length > 0) throw outsideSparseCheckoutError(skipped, "no proposal was applied (a new file there would replace the committed one, whose other secrets the next commit would drop)");
     created = await withProjectLock(ctx, async (locked) => {
       if (existsSync(path)) return false;
       const members = locked.environments.find((e) => e.name === env.name) ?? env;

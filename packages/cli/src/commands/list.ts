@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_FILE } from "@stellar-secrets/core";
+import { PROJECT_FILE, secretsFilePath } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -12,6 +12,7 @@ import { renderJson, renderTable } from "../format.js";
 import { openProject, readCatalog, readEnvironmentFilesEach, selectEnvironments } from "../repository.js";
 import { loadReferences } from "../references.js";
 import { secretMatrix, type MatrixColumn } from "../matrix.js";
+import { outsideSparseCheckout, outsideSparseCheckoutError } from "../sparse.js";
 import { unreadableJson, unreadableReport, unreadableStatus } from "../unreadable.js";
 
 const help = `Usage: stellar-secrets list [--env ENV[,ENV]] [--long] [--json]
@@ -48,6 +49,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envs = selected.filter((e) => !wanted.some((u) => u.env === e));
   if (envs.length === 0 && wanted.length > 0) throw wanted[0]!.error; // nothing left to list
   const files = all.filter((f) => envs.includes(f.env));
+  // a file a sparse checkout left out is not "missing" (nor "No secrets yet"): git has it, the work tree does not
+  const skipped = await outsideSparseCheckout(ctx, config.root, files.filter((x) => x.file === undefined).map((x) => secretsFilePath(config, x.env.name)));
+  if (skipped.length > 0) throw outsideSparseCheckoutError(skipped, "list reads the names from the environment files, so it cannot list them here");
   const column = (x: (typeof all)[number]): MatrixColumn => ({ environment: x.env.name, file: x.file });
   const allColumns = all.map(column);
   const matrix = secretMatrix(allColumns, allColumns.filter((_, i) => files.includes(all[i]!)));

@@ -32,6 +32,7 @@ import {
   validProjectConfig,
   writeProjectConfig,
 } from "../repository.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 
@@ -484,6 +485,7 @@ async function grant(
   if (changed.length > 0 || edited !== text) validProjectConfig(config, edited);
   const identities = identitiesFor(ctx);
   const files = await readEnvironmentFiles(config, changed);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "members add re-keys the file for the new member where it is, so it cannot add them here; nothing was written");
   await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
   const rotated: string[] = [];
   const lostAccess: { environment: string; recipients: string[] }[] = [];
@@ -538,6 +540,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     validProjectConfig(config, text); // before any file is re-keyed
     const identities = identitiesFor(ctx);
     const files = await readEnvironmentFiles(config, envs);
+    await refuseOutsideSparseCheckout(ctx, config.root, files, "members rm re-keys the file without the member where it is, so it cannot remove them here (stellar.yaml alone would leave them able to decrypt it); nothing was written");
     await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
     const exposed: { environment: string; secrets: string[] }[] = [];
     // keys the file was also encrypted to that are not members (drift): they lose access too

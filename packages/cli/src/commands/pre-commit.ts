@@ -10,6 +10,8 @@ import {
   findProjectRoot,
   folderSource,
   readIndexState,
+  readRetiredKeyBack,
+  sharedCiphertext,
   messageRewording,
   readerWording,
   SOPS_CONFIG_FILE,
@@ -18,15 +20,16 @@ import {
   PROJECT_FILE,
   type Diagnostic,
   type FindingWording,
+  type RetiredKeyBack,
   type ReviewState,
   type WorkspaceIndex,
 } from "@stellar-secrets/core";
 import { join, resolve, sep } from "node:path";
-import { escapeControlCharacters } from "@stellar-secrets/sops";
+import { escapeControlCharacters, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { humanList, plural } from "../format.js";
+import { humanList, plural, shortRecipient } from "../format.js";
 import { GitRepo, readCommittedVersions, readUnresolvedMerges, readWorkingText } from "../git.js";
 import { aboveRootFiles, readState } from "../states.js";
 import { allowOutsideLinks } from "../repository.js";
@@ -101,6 +104,8 @@ interface StagedFindings {
   dir?: string;
   /** How the reader's text names the project's files and commands (cwd-relative, `(cd DIR && …)` for a nested project). */
   words?: FindingWording;
+  /** The committed versions of its environment files (HEAD's first), keyed by path relative to the outer root. */
+  committed?: Map<string, string[]>;
 }
 
 /**
@@ -137,7 +142,7 @@ async function checkStagedProject(
   const line = (d: Diagnostic, original: Diagnostic): string => `${words.path(original.file)}:${d.line}:${d.column}: error ${d.rule} ${forReader(original.message, original.file)}`;
   if (dir === "") {
     for (const d of [...errors, ...unresolvedOwn]) text.set(d, line(d, d));
-    return { errors, unresolved: unresolvedOwn, text, dir, words };
+    return { errors, unresolved: unresolvedOwn, text, dir, words, committed };
   }
   // a nested project's messages name its files (and commands, `resolve` too) as seen from its folder: reworded for the outer root
   const reword = messageRewording(findingWording(dir), paths);
@@ -267,11 +272,21 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records, reader));
     nested.push(...(inner.projectsBelow ?? inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
   }
+  // a staged environment file under a data key an earlier commit rotated away (`git revert -n` of a rotation, `git checkout OLD -- FILE`)
+  const retired = await retiredStaged(repo, staged.index, found[0]?.committed ?? new Map());
   const unresolved = found.flatMap((f) => f.unresolved);
   const errors = [...found.flatMap((f) => f.errors), ...unresolved].sort((a, b) =>
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
   );
-  if (errors.length === 0) return 0;
+  if (errors.length === 0 && retired.length === 0) return 0;
+  for (const r of retired) ctx.stdout.write(escapeControlCharacters(retiredKeyLine(r, outerWords)) + "\n");
+  if (errors.length === 0) {
+    ctx.stderr.write(
+      `stellar-secrets pre-commit: ${plural(retired.length, "environment file")} staged under a data key that an earlier commit rotated away: commit refused. ` +
+        "Give each a new data key (`stellar-secrets rotate-key --env ENV`) and `git add` it, then commit again; `git commit --no-verify` commits it as it is.\n",
+    );
+    return 1;
+  }
   // run as the pre-merge-commit hook (`git setup` writes it): the escape is `git merge --no-verify`
   const merging = ctx.env.STELLAR_SECRETS_HOOK === "pre-merge-commit";
   // run as the pre-applypatch hook: the commit of a patch `git am` applies (no pre-commit hook runs for it)
@@ -315,6 +330,51 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           "then commit again; `git commit --no-verify` skips this check.\n",
   );
   return 1;
+}
+
+/** A staged environment file under a retired data key, for the hook's refusal. */
+interface RetiredStaged {
+  file: string;
+  environment: string;
+  found: RetiredKeyBack;
+}
+
+/**
+ * The outer project's staged environment files that are under a data key an earlier commit rotated
+ * away (see {@link readRetiredKeyBack}): git restores the old file byte for byte on `git revert -n`
+ * of a `rotate-key` or `members rm`, or `git checkout OLD -- FILE`. Only a file that shares no
+ * ciphertext with HEAD's version (a rotation, or one undone) is looked up in history, so an
+ * ordinary commit reads nothing more. The commit `git revert` makes by itself runs no hook:
+ * `stale` reports that one.
+ */
+async function retiredStaged(repo: GitRepo, index: WorkspaceIndex, committed: ReadonlyMap<string, string[]>): Promise<RetiredStaged[]> {
+  const files = [...index.environmentFiles.values()].filter((f) => f.text !== undefined);
+  const out: RetiredStaged[] = [];
+  for (const f of files) {
+    const head = committed.get(f.path)?.[0];
+    if (head === undefined || f.text === undefined || head === f.text) continue;
+    let shares: boolean;
+    try {
+      shares = sharedCiphertext(parseSecretsFile(f.text), parseSecretsFile(head)) !== undefined;
+    } catch {
+      continue; // not a readable file: the checker's errors say why
+    }
+    if (shares) continue;
+    const members = index.project.environments.find((e) => e.name === f.environment)?.members.map((m) => m.recipient) ?? [];
+    const found = await readRetiredKeyBack(repo, { environment: f.environment, path: f.path }, f.text, members).catch(() => undefined);
+    if (found !== undefined) out.push({ file: f.path, environment: f.environment, found });
+  }
+  return out;
+}
+
+/** The hook's line for a staged file under a retired data key. */
+function retiredKeyLine(r: RetiredStaged, words: FindingWording): string {
+  const former = r.found.formerRecipients;
+  return (
+    `${words.path(r.file)}:1:1: error retired-key-back ${r.file} is staged under the data key that commit ${r.found.commit.slice(0, 10)} (${r.found.date.slice(0, 10)}) rotated away (${r.found.proof}): ` +
+    `a \`git revert\` of a rotate-key or members rm, or an old version checked out; whoever could decrypt it then${former.length > 0 ? ` (${humanList(former.map(shortRecipient))}, no member now)` : ""} can read every value committed under it; ` +
+    `run \`stellar-secrets rotate-key --env ${r.environment}\` and \`git add ${words.path(r.file)}\``
+  );
 }
 
 /** The `mac:` line of an environment file's text (a real write always changes it), or undefined. */

@@ -11,6 +11,7 @@ import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readCatalog, readEnvironmentFiles } from "../repository.js";
 import { didYouMeanName, newSecretNote } from "../suggest.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets rename OLD NEW [--json]
 
@@ -43,6 +44,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (findProjectRootSafe(ctx.cwd) !== undefined) {
     const config = await openProject(ctx);
     const files = await readEnvironmentFiles(config, config.environments);
+    await refuseOutsideSparseCheckout(ctx, config.root, files, "rename cannot tell where the secret is set, nor rename it, here; nothing was written");
     setIn = files.filter((e) => namesIn(e.file).includes(oldName)).map((e) => e.env.name);
     references = (await loadReferences(config)).get(oldName) ?? [];
     catalog = (await readCatalog(config)).entries.get(oldName);

@@ -15,6 +15,7 @@ import { confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, updateCatalog, type EnvironmentFile } from "../repository.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
 
@@ -49,6 +50,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const requested = splitList(f.env);
   const envs = selectEnvironments(config, requested, { all: true });
   const files = await readEnvironmentFiles(config, config.environments);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "rm cannot tell where the secret is set, nor remove it, here; nothing was written");
   const setIn = files.filter((e) => namesIn(e.file).includes(name)).map((e) => e.env.name);
   const targets = files.filter((e) => envs.includes(e.env) && namesIn(e.file).includes(name));
   if (targets.length === 0) {

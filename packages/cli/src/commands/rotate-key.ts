@@ -11,6 +11,7 @@ import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments, syncSopsConfigs, withProjectLock } from "../repository.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
@@ -49,6 +50,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean; json?: boolean }, ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: f.all === true, flag: "--env (or --all)" });
   const files = await readEnvironmentFiles(config, envs);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "rotate-key re-keys the file where it is, so it cannot rotate it here");
   await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
   const identities = identitiesFor(ctx);
   const rotated: { environment: string; file: string; recipients: number; secrets: number; lostAccess: string[]; hiddenReader: boolean }[] = [];

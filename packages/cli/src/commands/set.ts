@@ -29,6 +29,7 @@ import {
   withProjectLock,
   type EnvironmentFile,
 } from "../repository.js";
+import { outsideSparseCheckout, outsideSparseCheckoutError } from "../sparse.js";
 import { newSecretNote } from "../suggest.js";
 import { startupVariableNote } from "../variables.js";
 
@@ -158,6 +159,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     // what this check verifies, the write below does not decrypt again (one pass of AES-GCM, the MAC verified at each read)
     const verified = new DecryptCache();
     const targetFiles = await readEnvironmentFiles(config, envs, verified);
+    // an environment file a sparse checkout left out of the work tree is no new environment: a file
+    // written there would replace the committed one (every other secret of it dropped at the next commit)
+    const skipped = await outsideSparseCheckout(ctx, config.root, targetFiles.filter((x) => x.file === undefined).map((x) => secretsFilePath(config, x.env.name)));
+    if (skipped.length > 0) throw outsideSparseCheckoutError(skipped, `nothing was written (a new file there would replace the committed one, whose other secrets the next commit would drop)`);
     for (const file of targetFiles) {
       // a first file nobody could open is refused before the prompt (a file needs a recipient)
       if (file.file === undefined && recipientsOf(file.env).length === 0) throw noMembers(file.env.name);

@@ -2,15 +2,17 @@
  * `stellar-secrets stale [--older-than 90d]`: secrets whose value last changed before a limit,
  * per environment, from git history (no key needed).
  */
+import { readFileSync } from "node:fs";
 import { relative, sep } from "node:path";
-import { durationDays, lastValueChanges, readReplacedValues, revokedValuesBack, secretsFilePath, valueAge, type ProjectConfig, type RevokedValueBack, type SecretsHistory } from "@stellar-secrets/core";
+import { durationDays, lastValueChanges, readReplacedValues, readRetiredKeyBack, revokedValuesBack, type RetiredKeyBack, secretsFilePath, valueAge, type ProjectConfig, type RevokedValueBack, type SecretsHistory } from "@stellar-secrets/core";
 import { DecryptCache, escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { plural, renderJson, renderTable } from "../format.js";
+import { humanList, plural, renderJson, renderTable, shortRecipient } from "../format.js";
 import { GitRepo } from "../git.js";
-import { decryptEnvironment, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, type EnvironmentFile } from "../repository.js";
+import { decryptEnvironment, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments, type EnvironmentFile } from "../repository.js";
 import { plaintextsOf, readHistoryOf } from "./history.js";
+import { refuseOutsideSparseCheckout } from "../sparse.js";
 
 const help = `Usage: stellar-secrets stale [--older-than DURATION] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -24,6 +26,10 @@ With a key, two more findings make a value stale whatever its age (never printin
                          value under any name of the environment (rotated away, e.g. revoked):
                          a rename merged with a rotation of the old name brings it back
   leaked-never-rotated   its current value is the one committed in clear text (see \`history\`)
+Without a key too, one finding makes every value of an environment stale:
+  retired-key-back       the file is under a data key an earlier commit rotated away (a
+                         \`git revert\` of rotate-key or members rm, an old version checked
+                         out): whoever held that key can read it; run rotate-key
 Exits with status 1 when a secret is stale, 0 otherwise (usable in CI).
 
 Options:
@@ -32,7 +38,7 @@ Options:
   --no-decrypt     never use a key
   --json           print {"stale": [...], "fresh": [...]} with environment, name, lastChanged,
                    commit, author, ageDays, limitDays, limitFrom, compromised (null, or
-                   {kind, commit, date, replacedName} for the two findings above)
+                   {kind, commit, date, replacedName[, formerRecipients]} for the findings above)
 
 Example:
   stellar-secrets stale --older-than 180d --env production
@@ -51,6 +57,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const files = await readEnvironmentFiles(config, envs);
+  await refuseOutsideSparseCheckout(ctx, config.root, files, "stale reads the values from the environment files, so it cannot judge them here");
   const catalog = await readCatalog(config);
   // one cache for both reads of the history: each version is decrypted once, each data key unwrapped once
   const cache = new DecryptCache();
@@ -62,6 +69,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } finally {
     cache.wipe();
   }
+  // keyless: an environment file under a data key an earlier commit rotated away (a reverted rotate-key or members rm)
+  const retired = await retiredKeys(ctx, config, files);
   const last = lastValueChanges(history.events);
   const now = new Date();
 
@@ -101,7 +110,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           ? { kind: "revoked-value-back", commit: back.commit, date: back.date, replacedName: back.replacedName }
           : event?.plaintext === true
             ? { kind: "leaked-never-rotated", commit: event.commit === "" ? "(working tree)" : event.commit, date: event.date, replacedName: null }
-            : null;
+            : retiredOf(retired.get(env.name));
       rows.push({
         environment: env.name,
         name,
@@ -146,6 +155,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       escapeControlCharacters(
         c.kind === "revoked-value-back"
           ? `! ${r.environment} ${r.name}: revoked-value-back: holds the value that ${at} replaced${c.replacedName === r.name ? "" : ` under ${c.replacedName}`} with a new one (rotated away, e.g. revoked or leaked): the old value is back; set the value in use at the provider (\`stellar-secrets set ${r.name} --env ${r.environment}\`), or rotate it there`
+          : c.kind === "retired-key-back"
+          ? `! ${r.environment} ${r.name}: retired-key-back: the file is encrypted under the data key that ${at} rotated away (a \`git revert\` of a rotate-key or members rm, or an old version checked out): whoever could decrypt it then${c.formerRecipients !== undefined && c.formerRecipients.length > 0 ? ` (${humanList(c.formerRecipients.map(shortRecipient))}, no longer a member)` : ""} can read this value; run \`stellar-secrets rotate-key --env ${r.environment}\`, then change the values at the provider if they were set after that commit`
           : `! ${r.environment} ${r.name}: leaked-never-rotated: still the value committed in clear text at ${at}: it is in git history; change it at the provider, then \`stellar-secrets set ${r.name} --env ${r.environment}\``,
       ) + "\n",
     );
@@ -156,11 +167,34 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
 /** Why a value must be changed whatever its age (JSON field `compromised`). */
 interface Compromised {
-  kind: "revoked-value-back" | "leaked-never-rotated";
+  kind: "revoked-value-back" | "leaked-never-rotated" | "retired-key-back";
   commit: string;
   date: string;
-  /** revoked-value-back: the name whose value the commit replaced; null for leaked-never-rotated. */
+  /** revoked-value-back: the name whose value the commit replaced; null for the others. */
   replacedName: string | null;
+  /** retired-key-back: the stanza labels of the versions under the data key that the file has no stanza for now. */
+  formerRecipients?: string[];
+}
+
+function retiredOf(r: RetiredKeyBack | undefined): Compromised | null {
+  return r === undefined ? null : { kind: "retired-key-back", commit: r.commit, date: r.date, replacedName: null, formerRecipients: r.formerRecipients };
+}
+
+/**
+ * Per environment (keyless): the commit that rotated away the data key its file is under now
+ * (see {@link readRetiredKeyBack}). An environment without a file is left out.
+ */
+async function retiredKeys(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<Map<string, RetiredKeyBack>> {
+  const out = new Map<string, RetiredKeyBack>();
+  const present = files.filter((x) => x.file !== undefined);
+  if (present.length === 0) return out;
+  const git = await GitRepo.open(config.root, ctx.env, "stale reads history from git");
+  for (const { env, path } of present) {
+    const rel = relative(config.root, path).split(sep).join("/");
+    const found = await readRetiredKeyBack(git, { environment: env.name, path: rel }, readFileSync(path, "utf8"), recipientsOf(env));
+    if (found !== undefined) out.set(env.name, found);
+  }
+  return out;
 }
 
 /**

@@ -19,6 +19,7 @@ export { gateWorkflowChanges, type GateChange } from "./program-findings.js";
 export { credentialNamesOf } from "./range-findings.js";
 export * from "./references.js";
 export * from "./retired-key.js";
+export * from "./retired-key-back.js";
 export * from "./revoked.js";
 export * from "./rotation.js";
 export * from "./signatures.js";
