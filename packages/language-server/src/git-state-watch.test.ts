@@ -167,6 +167,33 @@ describe("a linked work tree (git worktree add)", () => {
     }
   });
 
+  it("a client with watcher registration but without relativePatternSupport: the linked work tree's git directories (outside the workspace folder) are watched by the server itself, and a commit there is read again with no notification", async () => {
+    const { project, wt, common, remove } = await linked();
+    const server = await startInMemory({ folders: [wt], capabilities: { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } } });
+    const env = pathToFileURL(join(wt, "secrets/production.enc.yaml")).href;
+    try {
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2020-01-02, commit ") === true);
+      // only the globs (no relative pattern: the client could not follow one)
+      const globs = server.registrations.flatMap((r) => (r.registerOptions as { watchers: { globPattern: unknown }[] }).watchers.map((w) => w.globPattern));
+      expect(globs.filter((g) => typeof g === "object")).toEqual([]);
+      await server.waitFor(() => server.logs.some((l) => l.includes("the server watches the git directories outside the workspace folders itself")), "the log of the git watch");
+      // the value rotated: the client reports the environment file (its glob matches it), as VS Code would
+      await editSecretsFile(join(wt, "secrets/production.enc.yaml"), [project.identity], (values) => void values.set("stripe_api_key", "TEST-ONLY-value-2"));
+      const { DidChangeWatchedFilesNotification, FileChangeType } = await import("vscode-languageserver/node");
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: env, type: FileChangeType.Changed }] });
+      await server.waitForDiagnostics(env, (d) => rotation(d).length === 0);
+      // the commit: nothing the client reports (refs/heads/feature is in the common directory, outside the workspace folder)
+      commitAll(wt, "rotate the stripe key", "2021-03-04T12:00:00Z");
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2021-03-04, commit ") === true);
+      // the project's own folders are not watched by the server (the client reports them): only git's
+      expect(server.logs.some((l) => l.includes("watches each project's folders itself"))).toBe(false);
+      expect(common.length).toBeGreaterThan(0);
+    } finally {
+      await server.dispose();
+      remove();
+    }
+  });
+
   it("a client with relative patterns: the linked work tree's git directory and the common branches are registered, and a reported change of the branch reads git again", async () => {
     const { project, wt, common, remove } = await linked();
     const server = await startInMemory({

@@ -150,7 +150,12 @@ export class WatchedFiles {
    * folders already watched.
    */
   watchDiskItself(afterDiskChanges = false): void {
-    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
+    const client = this.state.capabilities.workspace?.didChangeWatchedFiles;
+    if ((client?.dynamicRegistration && client.relativePatternSupport) || this.state.shuttingDown) return;
+    // a client that registers the globs but no relative patterns: the globs reach the workspace
+    // folders only, so the git directories outside them are watched here, and nothing else
+    const gitOutsideOnly = client?.dynamicRegistration === true;
+    if (gitOutsideOnly) return this.watchGitOutside(afterDiskChanges);
     this.disk ??= new DiskWatch(
       (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
       (line) => this.state.log(line),
@@ -183,6 +188,52 @@ export class WatchedFiles {
     this.disk.watch(want, afterDiskChanges);
   }
 
+  /** Logged once: the server watches git directories outside the workspace folders itself. */
+  private gitOutsideLogged = false;
+
+  /**
+   * For a client that registers watchers (the globs of {@link registerWatchers}, which match only
+   * inside the workspace folders) but not relative patterns (no `relativePatternSupport`, so
+   * {@link watchAboveRoots} registers nothing): the git state folders ({@link gitStateFolders}) of
+   * each project's git directories that the globs do not reach are watched with the server's own
+   * {@link DiskWatch}: a linked work tree's own git directory (`<common>/worktrees/NAME`, never a
+   * `.git` folder), and the common directory's branches and a repository's `.git` when outside
+   * every workspace folder. Nothing else: the client reports the rest, and nothing is reported
+   * twice. Before, a commit in such a linked work tree was never seen (the value history, the
+   * committed versions).
+   */
+  private watchGitOutside(afterDiskChanges: boolean): void {
+    const folderPaths = this.state.folderPaths();
+    // (a `.git` folder inside a workspace folder: the globs `**/.git/HEAD` … match there)
+    const globbed = (dir: string): boolean => basename(dir) === ".git" && folderPaths.some((f) => isInside(dir, f));
+    const want = new Set<string>();
+    for (const m of this.state.workspace.all()) {
+      const dirs = this.gitDirsOfModel(m, afterDiskChanges);
+      if (dirs === undefined) continue;
+      let git = afterDiskChanges ? undefined : this.gitFolders.get(m);
+      if (git === undefined) {
+        git = gitStateFolders(dirs);
+        this.gitFolders.set(m, git);
+      }
+      const heads = join(dirs.commonDir, "refs", "heads");
+      const ownGlobbed = globbed(dirs.gitDir);
+      const headsGlobbed = globbed(dirs.commonDir);
+      for (const f of git) if (isUnder(f, heads) ? !headsGlobbed : !ownGlobbed) want.add(f);
+    }
+    if (want.size === 0 && this.disk === undefined) return;
+    this.disk ??= new DiskWatch(
+      (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
+      (line) => this.state.log(line),
+    );
+    if (want.size > 0 && !this.gitOutsideLogged) {
+      this.gitOutsideLogged = true;
+      this.state.log(
+        "the client registers file watchers but not relative patterns (no workspace.didChangeWatchedFiles.relativePatternSupport): the server watches the git directories outside the workspace folders itself (a linked work tree's, a repository above the folder opened), for HEAD, the branches and a merge, rebase or git am in progress",
+      );
+    }
+    this.disk.watch(want, afterDiskChanges);
+  }
+
   private folderLimitReached(): void {
     if (this.foldersCut) return;
     this.foldersCut = true;
@@ -205,7 +256,8 @@ export class WatchedFiles {
     let refresh = false;
     for (const c of changes) {
       const git = gitChangeOf(c.path, dirs);
-      if (git === "other" || (git === undefined && this.clientReports)) continue;
+      // (a client that registers watchers reports the rest itself: only git's state outside its globs is watched here)
+      if (git === "other" || (git === undefined && (this.clientReports || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true))) continue;
       if (git === "state") {
         kept.push(c);
         refresh = true;
@@ -269,7 +321,8 @@ export class WatchedFiles {
   private clientWatches(): void {
     if (this.clientReports) return;
     this.clientReports = true;
-    if (this.disk === undefined) return;
+    // (a client that registered watchers: the server watches only git directories outside its globs, as before)
+    if (this.disk === undefined || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true) return;
     this.folders.clear();
     this.watchDiskItself(true);
     this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped (git's state is still watched)");
