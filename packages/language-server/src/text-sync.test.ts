@@ -206,7 +206,10 @@ describe("text synchronisation as any client may send it", () => {
 
   it("documents of other schemes (untitled:, git:) and malformed file: URIs are kept off the disk and the index, and the server keeps answering", async () => {
     const text = action("zendesk_tokn");
-    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri"];
+    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri",
+      // a `#` or `?` a client did not percent-encode: a fragment or a query, so no file's URI (before, the
+      // rest was dropped and `a.yaml#b.yaml` was taken for the project's `a.yaml`: its buffer replaced that file's text)
+      `${project.uri("actions/create_ticket.yaml")}#b.yaml`, `${project.uri("actions/create_ticket.yaml")}?b.yaml`, `${project.uri("actions/create_ticket.yaml")}#`];
     for (const uri of uris) {
       await server.open(uri, text);
       const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: utf16Range(text, "zendesk_tokn").start });
