@@ -255,6 +255,34 @@ describe("relative patterns of git directories (clients with relativePatternSupp
   });
 });
 
+describe("the folders above a subfolder project's root, for a client without relative patterns", () => {
+  it.each([
+    ["registers watchers but has no relativePatternSupport", { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } }],
+    ["registers no watchers", { workspace: { configuration: true, workspaceFolders: true } }],
+  ])("a client that %s: a .gitattributes written above the root (outside the workspace folder) is read again with no notification", async (_what, capabilities) => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    commitAll(project.dir, "base");
+    mkdirSync(join(project.dir, "sub"));
+    for (const f of ["stellar.yaml", "secrets"]) execFileSync("mv", [join(project.dir, f), join(project.dir, "sub", f)]);
+    const top = realpathSync(project.dir);
+    const server = await startInMemory({ folders: [join(top, "sub")], capabilities });
+    const attributes = join(top, ".gitattributes");
+    const uri = pathToFileURL(attributes).href;
+    try {
+      await server.waitFor(async () => (await server.client.sendRequest("stellarSecrets/projects", {})) !== undefined, "the index");
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(attributes, "*.png binary\nsub/secrets/*.enc.yaml filter=lfs\n");
+      const found = await server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "git-attributes"));
+      expect(found.map((d) => [d.code, d.range.start.line])).toEqual([["git-attributes", 1]]);
+      writeFileSync(attributes, "*.png binary\n");
+      await server.waitForDiagnostics(uri, (d) => d.length === 0);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
 describe("what makes the server read git again", () => {
   it("git's state in the project's git directories, not the index or a lock file (the watcher of deletions reports index.lock at every git status), nor another repository's .git", async () => {
     const { BackgroundGitReads } = await import("./git-reads.js");

@@ -8,7 +8,7 @@
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Disposable } from "vscode-languageserver/node";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
@@ -185,7 +185,26 @@ export class WatchedFiles {
       }
       for (const f of git) want.add(f);
     }
+    for (const f of this.aboveRootOutside()) want.add(f);
     this.disk.watch(want, afterDiskChanges);
+  }
+
+  /** The folders above project roots outside every workspace folder that the server watches itself ({@link aboveRootOutside}). */
+  private aboveOutside = new Set<string>();
+
+  /**
+   * The folders above the roots of projects in a subfolder of their repository (their
+   * `.gitattributes` and `.sops.yaml`, which the check reads) that are outside every workspace
+   * folder: a client's watchers never reach them, nor the server's own watch of the project folders,
+   * so for a client without relative patterns the server watches them itself (noted in
+   * {@link aboveOutside}: their changes are passed on whoever reports the rest).
+   */
+  private aboveRootOutside(): Set<string> {
+    const folderPaths = this.state.folderPaths();
+    const out = new Set<string>();
+    for (const m of this.state.workspace.all()) for (const f of m.aboveRootFolders()) if (!folderPaths.some((w) => isInside(f, w))) out.add(f);
+    this.aboveOutside = out;
+    return out;
   }
 
   /** Logged once: the server watches git directories outside the workspace folders itself. */
@@ -220,6 +239,7 @@ export class WatchedFiles {
       const headsGlobbed = globbed(dirs.commonDir);
       for (const f of git) if (isUnder(f, heads) ? !headsGlobbed : !ownGlobbed) want.add(f);
     }
+    for (const f of this.aboveRootOutside()) want.add(f);
     if (want.size === 0 && this.disk === undefined) return;
     this.disk ??= new DiskWatch(
       (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
@@ -228,7 +248,7 @@ export class WatchedFiles {
     if (want.size > 0 && !this.gitOutsideLogged) {
       this.gitOutsideLogged = true;
       this.state.log(
-        "the client registers file watchers but not relative patterns (no workspace.didChangeWatchedFiles.relativePatternSupport): the server watches the git directories outside the workspace folders itself (a linked work tree's, a repository above the folder opened), for HEAD, the branches and a merge, rebase or git am in progress",
+        "the client registers file watchers but not relative patterns (no workspace.didChangeWatchedFiles.relativePatternSupport): the server watches the git directories outside the workspace folders itself (a linked work tree's, a repository above the folder opened), for HEAD, the branches and a merge, rebase or git am in progress, and the folders above a project's root outside them (.gitattributes, .sops.yaml)",
       );
     }
     this.disk.watch(want, afterDiskChanges);
@@ -256,8 +276,10 @@ export class WatchedFiles {
     let refresh = false;
     for (const c of changes) {
       const git = gitChangeOf(c.path, dirs);
-      // (a client that registers watchers reports the rest itself: only git's state outside its globs is watched here)
-      if (git === "other" || (git === undefined && (this.clientReports || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true))) continue;
+      // (a client that registers watchers reports the rest itself: only git's state outside its globs, and the folders above
+      // project roots outside the workspace folders, are watched here)
+      const above = this.aboveOutside.has(dirname(c.path)) || this.aboveOutside.has(c.path);
+      if (git === "other" || (git === undefined && !above && (this.clientReports || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true))) continue;
       if (git === "state") {
         kept.push(c);
         refresh = true;
