@@ -132,6 +132,18 @@ describe("buffers: a burst of changes of one file", () => {
       // before: one publish per change (10,000)
       const published = server.publishedLog.slice(before).filter((p) => p.uri === uri).length;
       expect(published).toBeLessThan(N / 10);
+      // the same, interleaved with changes of two other files (A, B, C, A, B, C …): still a few publications each
+      const others = ["actions/other_1.yaml", "actions/other_2.yaml"].map((rel) => project.uri(rel));
+      for (const o of others) await server.open(o, ACTION);
+      const from = server.publishedLog.length;
+      for (let i = 0; i < 3000; i++) {
+        const letter = String.fromCharCode(97 + (i % 2));
+        for (const u of [uri, ...others]) void server.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: u, version: N + 10 + i }, contentChanges: [{ range: last, text: letter }] });
+      }
+      const hover2 = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: others[1]! }, position: inside(ACTION, "zendesk_token") });
+      expect((hover2?.contents as MarkupContent).value).toContain("zendesk_tokeb");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(server.publishedLog.slice(from).length).toBeLessThan(300);
     } finally {
       await server.dispose();
       project.remove();

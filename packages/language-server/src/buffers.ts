@@ -29,6 +29,8 @@ export const CONFIG_RELOAD_DELAY_MS = 200;
 export const LARGE_BUFFER_CHARS = 512 * 1024;
 /** Pause after the last edit of a large buffer before it is indexed (a request about that file indexes it at once). */
 export const LARGE_BUFFER_DELAY_MS = 50;
+/** The longest a burst of buffer changes keeps small buffers from being indexed (ms): they are then indexed, and the next wait begins. */
+export const MAX_COALESCE_MS = 100;
 
 /** Follows the open documents into the index. */
 export class Buffers {
@@ -84,6 +86,8 @@ export class Buffers {
     this.configTimers.clear();
     for (const d of this.deferred.values()) d.cancel();
     this.deferred.clear();
+    clearImmediate(this.smallTurn);
+    this.smallTurn = undefined;
   }
 
   /**
@@ -213,12 +217,38 @@ export class Buffers {
       const timer = setTimeout(run, LARGE_BUFFER_DELAY_MS);
       cancel = () => clearTimeout(timer);
     } else {
-      // two turns: the message after this one is dispatched in the next turn (vscode-jsonrpc
-      // dispatches one message a turn), and a change of this file in it replaces this one
-      let turn = setImmediate(() => (turn = setImmediate(() => run())));
-      cancel = () => clearImmediate(turn);
+      // once no buffer event came for two turns (the small buffers of a burst together: see scheduleSmall)
+      cancel = () => {};
+      this.scheduleSmall();
     }
     this.deferred.set(path, { cancel, run, large });
+  }
+
+  /** The wait before the small buffers not yet indexed are indexed ({@link scheduleSmall}), and when the first of them came. */
+  private smallTurn: NodeJS.Immediate | undefined;
+  private smallSince = 0;
+
+  /**
+   * Indexes the small buffers not yet indexed once two turns of the event loop go by without a
+   * buffer event: vscode-jsonrpc dispatches one message a turn, so while a burst of changes is
+   * being dispatched (of one file, or of several in turn: A, B, A, B …) each waits for the next,
+   * which replaces its file's text; a burst that lasts longer than {@link MAX_COALESCE_MS} is
+   * indexed all the same, that often (diagnostics keep coming while a client sends without pause).
+   * A request indexes them at once ({@link indexNow}).
+   */
+  private scheduleSmall(): void {
+    if (this.smallTurn !== undefined) {
+      if (Date.now() - this.smallSince >= MAX_COALESCE_MS) return;
+      clearImmediate(this.smallTurn);
+    } else {
+      this.smallSince = Date.now();
+    }
+    this.smallTurn = setImmediate(() => {
+      this.smallTurn = setImmediate(() => {
+        this.smallTurn = undefined;
+        for (const d of [...this.deferred.values()]) if (!d.large) d.run();
+      });
+    });
   }
 
   /** Loads the project of a file outside every workspace folder (`ProjectLoader.loadForFile`); requests about the file wait for it meanwhile. */
