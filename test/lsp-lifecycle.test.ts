@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { LspClient, proto, SERVER_BIN } from "./lsp-harness.js";
+import { LspClient, makeProject, proto, SERVER_BIN } from "./lsp-harness.js";
 
 interface Proc {
   conn: proto.ProtocolConnection;
@@ -168,6 +168,53 @@ describe("the server process's lifecycle over stdio", () => {
       expect(await exited).toBe(0);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  });
+});
+
+describe("a raw client's cancellations and stray text synchronisation, over stdio", () => {
+  it("a cancelled hover or completion is answered (its result, or -32800); a cancellation of no request, a didClose and a didChange of a file never opened change nothing; a second didOpen replaces the text", async () => {
+    const project = await makeProject({ secrets: { development: { zendesk_token: "v" } }, environments: ["development"], files: { "actions/a.yaml": "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: zendesk_tokn }\n" } });
+    const client = await LspClient.start({ folders: [project.dir] });
+    const uri = project.uri("actions/a.yaml");
+    const text = "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: zendesk_tokn }\n";
+    const at = { line: 5, character: text.split("\n")[5]!.indexOf("zendesk_tokn") + 3 };
+    try {
+      await client.open(uri, text);
+      await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      const answers: string[] = [];
+      const cancelled = async (p: Promise<unknown>, what: string): Promise<void> => {
+        try {
+          await p;
+          answers.push(`${what}: result`);
+        } catch (e) {
+          answers.push(`${what}: ${(e as proto.ResponseError<unknown>).code}`);
+        }
+      };
+      const hoverToken = new proto.CancellationTokenSource();
+      const completionToken = new proto.CancellationTokenSource();
+      const hover = cancelled(client.conn.sendRequest(proto.HoverRequest.type, { textDocument: { uri }, position: at }, hoverToken.token), "hover");
+      const completion = cancelled(client.conn.sendRequest(proto.CompletionRequest.type, { textDocument: { uri }, position: at }, completionToken.token), "completion");
+      hoverToken.cancel();
+      completionToken.cancel();
+      await client.conn.sendNotification("$/cancelRequest", { id: 987_654 });
+      await Promise.all([hover, completion]);
+      expect(answers.map((a) => a.replace(/: (result|-32800)$/, ": ok"))).toEqual(["hover: ok", "completion: ok"]);
+      // stray notifications about a file never opened
+      const never = project.uri("actions/never.yaml");
+      await client.close(never);
+      await client.conn.sendNotification(proto.DidChangeTextDocumentNotification.type, { textDocument: { uri: never, version: 2 }, contentChanges: [{ text: "kind: nope\n" }] });
+      // a second didOpen of the open file: its text replaces the first's
+      await client.open(uri, text.replace("zendesk_tokn", "zendesk_token"));
+      await client.waitForDiagnostics(uri, (d) => d.length === 0);
+      const h = await client.conn.sendRequest(proto.HoverRequest.type, { textDocument: { uri }, position: at });
+      expect(JSON.stringify(h?.contents)).toContain("zendesk_token");
+      expect(client.published.has(never)).toBe(false);
+      expect(client.stderr).not.toContain("uncaught");
+      expect(await client.stop()).toBe(0);
+    } finally {
+      if (client.proc.exitCode === null) client.proc.kill("SIGKILL");
+      project.remove();
     }
   });
 });

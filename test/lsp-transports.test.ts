@@ -12,7 +12,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SERVER_BIN } from "./lsp-harness.js";
+import { pathToFileURL } from "node:url";
+import { makeProject, SERVER_BIN } from "./lsp-harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "stellar-lsp-transports-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,6 +204,55 @@ describe.each(["socket", "pipe"] as const)("--%s, a client that stops reading", 
       if (r.proc.exitCode === null) r.proc.kill("SIGKILL");
     }
   }, 60_000);
+});
+
+describe("--stdio, a client that stops reading", () => {
+  it("a workspace with many diagnostics and a client that stops reading stdout: the server says so on stderr, disconnects above the bound (lowered to 256 KiB by STELLAR_SECRETS_LSP_UNREAD_LIMIT) and ends with 1 within 5 s, instead of keeping them all", async () => {
+    // 300 config files, each with 12 findings (an unknown connection, 11 unknown secrets): about 2 MB of publishDiagnostics
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) {
+      const headers = Array.from({ length: 11 }, (_, j) => `  - { name: X-Key-${j}, type: secret, secret: missing_secret_${i}_${j} }`).join("\n");
+      files[`actions/a${i}.yaml`] = `kind: action\nname: action_${i}\nconnection: no_such_connection\nmethod: POST\npath: /x\nheaders:\n${headers}\n`;
+    }
+    const project = await makeProject({ secrets: { development: {} }, environments: ["development"], files });
+    const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, STELLAR_SECRETS_NO_INDEX_CACHE: "1", STELLAR_SECRETS_LSP_UNREAD_LIMIT: String(256 * 1024) },
+    });
+    let stderr = "";
+    let disconnectedAt = 0;
+    proc.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString("utf8");
+      if (disconnectedAt === 0 && stderr.includes("disconnected; the server ends with 1")) disconnectedAt = Date.now();
+    });
+    proc.stdin!.on("error", () => {});
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    let out = "";
+    const onData = (d: Buffer): void => void (out += d.toString("latin1"));
+    proc.stdout!.on("data", onData);
+    try {
+      proc.stdin!.write(frame({ ...INIT, params: { processId: null, rootUri: pathToFileURL(project.dir).href, capabilities: {} } }));
+      for (let i = 0; i < 400 && !out.includes('"id":1'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(out).toContain('"id":1');
+      // it stops reading stdout (its process hung): the pipe fills, then the server's own buffer
+      proc.stdout!.off("data", onData);
+      proc.stdout!.pause();
+      proc.stdin!.write(frame({ jsonrpc: "2.0", method: "initialized", params: {} }));
+      expect(await within(exited, 60_000, proc)).toBe(1);
+      expect(stderr).toMatch(/the client has not read \d+ KiB of the server's messages: reading its messages is paused until it reads them \(above 256 KiB it is disconnected\)/);
+      expect(stderr).toMatch(/the client has not read \d+ KiB of the server's messages \(the bound is 256 KiB\): disconnected; the server ends with 1/);
+      // ended at once once disconnected (not hung on the pipe nobody reads)
+      expect(disconnectedAt).toBeGreaterThan(0);
+      expect(Date.now() - disconnectedAt).toBeLessThan(5000);
+      expect(stderr).not.toContain("Sending log message failed");
+      // nothing sent after the end: before, the diagnostics still being sent each threw "Connection is closed", logged as an uncaught exception
+      expect(stderr).not.toContain("uncaught");
+    } finally {
+      proc.stdout!.destroy();
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      project.remove();
+    }
+  }, 90_000);
 });
 
 describe("--node-ipc", () => {

@@ -105,3 +105,48 @@ describe("buffers: a large buffer is indexed once typing pauses", () => {
     await server.waitForDiagnostics(uri, (d) => unknown(d) === 1);
   });
 });
+
+describe("buffers: a burst of changes of one file", () => {
+  it("10,000 didChange sent at once are not each parsed, checked and published: the diagnostics go out a few times, the last for the last text, and a hover sent after them sees it", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION });
+    const server = await startInMemory({ folders: [project.dir] });
+    const uri = project.uri("actions/create_ticket.yaml");
+    try {
+      await server.open(uri, ACTION);
+      const { DidChangeTextDocumentNotification } = await import("vscode-languageserver/node");
+      const at = rangeOf(ACTION, "zendesk_token");
+      // each change retypes the name's last letter (a misspelt name each time: each text has its own diagnostic)
+      const N = 10_000;
+      const last = { start: { line: at.end.line, character: at.end.character - 1 }, end: at.end };
+      const before = server.publishedLog.length;
+      for (let i = 0; i < N; i++) {
+        const letter = i === N - 1 ? "q" : String.fromCharCode(97 + (i % 2));
+        void server.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 + i }, contentChanges: [{ range: last, text: letter }] });
+      }
+      const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: inside(ACTION, "zendesk_token") });
+      // the hover sees the last text: the name zendesk_tokeq is no secret
+      expect((hover?.contents as MarkupContent).value).toContain("zendesk_tokeq");
+      const ds = await server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret" && x.message.includes("zendesk_tokeq")));
+      expect(ds.map((d) => d.code)).toEqual(["unknown-secret"]);
+      await new Promise((r) => setTimeout(r, 200));
+      // before: one publish per change (10,000)
+      const published = server.publishedLog.slice(before).filter((p) => p.uri === uri).length;
+      expect(published).toBeLessThan(N / 10);
+      // the same, interleaved with changes of two other files (A, B, C, A, B, C …): still a few publications each
+      const others = ["actions/other_1.yaml", "actions/other_2.yaml"].map((rel) => project.uri(rel));
+      for (const o of others) await server.open(o, ACTION);
+      const from = server.publishedLog.length;
+      for (let i = 0; i < 3000; i++) {
+        const letter = String.fromCharCode(97 + (i % 2));
+        for (const u of [uri, ...others]) void server.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: u, version: N + 10 + i }, contentChanges: [{ range: last, text: letter }] });
+      }
+      const hover2 = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: others[1]! }, position: inside(ACTION, "zendesk_token") });
+      expect((hover2?.contents as MarkupContent).value).toContain("zendesk_tokeb");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(server.publishedLog.slice(from).length).toBeLessThan(300);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  }, 60_000);
+});

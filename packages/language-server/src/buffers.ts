@@ -1,7 +1,8 @@
 /**
  * Editor buffers (`textDocument/didOpen`, `didChange`, `didClose`): the buffer replaces the
- * disk in the index at once (a large buffer once typing in it pauses, or when a request about it
- * arrives); the edited file's own diagnostics follow at once (core's per-file check), the
+ * disk in the index two turns of the event loop later, so that of a burst of changes only the last
+ * is indexed (a large buffer once typing in it pauses), or at once when a request arrives; the
+ * edited file's own diagnostics follow at once (core's per-file check), the
  * cross-file check right after when it is incremental, else once typing pauses. The last event
  * of a file wins. Typing in stellar.yaml reloads its project once typing pauses. A file opened
  * outside every workspace folder brings in the project of the stellar.yaml above it
@@ -28,6 +29,8 @@ export const CONFIG_RELOAD_DELAY_MS = 200;
 export const LARGE_BUFFER_CHARS = 512 * 1024;
 /** Pause after the last edit of a large buffer before it is indexed (a request about that file indexes it at once). */
 export const LARGE_BUFFER_DELAY_MS = 50;
+/** The longest a burst of buffer changes keeps small buffers from being indexed (ms): they are then indexed, and the next wait begins. */
+export const MAX_COALESCE_MS = 100;
 
 /** Follows the open documents into the index. */
 export class Buffers {
@@ -46,8 +49,14 @@ export class Buffers {
   private eventCounter = 0;
   /** Files opened outside every workspace folder whose project is being loaded (`ProjectLoader.loadForFile`), by path. */
   private readonly projectLoads = new Map<string, Promise<unknown>>();
-  /** Large buffers waiting for a pause in typing before they are indexed, by path: the timer and the indexing itself. */
-  private readonly deferred = new Map<string, { timer: NodeJS.Timeout; run: (ready?: boolean) => void }>();
+  /**
+   * Buffers not yet indexed, by path: how to cancel the wait, the indexing itself, and whether the
+   * buffer is a large one (indexed once typing pauses for {@link LARGE_BUFFER_DELAY_MS}); any other
+   * is indexed two turns of the event loop later, so of a burst of changes of one file (a client
+   * that sends one didChange a keystroke, a macro, a paste replayed: each message is dispatched in a
+   * turn of its own) only the last is parsed and checked.
+   */
+  private readonly deferred = new Map<string, { cancel: () => void; run: (ready?: boolean) => void; large: boolean }>();
 
   constructor(
     private readonly state: ServerState,
@@ -63,6 +72,7 @@ export class Buffers {
     documents.onDidClose((e) => this.onBuffer(e.document, true));
     this.state.beforeRequest = (uri) => {
       this.indexNow(uri);
+      if (uri === undefined) return undefined;
       // a file whose project is being loaded for it (single-file mode): the request waits for the project
       const path = this.state.pathOf(uri);
       return path === undefined ? undefined : this.projectLoads.get(path);
@@ -74,17 +84,20 @@ export class Buffers {
     this.cancelCheck();
     for (const t of this.configTimers.values()) clearTimeout(t);
     this.configTimers.clear();
-    for (const d of this.deferred.values()) clearTimeout(d.timer);
+    for (const d of this.deferred.values()) d.cancel();
     this.deferred.clear();
+    clearImmediate(this.smallTurn);
+    this.smallTurn = undefined;
   }
 
   /**
-   * Indexes a large buffer waiting for a pause in typing now (a request about that file sees its
-   * text); nothing for any other file. Call once the initial index is ready.
+   * Indexes now every buffer not yet indexed but the large ones, and the large one of `uri` (a
+   * request about that file sees its text; a request sees every edit that came before it). Call
+   * once the initial index is ready.
    */
-  indexNow(uri: string): void {
-    const path = this.state.pathOf(uri);
-    if (path !== undefined) this.deferred.get(path)?.run(true);
+  indexNow(uri: string | undefined): void {
+    const path = uri === undefined ? undefined : this.state.pathOf(uri);
+    for (const [p, d] of [...this.deferred]) if (!d.large || p === path) d.run(true);
   }
 
   /** Runs the full check of every project with staged edits now. */
@@ -178,24 +191,64 @@ export class Buffers {
     this.latest.set(path, event);
     const waiting = this.deferred.get(path);
     if (waiting !== undefined) {
-      clearTimeout(waiting.timer);
+      waiting.cancel();
       this.deferred.delete(path); // this event's text replaces the waiting one's
     }
-    if (!closed && doc.getText().length >= LARGE_BUFFER_CHARS) {
-      // a large buffer: indexed once typing pauses (or at once for a request about it), so the requests already sent are answered first
-      // `ready`: the initial index is built (a request's guard waited for it): index synchronously, before the request is answered
-      const run = (ready = false): void => {
-        if (this.deferred.get(path)?.run !== run) return;
-        clearTimeout(timer);
-        this.deferred.delete(path);
-        const indexed = ready ? this.index(doc, path, false, event) : state.ready.then(() => this.index(doc, path, false, event));
-        indexed.catch((e: unknown) => state.logFailure("update", e));
-      };
-      const timer = setTimeout(run, LARGE_BUFFER_DELAY_MS);
-      this.deferred.set(path, { timer, run });
+    if (closed) {
+      void state.ready.then(() => this.index(doc, path, closed, event)).catch((e: unknown) => state.logFailure("update", e));
       return;
     }
-    void state.ready.then(() => this.index(doc, path, closed, event)).catch((e: unknown) => state.logFailure("update", e));
+    // indexed a moment later (a large buffer: once typing pauses), or at once for a request (any
+    // request for a small one, one about that file for a large one), so that of a burst of changes
+    // only the last is parsed and checked; before, each change of 10,000 sent at once was parsed,
+    // checked and its diagnostics sent (a hover sent after them was answered 8 s later)
+    // `ready`: the initial index is built (a request's guard waited for it): index synchronously, before the request is answered
+    const large = doc.getText().length >= LARGE_BUFFER_CHARS;
+    const run = (ready = false): void => {
+      if (this.deferred.get(path)?.run !== run) return;
+      cancel();
+      this.deferred.delete(path);
+      const indexed = ready ? this.index(doc, path, false, event) : state.ready.then(() => this.index(doc, path, false, event));
+      indexed.catch((e: unknown) => state.logFailure("update", e));
+    };
+    let cancel: () => void;
+    if (large) {
+      // a large buffer: indexed once typing pauses, so the requests already sent are answered first
+      const timer = setTimeout(run, LARGE_BUFFER_DELAY_MS);
+      cancel = () => clearTimeout(timer);
+    } else {
+      // once no buffer event came for two turns (the small buffers of a burst together: see scheduleSmall)
+      cancel = () => {};
+      this.scheduleSmall();
+    }
+    this.deferred.set(path, { cancel, run, large });
+  }
+
+  /** The wait before the small buffers not yet indexed are indexed ({@link scheduleSmall}), and when the first of them came. */
+  private smallTurn: NodeJS.Immediate | undefined;
+  private smallSince = 0;
+
+  /**
+   * Indexes the small buffers not yet indexed once two turns of the event loop go by without a
+   * buffer event: vscode-jsonrpc dispatches one message a turn, so while a burst of changes is
+   * being dispatched (of one file, or of several in turn: A, B, A, B …) each waits for the next,
+   * which replaces its file's text; a burst that lasts longer than {@link MAX_COALESCE_MS} is
+   * indexed all the same, that often (diagnostics keep coming while a client sends without pause).
+   * A request indexes them at once ({@link indexNow}).
+   */
+  private scheduleSmall(): void {
+    if (this.smallTurn !== undefined) {
+      if (Date.now() - this.smallSince >= MAX_COALESCE_MS) return;
+      clearImmediate(this.smallTurn);
+    } else {
+      this.smallSince = Date.now();
+    }
+    this.smallTurn = setImmediate(() => {
+      this.smallTurn = setImmediate(() => {
+        this.smallTurn = undefined;
+        for (const d of [...this.deferred.values()]) if (!d.large) d.run();
+      });
+    });
   }
 
   /** Loads the project of a file outside every workspace folder (`ProjectLoader.loadForFile`); requests about the file wait for it meanwhile. */

@@ -256,8 +256,8 @@ describe("the cap on the folders the server watches itself", () => {
     try {
       for (const d of ["p1/a", "p1/b", "p2/c"]) mkdirSync(join(dir, d), { recursive: true });
       const logs: string[] = [];
-      const models = [{ root: join(dir, "p1"), config: undefined }, { root: join(dir, "p2"), config: undefined }];
-      const state = { capabilities: {}, shuttingDown: false, workspace: { all: () => models }, log: (l: string) => logs.push(l), logFailure: () => {} };
+      const models = [{ root: join(dir, "p1"), config: undefined, aboveRootFolders: () => [] }, { root: join(dir, "p2"), config: undefined, aboveRootFolders: () => [] }];
+      const state = { capabilities: {}, shuttingDown: false, workspace: { all: () => models }, folderPaths: () => [dir], log: (l: string) => logs.push(l), logFailure: () => {} };
       const files = new WatchedFiles(state as never, {} as never);
       files.maxFolders = 3;
       files.watchDiskItself();

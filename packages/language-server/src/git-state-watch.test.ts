@@ -167,6 +167,33 @@ describe("a linked work tree (git worktree add)", () => {
     }
   });
 
+  it("a client with watcher registration but without relativePatternSupport: the linked work tree's git directories (outside the workspace folder) are watched by the server itself, and a commit there is read again with no notification", async () => {
+    const { project, wt, common, remove } = await linked();
+    const server = await startInMemory({ folders: [wt], capabilities: { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } } });
+    const env = pathToFileURL(join(wt, "secrets/production.enc.yaml")).href;
+    try {
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2020-01-02, commit ") === true);
+      // only the globs (no relative pattern: the client could not follow one)
+      const globs = server.registrations.flatMap((r) => (r.registerOptions as { watchers: { globPattern: unknown }[] }).watchers.map((w) => w.globPattern));
+      expect(globs.filter((g) => typeof g === "object")).toEqual([]);
+      await server.waitFor(() => server.logs.some((l) => l.includes("the server watches the git directories outside the workspace folders itself")), "the log of the git watch");
+      // the value rotated: the client reports the environment file (its glob matches it), as VS Code would
+      await editSecretsFile(join(wt, "secrets/production.enc.yaml"), [project.identity], (values) => void values.set("stripe_api_key", "TEST-ONLY-value-2"));
+      const { DidChangeWatchedFilesNotification, FileChangeType } = await import("vscode-languageserver/node");
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: env, type: FileChangeType.Changed }] });
+      await server.waitForDiagnostics(env, (d) => rotation(d).length === 0);
+      // the commit: nothing the client reports (refs/heads/feature is in the common directory, outside the workspace folder)
+      commitAll(wt, "rotate the stripe key", "2021-03-04T12:00:00Z");
+      await server.waitForDiagnostics(env, (d) => rotation(d)[0]?.message.includes("(2021-03-04, commit ") === true);
+      // the project's own folders are not watched by the server (the client reports them): only git's
+      expect(server.logs.some((l) => l.includes("watches each project's folders itself"))).toBe(false);
+      expect(common.length).toBeGreaterThan(0);
+    } finally {
+      await server.dispose();
+      remove();
+    }
+  });
+
   it("a client with relative patterns: the linked work tree's git directory and the common branches are registered, and a reported change of the branch reads git again", async () => {
     const { project, wt, common, remove } = await linked();
     const server = await startInMemory({
@@ -223,6 +250,34 @@ describe("relative patterns of git directories (clients with relativePatternSupp
       ]);
     } finally {
       await below.dispose();
+      project.remove();
+    }
+  });
+});
+
+describe("the folders above a subfolder project's root, for a client without relative patterns", () => {
+  it.each([
+    ["registers watchers but has no relativePatternSupport", { workspace: { configuration: true, workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true } } }],
+    ["registers no watchers", { workspace: { configuration: true, workspaceFolders: true } }],
+  ])("a client that %s: a .gitattributes written above the root (outside the workspace folder) is read again with no notification", async (_what, capabilities) => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    commitAll(project.dir, "base");
+    mkdirSync(join(project.dir, "sub"));
+    for (const f of ["stellar.yaml", "secrets"]) execFileSync("mv", [join(project.dir, f), join(project.dir, "sub", f)]);
+    const top = realpathSync(project.dir);
+    const server = await startInMemory({ folders: [join(top, "sub")], capabilities });
+    const attributes = join(top, ".gitattributes");
+    const uri = pathToFileURL(attributes).href;
+    try {
+      await server.waitFor(async () => (await server.client.sendRequest("stellarSecrets/projects", {})) !== undefined, "the index");
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(attributes, "*.png binary\nsub/secrets/*.enc.yaml filter=lfs\n");
+      const found = await server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "git-attributes"));
+      expect(found.map((d) => [d.code, d.range.start.line])).toEqual([["git-attributes", 1]]);
+      writeFileSync(attributes, "*.png binary\n");
+      await server.waitForDiagnostics(uri, (d) => d.length === 0);
+    } finally {
+      await server.dispose();
       project.remove();
     }
   });

@@ -140,6 +140,13 @@ export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStra
         const note: NotificationMessage = { jsonrpc: message.jsonrpc, method: MALFORMED_NOTIFICATION_METHOD, params: { method: (message as NotificationMessage).method, problem } };
         return next(note);
       }
+      // a didChange without a version (or null; a hand-written client's): taken, as the server uses no
+      // version; before, vscode-languageserver's documents threw on it, the change was lost, and the
+      // client's next incremental change landed on a text without it
+      if (isNotification(message) && message.method === "textDocument/didChange") {
+        const doc = (message.params as { textDocument: { version?: unknown } }).textDocument;
+        if (doc.version === undefined || doc.version === null) return next({ ...message, params: { ...(message.params as object), textDocument: { ...doc, version: 0 } } } as NotificationMessage);
+      }
       // a didOpen or a workspace folder change before `initialized`: the start-up first (its listener of
       // folder changes is set up by it; other notifications do not need the index)
       if (!started && !shutDown && isNotification(message) && STARTING_NOTIFICATIONS.has(message.method)) start(message, next);

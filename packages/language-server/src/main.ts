@@ -90,7 +90,9 @@ export function main(options: MainOptions = {}): void {
   const lifecycle = lifecycleStrategy({ onClientProcessId: watch });
   if (CLIENT_PROCESS_ID !== undefined) watch(CLIENT_PROCESS_ID);
   // stdio, a socket and a pipe through the server's own framing (stdio-framing.ts); the IPC channel's messages checked one by one
-  const connection = transportConnection(transport, lifecycle);
+  // (the work under way, stopped when the client's end closes: `transportConnection`'s end)
+  const stop = { work: (): void => {} };
+  const connection = transportConnection(transport, lifecycle, stop);
   // A bug in one request must not end the server: log it and keep answering.
   // a disposed connection throws: the handlers must not throw in their turn
   const report = (line: string): void => {
@@ -102,7 +104,8 @@ export function main(options: MainOptions = {}): void {
   };
   process.on("uncaughtException", (e) => report(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => report(`[stellar-secrets] unhandled rejection: ${String(e)}`));
-  startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex, buildTag: options.buildTag ?? ownBuildTag() });
+  const server = startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex, buildTag: options.buildTag ?? ownBuildTag() });
+  stop.work = () => server.state.shutdown();
 }
 
 /** How long the process waits, once the client's end closed, for the messages read before it to be handled (ms). */
@@ -119,7 +122,7 @@ const END_GRACE_MS = 50;
  * ends it with 1 and says where it tried and why. Over stdio, `console` writes to the client's log,
  * never to stdout, which carries the protocol.
  */
-function transportConnection(transport: Transport, lifecycle: LifecycleStrategy): Connection {
+function transportConnection(transport: Transport, lifecycle: LifecycleStrategy, stop: { work: () => void }): Connection {
   // (a moment later: the messages read just before the end, `shutdown` and `exit` written before the
   // client closed its end, are handled first, a turn of the event loop each)
   let ending = false;
@@ -128,6 +131,14 @@ function transportConnection(transport: Transport, lifecycle: LifecycleStrategy)
   const end = (): void => {
     if (ending) return;
     ending = true;
+    // the work under way (a check, diagnostics sent a slice at a time) stops, as at shutdown: nothing
+    // can be sent any more (before, each file's diagnostics still due after a disconnect threw
+    // "Connection is closed", logged as an uncaught exception; test/lsp-transports.test.ts)
+    try {
+      stop.work();
+    } catch {
+      // (the end below stands)
+    }
     const status = lifecycle.shutdownReceived && !disconnected ? 0 : 1;
     // (and the status if the process ends before, nothing else keeping it alive)
     process.exitCode = status;

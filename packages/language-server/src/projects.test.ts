@@ -175,6 +175,82 @@ describe("workspace/didChangeWorkspaceFolders", () => {
     }
   });
 
+  it("a folder removed while a disk change of it is re-checked (its stellar.yaml and config files reported changed): nothing of it is published after its diagnostics are cleared, and the folder added again is indexed again", async () => {
+    const c = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    for (let i = 0; i < 40; i++) c.write(`actions/more_${i}.yaml`, createTicketAction(`zendesk_tok${i}`).replace("create_ticket", `more_${i}`));
+    const uri = c.uri("actions/create_ticket.yaml");
+    const cUris = (u: string): boolean => u.startsWith(`${c.uri("")}/`);
+    // sliceMs 0: the re-check lets other messages through after every piece, as a large project's does after 20 ms
+    const s = await startInMemory({ folders: [a.dir, c.dir], capabilities, sliceMs: 0 });
+    try {
+      await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      await s.waitForDiagnostics(c.uri("actions/more_39.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      for (let round = 0; round < 3; round++) {
+        // stellar.yaml and every config file changed on disk (a git checkout), and the folder removed at once
+        c.write("stellar.yaml", `${c.read("stellar.yaml")}# ${round}\n`);
+        const changes = [c.uri("stellar.yaml"), uri, ...Array.from({ length: 40 }, (_, i) => c.uri(`actions/more_${i}.yaml`))].map((u) => ({ uri: u, type: FileChangeType.Changed }));
+        void s.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes });
+        await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(c, "c")] } });
+        await s.waitFor(async () => (await roots(s)).length === 1 && [...s.published].filter(([u, d]) => cUris(u) && d.length > 0).length === 0, "the folder's diagnostics cleared");
+        const cleared = s.publishedLog.length;
+        // everything settles (the re-check, the reload): nothing of the removed folder comes after the clear
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await roots(s)).toEqual([a.dir]);
+        expect(s.publishedLog.slice(cleared).filter((p) => cUris(p.uri) && p.count > 0)).toEqual([]);
+        expect([...s.published].filter(([u, d]) => cUris(u) && d.length > 0)).toEqual([]);
+        // added again: indexed again
+        await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(c, "c")], removed: [] } });
+        await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+        await s.waitForDiagnostics(c.uri("actions/more_39.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+        expect(await roots(s)).toEqual([a.dir, c.dir].sort());
+      }
+    } finally {
+      await s.dispose();
+      c.remove();
+    }
+  });
+
+  it("a folder removed while its project is being reloaded (its stellar.yaml changed on disk): the reload that ends after the removal does not bring the project back, nor publish its diagnostics", async () => {
+    const c = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    const uri = c.uri("actions/create_ticket.yaml");
+    const cUris = (u: string): boolean => u.startsWith(`${c.uri("")}/`);
+    // the reload of c's project waits until the test lets it go (a large project's load takes seconds)
+    let hold: Promise<void> | undefined;
+    let entered = false;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      if (hold !== undefined && configPath === c.path("stellar.yaml")) {
+        entered = true;
+        await hold;
+      }
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [a.dir, c.dir], capabilities, modelFactory });
+    try {
+      await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      let release!: () => void;
+      hold = new Promise((r) => (release = r));
+      c.write("stellar.yaml", `${c.read("stellar.yaml")}# changed\n`);
+      await s.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: c.uri("stellar.yaml"), type: FileChangeType.Changed }] });
+      await s.waitFor(() => entered, "the reload under way");
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(c, "c")] } });
+      await s.waitFor(async () => (await roots(s)).length === 1 && (s.published.get(uri)?.length ?? 0) === 0, "the folder's diagnostics cleared");
+      const cleared = s.publishedLog.length;
+      hold = undefined;
+      release();
+      await new Promise((r) => setTimeout(r, 500));
+      // before: the reload put the project back (roots [a, c]) and published its unknown-secret again
+      expect(await roots(s)).toEqual([a.dir]);
+      expect(s.publishedLog.slice(cleared).filter((p) => cUris(p.uri) && p.count > 0)).toEqual([]);
+      // added again: indexed again
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(c, "c")], removed: [] } });
+      await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, c.dir].sort());
+    } finally {
+      await s.dispose();
+      c.remove();
+    }
+  });
+
   it("a file still open when its folder is removed keeps its project (a file outside every folder from then on): diagnostics, hover and edits keep working", async () => {
     const s = await startInMemory({ folders: [a.dir, b.dir] });
     const uri = b.uri("actions/create_ticket.yaml");

@@ -189,7 +189,13 @@ export class ProjectLoader {
     if (!existsSync(configPath) && !workspace.isOpen(configPath)) {
       workspace.unload(root);
     } else {
-      await workspace.load(configPath);
+      // a project loaded is only replaced: one dropped while it loaded (its folder removed, and the
+      // load of the folders that followed ran meanwhile) is not brought back; a new one is kept only
+      // if its folder is still a workspace folder (before, the reload put the removed folder's project
+      // back, and published its diagnostics after they had been cleared; projects.test.ts)
+      await workspace.load(configPath, known !== undefined);
+      const stillIn = this.state.folderPaths().some((fp) => isUnder(root, fp)) || this.outside.has(configPath);
+      if (known === undefined && !stillIn) workspace.unload(root);
     }
     const after = workspace.get(root);
     const paths = new Set<string>([...before, ...(after === undefined ? [] : after.files()), configPath]);

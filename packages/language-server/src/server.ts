@@ -177,9 +177,10 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   };
 }
 
-/** Starts serving on `connection` (already created for stdio, IPC or a socket). */
-export function startServer(connection: Connection, options: ServerOptions): void {
-  const { state } = createServer(connection, options);
-  state.documents.listen(connection);
+/** Starts serving on `connection` (already created for stdio, IPC or a socket); returns the server (its `state.shutdown()` stops the work under way). */
+export function startServer(connection: Connection, options: ServerOptions): Server {
+  const server = createServer(connection, options);
+  server.state.documents.listen(connection);
   connection.listen();
+  return server;
 }

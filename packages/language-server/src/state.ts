@@ -46,7 +46,7 @@ export class ServerState {
    * once the index is ready: the buffers index a large buffer still waiting for a pause in typing,
    * and return the load of the document's project when one is under way (the request waits for it).
    */
-  beforeRequest: (uri: string) => Promise<unknown> | undefined = () => undefined;
+  beforeRequest: (uri: string | undefined) => Promise<unknown> | undefined = () => undefined;
   private readonly listeners: IndexChangeListener[] = [];
   /** How long {@link clientAnswer} waits for the client's answer to a request of the server. */
   clientAnswerTimeoutMs = CLIENT_ANSWER_TIMEOUT_MS;
@@ -229,7 +229,8 @@ export class ServerState {
         await this.untilReady(name, isCancellationToken(a[1]) ? a[1] : undefined);
         const uri = (a[0] as { textDocument?: { uri?: unknown } } | undefined)?.textDocument?.uri;
         // a large buffer waiting for a pause in typing: indexed now; a project loading for the document: waited for
-        const before = typeof uri === "string" ? this.beforeRequest(uri) : undefined;
+        // (and every edit sent before it, not yet indexed: buffers.ts)
+        const before = this.beforeRequest(typeof uri === "string" ? uri : undefined);
         if (before !== undefined) await before;
         return await fn(...a);
       } catch (e) {

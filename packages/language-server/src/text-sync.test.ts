@@ -110,6 +110,24 @@ describe("text synchronisation as any client may send it", () => {
     }
   });
 
+  it("a didChange without a version (or with null) is taken, and the incremental change after it lands on its text", async () => {
+    const uri = project.uri("actions/no-version.yaml");
+    const text = action("zendesk_token");
+    await server.open(uri, text);
+    const at = utf16Range(text, "zendesk_token");
+    const send = (version: unknown, character: number, letter: string) =>
+      server.client.sendNotification(DidChangeTextDocumentNotification.type.method, { textDocument: { uri, ...(version === undefined ? {} : { version }) }, contentChanges: [{ range: { start: { line: 5, character }, end: { line: 5, character } }, text: letter }] });
+    // zendesk_token → zendesk_tokenx (no version) → zendesk_tokenxy (null) → zendesk_tokenxyz (a version)
+    await send(undefined, at.end.character, "x");
+    await send(null, at.end.character + 1, "y");
+    await send(++version, at.end.character + 2, "z");
+    const d = await unknownSecret(uri);
+    expect(d.range).toEqual(utf16Range(action("zendesk_tokenxyz"), "zendesk_tokenxyz"));
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at.start });
+    expect((hover?.contents as MarkupContent).value).toContain("zendesk_tokenxyz");
+    await server.close(uri);
+  });
+
   it("a full-document change (no range) replaces the text although the server announced incremental sync", async () => {
     const uri = project.uri("actions/full.yaml");
     await server.open(uri, action("zendesk_token"));
@@ -206,7 +224,10 @@ describe("text synchronisation as any client may send it", () => {
 
   it("documents of other schemes (untitled:, git:) and malformed file: URIs are kept off the disk and the index, and the server keeps answering", async () => {
     const text = action("zendesk_tokn");
-    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri"];
+    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri",
+      // a `#` or `?` a client did not percent-encode: a fragment or a query, so no file's URI (before, the
+      // rest was dropped and `a.yaml#b.yaml` was taken for the project's `a.yaml`: its buffer replaced that file's text)
+      `${project.uri("actions/create_ticket.yaml")}#b.yaml`, `${project.uri("actions/create_ticket.yaml")}?b.yaml`, `${project.uri("actions/create_ticket.yaml")}#`];
     for (const uri of uris) {
       await server.open(uri, text);
       const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: utf16Range(text, "zendesk_tokn").start });

@@ -18,6 +18,10 @@ describe("uris", () => {
   it("answers undefined for other schemes and malformed file URIs", () => {
     expect(uriToPath("untitled:Untitled-1")).toBeUndefined();
     expect(uriToPath("file://remote-host/a.yaml")).toBeUndefined();
+    // a fragment or a query (a `#` or `?` not percent-encoded) is no part of a file's path: no file, not another one
+    expect(uriToPath("file:///tmp/org/a.yaml#b.yaml")).toBeUndefined();
+    expect(uriToPath("file:///tmp/org/a.yaml?b.yaml")).toBeUndefined();
+    expect(uriToPath("file:///tmp/org/a%23b%3F.yaml")).toBe("/tmp/org/a#b?.yaml");
   });
 
   it("maps absolute paths to the project-relative paths core keys files by, and back", () => {

@@ -8,13 +8,17 @@ import { isAbsolute, join, normalize, parse, relative, sep } from "node:path";
 import { toRelative } from "@stellar-secrets/core";
 
 /**
- * The absolute file path of a `file:` URI, or undefined for other schemes (and malformed URIs). A
+ * The absolute file path of a `file:` URI, or undefined for other schemes, malformed URIs and
+ * URIs with a fragment or a query (`#` and `?` in a file's name are percent-encoded). A
  * folder's URI written with a trailing slash (eglot's `file:///home/u/project/`) names the folder
  * without it, as every other path of it is spelled (the file system's root stays itself).
  */
 export function uriToPath(uri: string): string | undefined {
   // (a hand-written client may send a number or null where a URI goes: no path)
   if (typeof uri !== "string" || !uri.startsWith("file:")) return undefined;
+  // a fragment or a query (a `#` or `?` the client did not percent-encode) is no part of a path:
+  // `fileURLToPath` drops it, and `a.yaml#b.yaml` would be taken for `a.yaml`, another file
+  if (uri.includes("#") || uri.includes("?")) return undefined;
   let path: string;
   try {
     path = normalize(fileURLToPath(uri));

@@ -8,7 +8,7 @@
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Disposable } from "vscode-languageserver/node";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
@@ -150,7 +150,12 @@ export class WatchedFiles {
    * folders already watched.
    */
   watchDiskItself(afterDiskChanges = false): void {
-    if (this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration || this.state.shuttingDown) return;
+    const client = this.state.capabilities.workspace?.didChangeWatchedFiles;
+    if ((client?.dynamicRegistration && client.relativePatternSupport) || this.state.shuttingDown) return;
+    // a client that registers the globs but no relative patterns: the globs reach the workspace
+    // folders only, so the git directories outside them are watched here, and nothing else
+    const gitOutsideOnly = client?.dynamicRegistration === true;
+    if (gitOutsideOnly) return this.watchGitOutside(afterDiskChanges);
     this.disk ??= new DiskWatch(
       (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
       (line) => this.state.log(line),
@@ -180,6 +185,72 @@ export class WatchedFiles {
       }
       for (const f of git) want.add(f);
     }
+    for (const f of this.aboveRootOutside()) want.add(f);
+    this.disk.watch(want, afterDiskChanges);
+  }
+
+  /** The folders above project roots outside every workspace folder that the server watches itself ({@link aboveRootOutside}). */
+  private aboveOutside = new Set<string>();
+
+  /**
+   * The folders above the roots of projects in a subfolder of their repository (their
+   * `.gitattributes` and `.sops.yaml`, which the check reads) that are outside every workspace
+   * folder: a client's watchers never reach them, nor the server's own watch of the project folders,
+   * so for a client without relative patterns the server watches them itself (noted in
+   * {@link aboveOutside}: their changes are passed on whoever reports the rest).
+   */
+  private aboveRootOutside(): Set<string> {
+    const folderPaths = this.state.folderPaths();
+    const out = new Set<string>();
+    for (const m of this.state.workspace.all()) for (const f of m.aboveRootFolders()) if (!folderPaths.some((w) => isInside(f, w))) out.add(f);
+    this.aboveOutside = out;
+    return out;
+  }
+
+  /** Logged once: the server watches git directories outside the workspace folders itself. */
+  private gitOutsideLogged = false;
+
+  /**
+   * For a client that registers watchers (the globs of {@link registerWatchers}, which match only
+   * inside the workspace folders) but not relative patterns (no `relativePatternSupport`, so
+   * {@link watchAboveRoots} registers nothing): the git state folders ({@link gitStateFolders}) of
+   * each project's git directories that the globs do not reach are watched with the server's own
+   * {@link DiskWatch}: a linked work tree's own git directory (`<common>/worktrees/NAME`, never a
+   * `.git` folder), and the common directory's branches and a repository's `.git` when outside
+   * every workspace folder. Nothing else: the client reports the rest, and nothing is reported
+   * twice. Before, a commit in such a linked work tree was never seen (the value history, the
+   * committed versions).
+   */
+  private watchGitOutside(afterDiskChanges: boolean): void {
+    const folderPaths = this.state.folderPaths();
+    // (a `.git` folder inside a workspace folder: the globs `**/.git/HEAD` … match there)
+    const globbed = (dir: string): boolean => basename(dir) === ".git" && folderPaths.some((f) => isInside(dir, f));
+    const want = new Set<string>();
+    for (const m of this.state.workspace.all()) {
+      const dirs = this.gitDirsOfModel(m, afterDiskChanges);
+      if (dirs === undefined) continue;
+      let git = afterDiskChanges ? undefined : this.gitFolders.get(m);
+      if (git === undefined) {
+        git = gitStateFolders(dirs);
+        this.gitFolders.set(m, git);
+      }
+      const heads = join(dirs.commonDir, "refs", "heads");
+      const ownGlobbed = globbed(dirs.gitDir);
+      const headsGlobbed = globbed(dirs.commonDir);
+      for (const f of git) if (isUnder(f, heads) ? !headsGlobbed : !ownGlobbed) want.add(f);
+    }
+    for (const f of this.aboveRootOutside()) want.add(f);
+    if (want.size === 0 && this.disk === undefined) return;
+    this.disk ??= new DiskWatch(
+      (changes) => void this.diskChangedItself(changes).catch((e: unknown) => this.state.logFailure("files changed on disk", e)),
+      (line) => this.state.log(line),
+    );
+    if (want.size > 0 && !this.gitOutsideLogged) {
+      this.gitOutsideLogged = true;
+      this.state.log(
+        "the client registers file watchers but not relative patterns (no workspace.didChangeWatchedFiles.relativePatternSupport): the server watches the git directories outside the workspace folders itself (a linked work tree's, a repository above the folder opened), for HEAD, the branches and a merge, rebase or git am in progress, and the folders above a project's root outside them (.gitattributes, .sops.yaml)",
+      );
+    }
     this.disk.watch(want, afterDiskChanges);
   }
 
@@ -205,7 +276,10 @@ export class WatchedFiles {
     let refresh = false;
     for (const c of changes) {
       const git = gitChangeOf(c.path, dirs);
-      if (git === "other" || (git === undefined && this.clientReports)) continue;
+      // (a client that registers watchers reports the rest itself: only git's state outside its globs, and the folders above
+      // project roots outside the workspace folders, are watched here)
+      const above = this.aboveOutside.has(dirname(c.path)) || this.aboveOutside.has(c.path);
+      if (git === "other" || (git === undefined && !above && (this.clientReports || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true))) continue;
       if (git === "state") {
         kept.push(c);
         refresh = true;
@@ -269,7 +343,8 @@ export class WatchedFiles {
   private clientWatches(): void {
     if (this.clientReports) return;
     this.clientReports = true;
-    if (this.disk === undefined) return;
+    // (a client that registered watchers: the server watches only git directories outside its globs, as before)
+    if (this.disk === undefined || this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true) return;
     this.folders.clear();
     this.watchDiskItself(true);
     this.state.log("the client reports files changed on disk itself (workspace/didChangeWatchedFiles): the server's own watch of the project folders stopped (git's state is still watched)");

@@ -200,10 +200,14 @@ export class Workspace implements TextSource {
     }
   }
 
-  /** Loads (or reloads) the project of one stellar.yaml. */
-  async load(configPath: string): Promise<ProjectModel> {
+  /**
+   * Loads (or reloads) the project of one stellar.yaml. `replaceOnly`: the model is kept only when
+   * the project is still loaded once it is built (a reload: a project dropped meanwhile, its folder
+   * removed while it loaded, is not brought back); the model is returned either way.
+   */
+  async load(configPath: string, replaceOnly = false): Promise<ProjectModel> {
     const model = await this.factory(resolve(configPath), this);
-    this.projects.set(model.root, model);
+    if (!replaceOnly || this.projects.has(model.root)) this.projects.set(model.root, model);
     return model;
   }
 

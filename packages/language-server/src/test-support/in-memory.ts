@@ -81,6 +81,8 @@ export interface InMemoryOptions {
 /** A server and its client, connected in memory. */
 export class InMemoryServer {
   readonly published = new Map<string, Diagnostic[]>();
+  /** Every publishDiagnostics received, in order (its URI and how many diagnostics it had). */
+  readonly publishedLog: { uri: string; count: number }[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
   readonly registrations: Registration[] = [];
   /** The method of every request the server sent to the client, in order. */
@@ -198,6 +200,7 @@ export function connectInMemory(
   const server = new InMemoryServer(client, created, [toServer, toClient]);
   client.onNotification(PublishDiagnosticsNotification.type, (p) => {
     server.published.set(p.uri, p.diagnostics);
+    server.publishedLog.push({ uri: p.uri, count: p.diagnostics.length });
   });
   client.onUnhandledNotification(({ method, params }) => {
     if (method === "window/logMessage") server.logs.push((params as { message: string }).message);
