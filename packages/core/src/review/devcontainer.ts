@@ -13,6 +13,7 @@
  * CI gate's files are). Pure but for the reader the caller gives.
  */
 import { posix } from "node:path";
+import { withoutCommentsAndTrailingCommas } from "./editor-settings.js";
 import { gateReferencesOf, gateTextOf, readGateChanges, type GateFileChange, type GateReader } from "./gate.js";
 
 /** git pathspecs (from the top) of the dev container files VS Code reads. */
@@ -36,26 +37,8 @@ function under(dir: string, word: string): string | undefined {
 
 /** JSON with comments and trailing commas, parsed (as VS Code reads it); undefined when it is not. */
 function parseJsonc(text: string): unknown {
-  let out = "";
-  for (let i = 0; i < text.length; ) {
-    const c = text[i] as string;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-    } else if (c === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      i = end === -1 ? text.length : end + 2;
-    } else {
-      out += c;
-      i++;
-    }
-  }
   try {
-    return JSON.parse(out.replace(/,(\s*[}\]])/g, "$1"));
+    return JSON.parse(withoutCommentsAndTrailingCommas(text));
   } catch {
     return undefined;
   }

@@ -644,7 +644,7 @@ function parseJsonWithComments(text: string): unknown {
 }
 
 /** JSON with comments (`//`, `/* *\/`) and trailing commas, as VS Code reads settings, made plain JSON (strings kept as they are). */
-function withoutCommentsAndTrailingCommas(text: string): string {
+export function withoutCommentsAndTrailingCommas(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; ) {
     const c = text[i] as string;
