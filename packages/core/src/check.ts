@@ -1638,8 +1638,7 @@ function environmentQualified(index: WorkspaceIndex, name: string, planned = fal
   for (const [word, stem] of tries) {
     if (!isEnvironment(word)) continue;
     const secret = secretOf(stem);
-    const lower = word.toLowerCase();
-    const meant = declared.find((e) => e === lower) ?? declared.find((e) => e.startsWith(lower) || (lower === "prd" && e === "production") || (lower === "stg" && e === "staging"));
+    const meant = environmentOfWord(declared, word);
     if (secret === undefined) {
       // (a catalog entry for a secret not set yet: only a declared environment's word, and a stem that is a name)
       if (planned && meant !== undefined && validateSecretName(stem).ok) return { stem, environment: word, declared: meant, absent: true };
